@@ -1,0 +1,327 @@
+/* bus_worker.c - the per-bus I/O thread and the result queue.
+ *
+ * DESIGN
+ * The loop posts "poll device i" jobs; the worker runs them one at a time
+ * (a bus carries one request at a time anyway), so a device that times out
+ * delays only the devices behind it on the same bus. Results go into one
+ * queue shared by all workers; each push writes the eventfd, and the loop
+ * drains the whole queue on each wake (eventfd wake-ups coalesce).
+ *
+ * Connecting: a bus that is not connected is opened when a job arrives. A
+ * failed open is retried after a back-off that doubles from 1 s but never
+ * exceeds the shortest poll interval on the bus, so a device that comes
+ * back is polled again within one interval. Jobs that arrive before the
+ * retry is due fail at once with the last error, costing no time.
+ */
+#include "agent/bus_worker.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "agent/clock.h"
+#include "agent/log.h"
+
+struct result_node {
+	struct fm_poll_result result;
+	struct result_node *next;
+};
+
+struct result_queue {
+	pthread_mutex_t lock;
+	struct result_node *head, *tail;
+	int efd;
+};
+
+struct result_queue *result_queue_create(void)
+{
+	struct result_queue *q = calloc(1, sizeof *q);
+	if (!q)
+		return NULL;
+	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->efd < 0) {
+		free(q);
+		return NULL;
+	}
+	pthread_mutex_init(&q->lock, NULL);
+	return q;
+}
+
+void result_queue_destroy(struct result_queue *q)
+{
+	if (!q)
+		return;
+	struct fm_poll_result *r;
+	while ((r = result_queue_pop(q)))
+		poll_result_free(r);
+	close(q->efd);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+int result_queue_fd(const struct result_queue *q)
+{
+	return q->efd;
+}
+
+static void result_queue_push(struct result_queue *q, struct result_node *n)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->tail)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+	pthread_mutex_unlock(&q->lock);
+	uint64_t one = 1;
+	if (write(q->efd, &one, sizeof one) < 0 && errno != EAGAIN)
+		log_error("bus: eventfd write: %s", strerror(errno));
+}
+
+struct fm_poll_result *result_queue_pop(struct result_queue *q)
+{
+	uint64_t count;
+	if (read(q->efd, &count, sizeof count) < 0 && errno != EAGAIN)
+		log_error("bus: eventfd read: %s", strerror(errno));
+	pthread_mutex_lock(&q->lock);
+	struct result_node *n = q->head;
+	if (n) {
+		q->head = n->next;
+		if (!q->head)
+			q->tail = NULL;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return n ? &n->result : NULL;
+}
+
+void poll_result_free(struct fm_poll_result *r)
+{
+	if (!r)
+		return;
+	free(r->values);
+	free((char *)r - offsetof(struct result_node, result));
+}
+
+/* ---- the worker ---- */
+
+struct bus_worker {
+	const struct fm_bus *bus;
+	const struct fm_collector_ops *ops;
+	void *state;
+	const struct fm_device **devices; /* our copy of the list */
+	size_t *device_ids;
+	size_t ndevices;
+	struct result_queue *results;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool *pending;        /* per device: a poll is queued */
+	size_t cursor;        /* round robin over pending devices */
+	bool stopping;
+
+	bool connected;
+	int64_t retry_at_ms;
+	int64_t backoff_ms;
+	int64_t backoff_max_ms;
+	char last_error[FM_TEXT_MAX];
+	struct complaint connect_complaint;
+};
+
+#define BACKOFF_MIN_MS 1000
+
+static const char *bus_kind(const struct fm_bus *b)
+{
+	return b->type == FM_BUS_MODBUS_TCP ? "modbus-tcp" : "modbus-rtu";
+}
+
+/* Makes sure the bus is open; false (with last_error set) when it isn't. */
+static bool ensure_open(struct bus_worker *w)
+{
+	if (w->connected)
+		return true;
+	int64_t now = clock_mono_ms();
+	if (now < w->retry_at_ms)
+		return false;
+	char err[FM_TEXT_MAX] = "";
+	if (w->ops->open(w->state, err, sizeof err) < 0) {
+		snprintf(w->last_error, sizeof w->last_error, "%s", err);
+		complain(&w->connect_complaint, now, "%s[%s]: %s", bus_kind(w->bus),
+		         w->bus->name, err);
+		w->retry_at_ms = now + w->backoff_ms;
+		w->backoff_ms *= 2;
+		if (w->backoff_ms > w->backoff_max_ms)
+			w->backoff_ms = w->backoff_max_ms;
+		return false;
+	}
+	complain_recovered(&w->connect_complaint, "%s[%s]: connected", bus_kind(w->bus),
+	                   w->bus->name);
+	log_debug("%s[%s]: connected", bus_kind(w->bus), w->bus->name);
+	w->connected = true;
+	w->backoff_ms = BACKOFF_MIN_MS;
+	w->last_error[0] = '\0';
+	return true;
+}
+
+static void poll_device(struct bus_worker *w, size_t local)
+{
+	const struct fm_device *dev = w->devices[local];
+	struct result_node *n = calloc(1, sizeof *n);
+	struct fm_point_value *values = calloc(dev->npoints ? dev->npoints : 1,
+	                                       sizeof *values);
+	if (!n || !values) {
+		log_error("%s[%s/%s]: out of memory", bus_kind(w->bus), w->bus->name,
+		          dev->name);
+		free(n);
+		free(values);
+		return;
+	}
+	struct fm_poll_result *r = &n->result;
+	r->device = w->device_ids[local];
+	r->values = values;
+	r->nvalues = dev->npoints;
+	for (size_t i = 0; i < dev->npoints; i++)
+		values[i] = (struct fm_point_value){.status = FM_POINT_FAILED, .value = NAN};
+	if (!ensure_open(w)) {
+		r->requests_failed = 1;
+		r->connection_lost = true;
+		snprintf(r->error, sizeof r->error, "%s", w->last_error);
+	} else {
+		w->ops->read(w->state, local, r);
+		if (r->connection_lost) {
+			w->ops->close(w->state);
+			w->connected = false;
+			w->retry_at_ms = 0; /* the next poll tries again at once */
+		}
+	}
+	result_queue_push(w->results, n);
+}
+
+/* The next queued device, or -1 when stopping. Called with the lock held. */
+static long next_job(struct bus_worker *w)
+{
+	for (;;) {
+		if (w->stopping)
+			return -1;
+		for (size_t k = 0; k < w->ndevices; k++) {
+			size_t i = (w->cursor + k) % w->ndevices;
+			if (w->pending[i]) {
+				w->pending[i] = false;
+				w->cursor = i + 1;
+				return (long)i;
+			}
+		}
+		pthread_cond_wait(&w->wake, &w->lock);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct bus_worker *w = arg;
+	pthread_mutex_lock(&w->lock);
+	long job;
+	while ((job = next_job(w)) >= 0) {
+		pthread_mutex_unlock(&w->lock);
+		poll_device(w, (size_t)job);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (w->connected)
+		w->ops->close(w->state);
+	return NULL;
+}
+
+static int64_t shortest_interval_ms(const struct fm_device *const *devs, size_t n)
+{
+	int64_t best = 30000;
+	for (size_t i = 0; i < n; i++)
+		if ((int64_t)devs[i]->interval * 1000 < best)
+			best = (int64_t)devs[i]->interval * 1000;
+	return best < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : best;
+}
+
+struct bus_worker *bus_worker_start(const struct fm_bus *bus,
+                                    const struct fm_device *const *devices,
+                                    const size_t *device_ids, size_t ndevices,
+                                    struct result_queue *results,
+                                    char *err, size_t errlen)
+{
+	const struct fm_collector_ops *ops = collector_for_bus(bus->type);
+	if (!ops) {
+		snprintf(err, errlen, "bus %s: type %s is not supported yet", bus->name,
+		         bus_kind(bus));
+		return NULL;
+	}
+	struct bus_worker *w = calloc(1, sizeof *w);
+	if (!w)
+		goto nomem;
+	*w = (struct bus_worker){
+		.bus = bus, .ops = ops, .ndevices = ndevices,
+		.results = results, .backoff_ms = BACKOFF_MIN_MS,
+		.backoff_max_ms = shortest_interval_ms(devices, ndevices),
+	};
+	w->device_ids = calloc(ndevices ? ndevices : 1, sizeof *w->device_ids);
+	w->pending = calloc(ndevices ? ndevices : 1, sizeof *w->pending);
+	w->devices = calloc(ndevices ? ndevices : 1, sizeof *w->devices);
+	if (!w->device_ids || !w->pending || !w->devices)
+		goto nomem_free;
+	memcpy(w->device_ids, device_ids, ndevices * sizeof *device_ids);
+	memcpy(w->devices, devices, ndevices * sizeof *devices);
+	if (ops->configure(bus, w->devices, ndevices, &w->state, err, errlen) < 0)
+		goto fail_free;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc != 0) {
+		snprintf(err, errlen, "bus %s: cannot start thread: %s", bus->name,
+		         strerror(rc));
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->wake);
+		ops->release(w->state);
+		goto fail_free;
+	}
+	return w;
+nomem_free:
+	snprintf(err, errlen, "out of memory");
+fail_free:
+	free(w->device_ids);
+	free(w->pending);
+	free(w->devices);
+	free(w);
+	return NULL;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+void bus_worker_post(struct bus_worker *w, size_t local)
+{
+	pthread_mutex_lock(&w->lock);
+	w->pending[local] = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void bus_worker_stop(struct bus_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	w->ops->release(w->state);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	free(w->device_ids);
+	free(w->pending);
+	free(w->devices);
+	free(w);
+}

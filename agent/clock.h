@@ -1,0 +1,19 @@
+/* clock.h - the two clocks facmon uses.
+ *
+ * Owns: monotonic time for every deadline and schedule (it does not jump
+ * when a Pi syncs NTP), and wall-clock UTC for timestamps people read.
+ */
+#ifndef FACMON_CLOCK_H
+#define FACMON_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int64_t clock_mono_ms(void);
+int64_t clock_wall_ms(void);
+
+/* "2026-11-21T22:35:14.123Z" into BUF (at least 25 bytes). */
+#define CLOCK_ISO_LEN 25
+void clock_iso8601(int64_t wall_ms, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,230 @@
+/* main.c - the `facmon` command line: subcommands, options and --help.
+ *
+ * Owns: argument parsing and exit statuses (SPEC: command line). The work
+ * of each subcommand lives elsewhere: run.c, once.c, the config loader.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/run.h"
+#include "config/config.h"
+
+#define DEFAULT_CONFIG "/etc/facmon/facmon.cfg"
+
+enum { EXIT_INVALID = 1, EXIT_USAGE = 2 };
+
+static const char usage_main[] =
+	"Usage: facmon COMMAND [OPTIONS]\n"
+	"\n"
+	"Monitors a server room's sensors and facility equipment over Modbus and\n"
+	"publishes telemetry and alerts over MQTT.\n"
+	"\n"
+	"Commands:\n"
+	"  run      run the agent until SIGTERM/SIGINT\n"
+	"  check    validate the config; print FILE:LINE: message per problem\n"
+	"  once     poll every device once; print readings, states and rule verdicts\n"
+	"\n"
+	"Options common to every command:\n"
+	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
+	"  -h, --help          help for the command\n"
+	"      --version       print the version\n"
+	"\n"
+	"Run 'facmon COMMAND --help' for a command's options.\n";
+
+static const char usage_run[] =
+	"Usage: facmon run [-c FILE]\n"
+	"\n"
+	"Runs the agent: polls every device at its interval, evaluates the rules and\n"
+	"publishes to the MQTT broker named in the config. Logs go to stderr.\n"
+	"Stops cleanly on SIGTERM or SIGINT (exit 0); exits 1 if the config is invalid.\n";
+
+static const char usage_check[] =
+	"Usage: facmon check [-c FILE]\n"
+	"\n"
+	"Validates the config and the device profiles it uses. Prints every problem\n"
+	"as FILE:LINE: message on stderr and exits 1, or prints a one-line summary\n"
+	"and exits 0.\n";
+
+static const char usage_once[] =
+	"Usage: facmon once [-c FILE] [--json]\n"
+	"\n"
+	"Polls every device once and prints each reading, each device's state and\n"
+	"what every rule would do. Nothing is published.\n"
+	"  --json   print one JSON document instead of tables\n"
+	"Exit status: 0 all devices answered, 3 some did not, 1 config invalid.\n";
+
+struct cli {
+	const char *config;
+	bool json;
+};
+
+/* Parses the options after the command; returns -1 after printing help or
+ * an error (*EXIT_CODE says which). */
+static int parse_options(int argc, char **argv, const char *usage, bool allow_json,
+                         struct cli *cli, int *exit_code)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli->config = optarg;
+			break;
+		case 'j':
+			if (allow_json) {
+				cli->json = true;
+				break;
+			}
+			/* fall through */
+		default:
+			fputs(usage, stderr);
+			*exit_code = EXIT_USAGE;
+			return -1;
+		case 'h':
+			fputs(usage, stdout);
+			*exit_code = 0;
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "facmon: unexpected argument '%s'\n%s", argv[optind], usage);
+		*exit_code = EXIT_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Problems in file order, as a compiler lists them; cross-checks found
+ * after parsing would otherwise come last. */
+static int diag_order(const void *a, const void *b)
+{
+	const struct fm_diag *x = *(const struct fm_diag *const *)a;
+	const struct fm_diag *y = *(const struct fm_diag *const *)b;
+	int c = strcmp(x->file, y->file);
+	if (c == 0)
+		c = (x->line > y->line) - (x->line < y->line);
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+static void print_diags(const struct fm_diags *d)
+{
+	const struct fm_diag **sorted = calloc(d->count + 1, sizeof *sorted);
+	for (size_t i = 0; sorted && i < d->count; i++)
+		sorted[i] = &d->items[i];
+	if (sorted)
+		qsort(sorted, d->count, sizeof *sorted, diag_order);
+	for (size_t i = 0; i < d->count; i++) {
+		const struct fm_diag *g = sorted ? sorted[i] : &d->items[i];
+		if (g->line > 0)
+			fprintf(stderr, "%s:%d: %s\n", g->file, g->line, g->message);
+		else
+			fprintf(stderr, "%s: %s\n", g->file, g->message);
+	}
+	free(sorted);
+}
+
+/* Loads the config, printing problems; NULL if it is invalid. */
+static struct fm_config *load_or_report(const char *path)
+{
+	struct fm_diags diags = {0};
+	struct fm_config *cfg = config_load(path, &diags);
+	print_diags(&diags);
+	if (!cfg)
+		fprintf(stderr, "%s: %zu problem%s found\n", path, diags.count,
+		        diags.count == 1 ? "" : "s");
+	diags_free(&diags);
+	return cfg;
+}
+
+static size_t count_points(const struct fm_config *cfg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		n += cfg->devices[i].npoints;
+	return n;
+}
+
+static int cmd_check(const struct cli *cli)
+{
+	struct fm_config *cfg = load_or_report(cli->config);
+	if (!cfg)
+		return EXIT_INVALID;
+	printf("%s: OK: site %s, gateway %s: %zu bus%s, %zu device%s, %zu points, "
+	       "%zu rule%s\n", cli->config, cfg->agent.site, cfg->agent.name,
+	       cfg->nbuses, cfg->nbuses == 1 ? "" : "es", cfg->ndevices,
+	       cfg->ndevices == 1 ? "" : "s", count_points(cfg), cfg->nrules,
+	       cfg->nrules == 1 ? "" : "s");
+	config_free(cfg);
+	return 0;
+}
+
+static int cmd_run(const struct cli *cli)
+{
+	struct fm_config *cfg = load_or_report(cli->config);
+	if (!cfg)
+		return EXIT_INVALID;
+	int rc = agent_run(cfg);
+	config_free(cfg);
+	return rc;
+}
+
+static int cmd_once(const struct cli *cli)
+{
+	struct fm_config *cfg = load_or_report(cli->config);
+	if (!cfg)
+		return EXIT_INVALID;
+	int rc = agent_once(cfg, cli->json);
+	config_free(cfg);
+	return rc;
+}
+
+struct command {
+	const char *name;
+	const char *usage;
+	bool json;
+	int (*fn)(const struct cli *cli);
+};
+
+static const struct command commands[] = {
+	{"run", usage_run, false, cmd_run},
+	{"check", usage_check, false, cmd_check},
+	{"once", usage_once, true, cmd_once},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("facmon %s\n", FACMON_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(argv[1], c->name) != 0)
+			continue;
+		struct cli cli = {.config = DEFAULT_CONFIG};
+		int exit_code;
+		if (parse_options(argc - 1, argv + 1, c->usage, c->json, &cli, &exit_code) < 0)
+			return exit_code;
+		return c->fn(&cli);
+	}
+	fprintf(stderr, "facmon: unknown command '%s'\n\n%s", argv[1], usage_main);
+	return EXIT_USAGE;
+}

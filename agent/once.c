@@ -1,0 +1,208 @@
+/* once.c - `facmon once`: poll every device once and report.
+ *
+ * Uses the same bus workers and engine as the agent, so what it prints is
+ * what the agent would see; only the output differs (a table or JSON on
+ * stdout instead of MQTT). A rule with a `for` delay shows as pending: it
+ * would fire if the condition held that long.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/bus_worker.h"
+#include "agent/clock.h"
+#include "agent/log.h"
+#include "agent/outputs.h"
+#include "agent/poller.h"
+#include "agent/run.h"
+#include "alerting/engine.h"
+#include "alerting/payload.h"
+
+#define ONCE_DEADLINE_MS 300000 /* every request has its own timeout; this is a backstop */
+
+static size_t collect(struct poller *p, struct engine *e, size_t expected)
+{
+	size_t got = 0;
+	int64_t deadline = clock_mono_ms() + ONCE_DEADLINE_MS;
+	while (got < expected && clock_mono_ms() < deadline) {
+		struct pollfd pfd = {.fd = poller_fd(p), .events = POLLIN};
+		if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+			break;
+		struct fm_poll_result *r;
+		while ((r = poller_take(p))) {
+			engine_apply_poll(e, r, clock_mono_ms(), clock_wall_ms());
+			poll_result_free(r);
+			got++;
+		}
+	}
+	return got;
+}
+
+static void describe_condition(const struct fm_rule *r, char *buf, size_t len)
+{
+	switch (r->kind) {
+	case FM_RULE_ABOVE:
+		snprintf(buf, len, "> %g (clear < %g)", r->threshold, r->clear);
+		break;
+	case FM_RULE_BELOW:
+		snprintf(buf, len, "< %g (clear > %g)", r->threshold, r->clear);
+		break;
+	case FM_RULE_EQUALS:
+		snprintf(buf, len, "== %g", r->threshold);
+		break;
+	case FM_RULE_NOT_EQUALS:
+		snprintf(buf, len, "!= %g", r->threshold);
+		break;
+	}
+}
+
+/* What a rule would do, in words. */
+static const char *verdict(const struct eng_alert *a)
+{
+	switch (a->fsm.state) {
+	case FM_ALERT_FIRING: return "FIRES";
+	case FM_ALERT_PENDING: return "would fire after its 'for' delay";
+	case FM_ALERT_UNKNOWN: return "unknown (no reading)";
+	default: return "ok";
+	}
+}
+
+static void print_devices_text(const struct engine *e)
+{
+	printf("%-16s %-9s %-20s %s\n", "DEVICE", "STATE", "POINT", "VALUE");
+	for (size_t i = 0; i < e->ndevices; i++) {
+		const struct eng_device *d = &e->devices[i];
+		printf("%-16s %-9s", d->conf->name, dev_state_name(d->health.state));
+		if (d->health.error[0])
+			printf(" %s", d->health.error);
+		printf("\n");
+		for (size_t p = 0; p < d->conf->npoints; p++) {
+			const struct fm_point *pt = &d->conf->points[p];
+			if (d->values[p].status == FM_POINT_OK)
+				printf("%-26s %-20s %g %s\n", "", pt->name, d->values[p].value,
+				       pt->unit);
+			else if (d->has_reading)
+				printf("%-26s %-20s (read failed)\n", "", pt->name);
+		}
+	}
+}
+
+static void print_rules_text(const struct engine *e)
+{
+	printf("\n%-24s %-28s %-10s %-24s %s\n", "RULE", "POINT", "VALUE",
+	       "CONDITION", "VERDICT");
+	for (size_t i = 0; i < e->nalerts; i++) {
+		const struct eng_alert *a = &e->alerts[i];
+		char point[FM_NAME_MAX * 2], cond[64] = "device down", value[32] = "-";
+		payload_alert_point(a, point, sizeof point);
+		if (a->rule)
+			describe_condition(a->rule, cond, sizeof cond);
+		if (a->has_value)
+			snprintf(value, sizeof value, "%g", a->value);
+		else if (!a->rule)
+			snprintf(value, sizeof value, "%s", dev_state_name(a->device->health.state));
+		printf("%-24s %-28s %-10s %-24s %s\n", a->name, point, value, cond,
+		       verdict(a));
+	}
+}
+
+static cJSON *device_json(const struct eng_device *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", d->conf->name);
+	cJSON_AddStringToObject(o, "state", dev_state_name(d->health.state));
+	if (d->health.error[0])
+		cJSON_AddStringToObject(o, "error", d->health.error);
+	else
+		cJSON_AddNullToObject(o, "error");
+	cJSON *points = cJSON_AddObjectToObject(o, "points");
+	for (size_t p = 0; p < d->conf->npoints; p++) {
+		const struct fm_point *pt = &d->conf->points[p];
+		cJSON *v = cJSON_AddObjectToObject(points, pt->name);
+		if (d->values[p].status == FM_POINT_OK)
+			cJSON_AddNumberToObject(v, "v", d->values[p].value);
+		else
+			cJSON_AddNullToObject(v, "v");
+		if (pt->unit[0])
+			cJSON_AddStringToObject(v, "unit", pt->unit);
+	}
+	return o;
+}
+
+static cJSON *rule_json(const struct eng_alert *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	char point[FM_NAME_MAX * 2], cond[64] = "device down";
+	payload_alert_point(a, point, sizeof point);
+	if (a->rule)
+		describe_condition(a->rule, cond, sizeof cond);
+	cJSON_AddStringToObject(o, "rule", a->name);
+	cJSON_AddStringToObject(o, "point", point);
+	if (a->has_value)
+		cJSON_AddNumberToObject(o, "value", a->value);
+	else
+		cJSON_AddNullToObject(o, "value");
+	cJSON_AddStringToObject(o, "condition", cond);
+	cJSON_AddStringToObject(o, "state", alert_state_name(a->fsm.state));
+	cJSON_AddStringToObject(o, "severity", severity_name(a->severity));
+	return o;
+}
+
+static void print_json(const struct engine *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *devices = cJSON_AddArrayToObject(o, "devices");
+	for (size_t i = 0; i < e->ndevices; i++)
+		cJSON_AddItemToArray(devices, device_json(&e->devices[i]));
+	cJSON *rules = cJSON_AddArrayToObject(o, "rules");
+	for (size_t i = 0; i < e->nalerts; i++)
+		cJSON_AddItemToArray(rules, rule_json(&e->alerts[i]));
+	char *text = cJSON_Print(o);
+	if (text)
+		puts(text);
+	free(text);
+	cJSON_Delete(o);
+}
+
+static bool all_answered(const struct engine *e)
+{
+	for (size_t i = 0; i < e->ndevices; i++)
+		if (e->devices[i].health.state != FM_DEV_UP &&
+		    e->devices[i].health.state != FM_DEV_DEGRADED)
+			return false;
+	return true;
+}
+
+int agent_once(struct fm_config *cfg, bool json)
+{
+	if (cfg->agent.log_level > FM_LOG_WARN)
+		log_set_level(cfg->agent.log_level == FM_LOG_DEBUG ? FM_LOG_DEBUG : FM_LOG_WARN);
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		cfg->devices[i].down_after = 1;
+	char err[FM_TEXT_MAX] = "";
+	int64_t now = clock_mono_ms();
+	struct eng_publisher pub = outputs_publisher(NULL);
+	struct engine *e = engine_create(cfg, &pub, now, clock_wall_ms());
+	struct poller *p = poller_create(cfg, now, err, sizeof err);
+	if (!e || !p) {
+		log_error("once: %s", err[0] ? err : "out of memory");
+		poller_destroy(p);
+		engine_destroy(e);
+		return 1;
+	}
+	poller_post_all(p);
+	collect(p, e, cfg->ndevices);
+	if (json)
+		print_json(e);
+	else {
+		print_devices_text(e);
+		print_rules_text(e);
+	}
+	int rc = all_answered(e) ? 0 : 3;
+	poller_destroy(p);
+	engine_destroy(e);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* poller.h - when each device is polled, and by which bus worker.
+ *
+ * Owns: the schedule (per device: next due time on the monotonic clock, one
+ * poll in flight at most) and the set of bus workers. Due devices are
+ * posted to their bus; results come back through poller_fd().
+ */
+#ifndef FACMON_POLLER_H
+#define FACMON_POLLER_H
+
+#include <stdint.h>
+
+#include "collectors/collector.h"
+#include "config/config.h"
+
+struct poller;
+
+struct poller *poller_create(const struct fm_config *cfg, int64_t now_mono,
+                             char *err, size_t errlen);
+/* Stops every bus worker (each after its current request); NULL-safe. */
+void poller_destroy(struct poller *p);
+
+/* Readable when poll results are waiting. */
+int poller_fd(const struct poller *p);
+
+/* Posts every device that is due and not in flight. Returns the monotonic
+ * time the next device falls due. */
+int64_t poller_run_due(struct poller *p, int64_t now_mono);
+
+/* Posts every device now (facmon once). */
+void poller_post_all(struct poller *p);
+
+/* The next waiting result, or NULL. Free it with poll_result_free(). */
+struct fm_poll_result *poller_take(struct poller *p);
+
+#endif

@@ -1,0 +1,200 @@
+/* run.c - `facmon run`: the agent's lifecycle and its event loop.
+ *
+ * DESIGN
+ * One thread owns all state: the engine (readings, devices, alerts), the
+ * MQTT connection and the schedule. It sleeps in poll() on three kinds of
+ * file descriptor: a signalfd (SIGTERM/SIGINT stop, SIGHUP), the poll
+ * results eventfd of the bus workers, and the broker socket. poll() rather
+ * than epoll because the broker socket changes on every reconnect and the
+ * set is three descriptors. Every deadline is on the monotonic clock.
+ */
+#include "agent/run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "agent/bus_worker.h"
+#include "agent/clock.h"
+#include "agent/log.h"
+#include "agent/outputs.h"
+#include "agent/poller.h"
+#include "alerting/engine.h"
+#include "alerting/mqtt.h"
+
+#define TICK_MS 1000
+#define SHUTDOWN_FLUSH_MS 2000
+
+struct agent {
+	const struct fm_config *cfg;
+	struct engine *engine;
+	struct fm_mqtt *mqtt;
+	struct poller *poller;
+	int sigfd;
+	bool stop;
+	int64_t next_tick_ms;
+	struct complaint *read_complaints; /* one per device */
+};
+
+static int signals_open(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	sigdelset(&set, SIGPIPE); /* blocked, never read: a closed socket is an errno */
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void handle_signals(struct agent *a)
+{
+	struct signalfd_siginfo si;
+	while (read(a->sigfd, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo == SIGHUP) {
+			log_warn("SIGHUP: live reload is not implemented yet; "
+			         "restart the agent to apply a new config");
+			continue;
+		}
+		log_info("%s: stopping", strsignal((int)si.ssi_signo));
+		a->stop = true;
+	}
+}
+
+/* Logs a device's failed requests without writing a line per poll. */
+static void note_read_outcome(struct agent *a, const struct fm_poll_result *r,
+                              int64_t now)
+{
+	const struct fm_device *dev = &a->cfg->devices[r->device];
+	struct complaint *c = &a->read_complaints[r->device];
+	if (r->requests_failed > 0)
+		complain(c, now, "modbus[%s/%s]: %s", dev->bus, dev->name, r->error);
+	else
+		complain_recovered(c, "modbus[%s/%s]: reads", dev->bus, dev->name);
+}
+
+static void drain_results(struct agent *a)
+{
+	struct fm_poll_result *r;
+	while ((r = poller_take(a->poller))) {
+		int64_t now = clock_mono_ms();
+		note_read_outcome(a, r, now);
+		engine_apply_poll(a->engine, r, now, clock_wall_ms());
+		poll_result_free(r);
+	}
+}
+
+static void on_new_session(struct agent *a)
+{
+	mqtt_publish_online(a->mqtt);
+	engine_publish_states(a->engine);
+}
+
+static int64_t min64(int64_t x, int64_t y)
+{
+	return x < y ? x : y;
+}
+
+/* One turn of the loop: wait for the earliest deadline or I/O, then act. */
+static void loop_once(struct agent *a)
+{
+	int64_t now = clock_mono_ms();
+	int64_t wake = poller_run_due(a->poller, now);
+	wake = min64(wake, mqtt_service(a->mqtt, now));
+	if (mqtt_take_new_session(a->mqtt))
+		on_new_session(a);
+	wake = min64(wake, a->next_tick_ms);
+
+	int mfd = mqtt_fd(a->mqtt);
+	struct pollfd fds[3] = {
+		{.fd = a->sigfd, .events = POLLIN},
+		{.fd = poller_fd(a->poller), .events = POLLIN},
+		{.fd = mfd, .events = (short)(POLLIN | (mqtt_want_write(a->mqtt) ? POLLOUT : 0))},
+	};
+	int timeout = (int)(wake > now ? wake - now : 0);
+	int n = poll(fds, mfd >= 0 ? 3 : 2, timeout);
+	if (n < 0 && errno != EINTR) {
+		log_error("poll: %s", strerror(errno));
+		a->stop = true;
+		return;
+	}
+	now = clock_mono_ms();
+	if (fds[0].revents)
+		handle_signals(a);
+	if (fds[1].revents)
+		drain_results(a);
+	if (mfd >= 0 && fds[2].revents)
+		mqtt_handle_io(a->mqtt, fds[2].revents & (POLLIN | POLLERR | POLLHUP),
+		               fds[2].revents & POLLOUT, now);
+	if (now >= a->next_tick_ms) {
+		engine_tick(a->engine, now, clock_wall_ms());
+		a->next_tick_ms = now + TICK_MS;
+	}
+}
+
+static int agent_start(struct agent *a, const struct fm_config *cfg)
+{
+	char err[FM_TEXT_MAX] = "";
+	int64_t now = clock_mono_ms(), wall = clock_wall_ms();
+	a->cfg = cfg;
+	a->sigfd = signals_open();
+	if (a->sigfd < 0) {
+		log_error("signals: %s", strerror(errno));
+		return -1;
+	}
+	a->read_complaints = calloc(cfg->ndevices + 1, sizeof *a->read_complaints);
+	a->mqtt = mqtt_create(cfg, wall, err, sizeof err);
+	if (!a->read_complaints || !a->mqtt) {
+		log_error("mqtt: %s", err[0] ? err : "out of memory");
+		return -1;
+	}
+	struct eng_publisher pub = outputs_publisher(a->mqtt);
+	a->engine = engine_create(cfg, &pub, now, wall);
+	a->poller = poller_create(cfg, now, err, sizeof err);
+	if (!a->engine || !a->poller) {
+		log_error("start: %s", err[0] ? err : "out of memory");
+		return -1;
+	}
+	a->next_tick_ms = now + TICK_MS;
+	return 0;
+}
+
+static void agent_stop(struct agent *a)
+{
+	poller_destroy(a->poller); /* workers finish their current request */
+	if (a->mqtt)
+		mqtt_shutdown(a->mqtt, SHUTDOWN_FLUSH_MS);
+	mqtt_destroy(a->mqtt);
+	engine_destroy(a->engine);
+	free(a->read_complaints);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+}
+
+int agent_run(const struct fm_config *cfg)
+{
+	struct agent a = {.sigfd = -1};
+	log_set_level(cfg->agent.log_level);
+	int rc = agent_start(&a, cfg);
+	if (rc == 0) {
+		log_info("facmon %s running: site %s, gateway %s, %zu buses, %zu devices, "
+		         "%zu rules, broker %s:%d", FACMON_VERSION, cfg->agent.site,
+		         cfg->agent.name, cfg->nbuses, cfg->ndevices, cfg->nrules,
+		         cfg->mqtt.host, cfg->mqtt.port);
+		while (!a.stop)
+			loop_once(&a);
+	}
+	agent_stop(&a);
+	if (rc == 0)
+		log_info("stopped");
+	return rc == 0 ? 0 : 1;
+}

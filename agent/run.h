@@ -1,0 +1,17 @@
+/* run.h - the agent's commands: `facmon run` and `facmon once`. */
+#ifndef FACMON_RUN_H
+#define FACMON_RUN_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+
+/* Runs until SIGTERM/SIGINT. Returns the process exit status. */
+int agent_run(const struct fm_config *cfg);
+
+/* Polls every device once and prints readings, device states and what each
+ * rule would do. Exit status: 0 all devices answered, 3 some did not.
+ * Judges each device from this one poll, so CFG's down_after is set to 1. */
+int agent_once(struct fm_config *cfg, bool json);
+
+#endif

@@ -1,0 +1,359 @@
+/* mqtt.c - the broker connection and facmon's topics.
+ *
+ * The event loop owns this module: it polls mqtt_fd(), calls
+ * mqtt_handle_io() and mqtt_service(), and libmosquitto's callbacks run
+ * inside those calls, on the loop thread. A lost connection is retried with
+ * a back-off from 1 s doubling to 30 s. QoS 1 messages published while the
+ * broker is away stay in libmosquitto's queue and go out after the
+ * reconnect (in memory only: a durable outbox is a separate concern);
+ * telemetry and retained states are not queued, they are republished fresh
+ * once the connection is back.
+ */
+#include "alerting/mqtt.h"
+
+#include <errno.h>
+#include <mosquitto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/log.h"
+#include "alerting/payload.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define STATE_QOS 1
+
+struct fm_mqtt {
+	struct mosquitto *mosq;
+	const struct fm_mqtt_conf *conf;
+	char root[FM_TEXT_MAX * 2];
+	int64_t started_wall_ms;
+	bool connected;
+	bool new_session;
+	bool connecting;        /* a connect is under way */
+	bool ever_connected;
+	bool shutting_down;
+	int64_t retry_at_ms;    /* next connect attempt; 0 = now */
+	int64_t backoff_ms;
+	struct complaint connect_complaint;
+	int last_puback_mid;    /* for the goodbye on shutdown */
+};
+
+/* R/<leaf>, or R/<leaf>/<name>[/<tail>] */
+static void topic(const struct fm_mqtt *m, char *buf, size_t len, const char *leaf,
+                  const char *name, const char *tail)
+{
+	snprintf(buf, len, "%s/%s%s%s%s%s", m->root, leaf, name ? "/" : "",
+	         name ? name : "", tail ? "/" : "", tail ? tail : "");
+}
+
+static void schedule_retry(struct fm_mqtt *m, int64_t now_mono)
+{
+	m->connected = false;
+	m->connecting = false;
+	m->retry_at_ms = now_mono + m->backoff_ms;
+	m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+	                                                   : m->backoff_ms * 2;
+}
+
+static void on_connect(struct mosquitto *mosq, void *ud, int rc)
+{
+	(void)mosq;
+	struct fm_mqtt *m = ud;
+	m->connecting = false;
+	if (rc != 0) {
+		log_error("mqtt[%s:%d]: broker refused the connection: %s",
+		          m->conf->host, m->conf->port, mosquitto_connack_string(rc));
+		return; /* the disconnect that follows schedules the retry */
+	}
+	complain_recovered(&m->connect_complaint, "mqtt[%s:%d]: connected",
+	                   m->conf->host, m->conf->port);
+	if (!m->ever_connected)
+		log_info("mqtt[%s:%d]: connected, publishing under %s/",
+		         m->conf->host, m->conf->port, m->root);
+	m->ever_connected = true;
+	m->connected = true;
+	m->new_session = true;
+	m->backoff_ms = BACKOFF_MIN_MS;
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
+{
+	(void)mosq;
+	struct fm_mqtt *m = ud;
+	if (m->connected && !m->shutting_down)
+		log_warn("mqtt[%s:%d]: connection lost (%s), reconnecting",
+		         m->conf->host, m->conf->port, mosquitto_strerror(rc));
+	m->connected = false;
+	m->connecting = false;
+}
+
+static void on_publish(struct mosquitto *mosq, void *ud, int mid)
+{
+	(void)mosq;
+	((struct fm_mqtt *)ud)->last_puback_mid = mid;
+}
+
+static int read_password(const char *path, char *buf, size_t len, char *err,
+                         size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "mqtt.password_file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+static int setup_auth(struct fm_mqtt *m, char *err, size_t errlen)
+{
+	const struct fm_mqtt_conf *c = m->conf;
+	if (c->username[0]) {
+		char password[FM_TEXT_MAX] = "";
+		if (c->password_file[0] &&
+		    read_password(c->password_file, password, sizeof password, err, errlen) < 0)
+			return -1;
+		int rc = mosquitto_username_pw_set(m->mosq, c->username,
+		                                   password[0] ? password : NULL);
+		memset(password, 0, sizeof password);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "mqtt credentials: %s", mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	if (c->tls_ca_file[0]) {
+		int rc = mosquitto_tls_set(m->mosq, c->tls_ca_file, NULL,
+		                           c->tls_cert_file[0] ? c->tls_cert_file : NULL,
+		                           c->tls_key_file[0] ? c->tls_key_file : NULL, NULL);
+		if (rc == MOSQ_ERR_SUCCESS)
+			rc = mosquitto_tls_opts_set(m->mosq, 1, "tlsv1.2", NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "mqtt.tls: %s", mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int setup_will(struct fm_mqtt *m, char *err, size_t errlen)
+{
+	char t[sizeof m->root + 16];
+	topic(m, t, sizeof t, "status", NULL, NULL);
+	char *offline = payload_status_offline();
+	int rc = offline ? mosquitto_will_set(m->mosq, t, (int)strlen(offline), offline,
+	                                      STATE_QOS, true)
+	                 : MOSQ_ERR_NOMEM;
+	free(offline);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "mqtt last will: %s", mosquitto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct fm_mqtt *mqtt_create(const struct fm_config *cfg, int64_t started_wall_ms,
+                            char *err, size_t errlen)
+{
+	mosquitto_lib_init();
+	struct fm_mqtt *m = calloc(1, sizeof *m);
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->conf = &cfg->mqtt;
+	m->started_wall_ms = started_wall_ms;
+	m->backoff_ms = BACKOFF_MIN_MS;
+	snprintf(m->root, sizeof m->root, "%s/%s/%s", cfg->mqtt.topic_prefix,
+	         cfg->agent.site, cfg->agent.name);
+	m->mosq = mosquitto_new(cfg->mqtt.client_id, true, m);
+	if (!m->mosq) {
+		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+		goto fail;
+	}
+	mosquitto_connect_callback_set(m->mosq, on_connect);
+	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
+	mosquitto_publish_callback_set(m->mosq, on_publish);
+	if (setup_auth(m, err, errlen) < 0 || setup_will(m, err, errlen) < 0)
+		goto fail;
+	return m;
+fail:
+	mqtt_destroy(m);
+	return NULL;
+}
+
+void mqtt_destroy(struct fm_mqtt *m)
+{
+	if (!m)
+		return;
+	mosquitto_destroy(m->mosq);
+	free(m);
+	mosquitto_lib_cleanup();
+}
+
+int mqtt_fd(struct fm_mqtt *m)
+{
+	return mosquitto_socket(m->mosq);
+}
+
+bool mqtt_want_write(struct fm_mqtt *m)
+{
+	return mosquitto_want_write(m->mosq);
+}
+
+bool mqtt_connected(const struct fm_mqtt *m)
+{
+	return m->connected;
+}
+
+bool mqtt_take_new_session(struct fm_mqtt *m)
+{
+	bool fresh = m->new_session;
+	m->new_session = false;
+	return fresh;
+}
+
+static void connect_now(struct fm_mqtt *m, int64_t now_mono)
+{
+	int rc = m->ever_connected
+	             ? mosquitto_reconnect_async(m->mosq)
+	             : mosquitto_connect_async(m->mosq, m->conf->host, m->conf->port,
+	                                       m->conf->keepalive);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		m->connecting = true;
+		m->retry_at_ms = now_mono + BACKOFF_MAX_MS; /* CONNACK deadline */
+		return;
+	}
+	complain(&m->connect_complaint, now_mono, "mqtt[%s:%d]: cannot connect: %s",
+	         m->conf->host, m->conf->port,
+	         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	schedule_retry(m, now_mono);
+}
+
+/* A socket error during I/O: drop the connection and retry later. */
+static void io_failed(struct fm_mqtt *m, int rc, int64_t now_mono)
+{
+	if (rc == MOSQ_ERR_SUCCESS)
+		return;
+	if (m->connected)
+		log_warn("mqtt[%s:%d]: connection lost (%s), reconnecting",
+		         m->conf->host, m->conf->port,
+		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	else
+		complain(&m->connect_complaint, now_mono, "mqtt[%s:%d]: cannot connect: %s",
+		         m->conf->host, m->conf->port,
+		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	mosquitto_disconnect(m->mosq);
+	schedule_retry(m, now_mono);
+}
+
+void mqtt_handle_io(struct fm_mqtt *m, bool readable, bool writable, int64_t now_mono)
+{
+	int rc = MOSQ_ERR_SUCCESS;
+	if (readable)
+		rc = mosquitto_loop_read(m->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && writable)
+		rc = mosquitto_loop_write(m->mosq, 1);
+	io_failed(m, rc, now_mono);
+}
+
+int64_t mqtt_service(struct fm_mqtt *m, int64_t now_mono)
+{
+	bool have_socket = mosquitto_socket(m->mosq) >= 0;
+	if (have_socket) {
+		int rc = mosquitto_loop_misc(m->mosq);
+		if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+			io_failed(m, rc, now_mono);
+	}
+	if (m->connecting && now_mono >= m->retry_at_ms) {
+		io_failed(m, MOSQ_ERR_CONN_LOST, now_mono); /* no CONNACK in time */
+	} else if (!m->connected && !m->connecting && now_mono >= m->retry_at_ms) {
+		connect_now(m, now_mono);
+	}
+	if (!m->connected && !m->connecting && mosquitto_socket(m->mosq) < 0)
+		return m->retry_at_ms;
+	return now_mono + 1000; /* keepalive bookkeeping */
+}
+
+static void publish(struct fm_mqtt *m, const char *t, char *payload, int qos,
+                    bool retain)
+{
+	if (!payload) {
+		log_error("mqtt: out of memory building %s", t);
+		return;
+	}
+	int rc = mosquitto_publish(m->mosq, NULL, t, (int)strlen(payload), payload,
+	                           qos, retain);
+	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+		log_warn("mqtt: publish %s: %s", t, mosquitto_strerror(rc));
+	free(payload);
+}
+
+void mqtt_publish_online(struct fm_mqtt *m)
+{
+	char t[sizeof m->root + 16];
+	topic(m, t, sizeof t, "status", NULL, NULL);
+	publish(m, t, payload_status_online(FACMON_VERSION, m->started_wall_ms),
+	        STATE_QOS, true);
+}
+
+void mqtt_publish_telemetry(struct fm_mqtt *m, const struct eng_device *d)
+{
+	if (!m->connected)
+		return; /* not queued: the next poll brings a fresher value */
+	char t[sizeof m->root + FM_NAME_MAX + 16];
+	topic(m, t, sizeof t, "telemetry", d->conf->name, NULL);
+	publish(m, t, payload_telemetry(d), m->conf->qos, true);
+}
+
+void mqtt_publish_device_state(struct fm_mqtt *m, const struct eng_device *d)
+{
+	if (!m->connected)
+		return; /* republished on reconnect */
+	char t[sizeof m->root + FM_NAME_MAX + 16];
+	topic(m, t, sizeof t, "device", d->conf->name, "state");
+	publish(m, t, payload_device_state(d), STATE_QOS, true);
+}
+
+void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a)
+{
+	if (!m->connected)
+		return; /* republished on reconnect */
+	char t[sizeof m->root + sizeof a->name + 16];
+	topic(m, t, sizeof t, "alert", a->name, NULL);
+	publish(m, t, payload_alert_state(a), STATE_QOS, true);
+}
+
+void mqtt_publish_event(struct fm_mqtt *m, const struct eng_event *e)
+{
+	char t[sizeof m->root + 16];
+	topic(m, t, sizeof t, "events", NULL, NULL);
+	publish(m, t, payload_event(e), STATE_QOS, false);
+}
+
+void mqtt_shutdown(struct fm_mqtt *m, int timeout_ms)
+{
+	m->shutting_down = true;
+	if (m->connected) {
+		char t[sizeof m->root + 16];
+		topic(m, t, sizeof t, "status", NULL, NULL);
+		char *offline = payload_status_offline();
+		int mid = -1;
+		if (offline &&
+		    mosquitto_publish(m->mosq, &mid, t, (int)strlen(offline), offline,
+		                      STATE_QOS, true) != MOSQ_ERR_SUCCESS)
+			mid = -1;
+		free(offline);
+		/* wait for the goodbye's PUBACK, so the broker keeps "offline"
+		 * rather than firing the last will at a clean stop */
+		for (int waited = 0; mid >= 0 && waited < timeout_ms &&
+		                     m->last_puback_mid != mid && m->connected;
+		     waited += 50)
+			mosquitto_loop(m->mosq, 50, 1);
+	}
+	mosquitto_disconnect(m->mosq);
+}

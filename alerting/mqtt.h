@@ -1,0 +1,50 @@
+/* mqtt.h - publishing facmon's topics to an MQTT broker (libmosquitto).
+ *
+ * Owns: the broker connection (driven by the agent's event loop through
+ * libmosquitto's external-loop calls, never a thread of its own), the
+ * reconnect back-off, the last will, and the topic layout of the SPEC:
+ *   R/status, R/telemetry/<device>, R/device/<device>/state,
+ *   R/alert/<rule>, R/events        with R = <prefix>/<site>/<name>.
+ */
+#ifndef FACMON_MQTT_H
+#define FACMON_MQTT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alerting/engine.h"
+#include "config/config.h"
+
+struct fm_mqtt;
+
+/* Sets the client up (id, credentials, will); connects on mqtt_service(). */
+struct fm_mqtt *mqtt_create(const struct fm_config *cfg, int64_t started_wall_ms,
+                            char *err, size_t errlen);
+void mqtt_destroy(struct fm_mqtt *m);
+
+/* Event-loop integration: the socket to watch (-1 while disconnected),
+ * whether it has data to write, I/O on it, and the periodic work (keepalive,
+ * reconnecting when due). mqtt_service returns the monotonic time it next
+ * needs to run. */
+int mqtt_fd(struct fm_mqtt *m);
+bool mqtt_want_write(struct fm_mqtt *m);
+void mqtt_handle_io(struct fm_mqtt *m, bool readable, bool writable, int64_t now_mono);
+int64_t mqtt_service(struct fm_mqtt *m, int64_t now_mono);
+
+/* True once after each successful (re)connection: the caller then
+ * republishes every retained state so dashboards show the truth. */
+bool mqtt_take_new_session(struct fm_mqtt *m);
+bool mqtt_connected(const struct fm_mqtt *m);
+
+void mqtt_publish_online(struct fm_mqtt *m);
+/* Publishes the offline status, waits up to TIMEOUT_MS for it to leave,
+ * and disconnects cleanly (no last will). */
+void mqtt_shutdown(struct fm_mqtt *m, int timeout_ms);
+
+/* The engine's output, sent to the broker. */
+void mqtt_publish_telemetry(struct fm_mqtt *m, const struct eng_device *d);
+void mqtt_publish_device_state(struct fm_mqtt *m, const struct eng_device *d);
+void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a);
+void mqtt_publish_event(struct fm_mqtt *m, const struct eng_event *e);
+
+#endif

@@ -1,0 +1,63 @@
+/* collector.h - the interface every kind of device collector implements.
+ *
+ * Owns: the collector vtable, the shape of one poll's result, and the
+ * registry that maps a bus type ("modbus-tcp", later "modbus-rtu", "snmp")
+ * to its implementation. A new kind of device is a new file that fills a
+ * struct fm_collector_ops and one line in registry.c.
+ *
+ * A collector instance serves one bus (one TCP endpoint or serial line) and
+ * is driven by exactly one thread, the bus worker, so its calls may block up
+ * to the bus timeout and need no locking.
+ */
+#ifndef FACMON_COLLECTOR_H
+#define FACMON_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+
+/* The outcome of reading one point. */
+enum fm_point_status {
+	FM_POINT_OK,
+	FM_POINT_FAILED, /* the request carrying it failed; value is meaningless */
+};
+
+struct fm_point_value {
+	enum fm_point_status status;
+	double value;
+};
+
+/* One poll of one device. VALUES has one entry per device point. */
+struct fm_poll_result {
+	size_t device;               /* index of the device in the runtime */
+	struct fm_point_value *values;
+	size_t nvalues;
+	unsigned requests_ok;
+	unsigned requests_failed;
+	bool connection_lost;        /* the bus itself failed, not just a request */
+	char error[FM_TEXT_MAX];     /* first failure, for logs and device state */
+};
+
+struct fm_collector_ops {
+	const char *kind;
+	/* Builds the state for BUS serving DEVICES (all on that bus) and plans
+	 * their reads. Nothing is opened yet. */
+	int (*configure)(const struct fm_bus *bus,
+	                 const struct fm_device *const *devices, size_t ndevices,
+	                 void **state, char *err, size_t errlen);
+	/* Opens the bus (connects). May fail; the worker retries with backoff. */
+	int (*open)(void *state, char *err, size_t errlen);
+	/* Reads every point of device number DEV (an index into the devices
+	 * given to configure) into OUT->values. Returns 0 when at least one
+	 * request succeeded, a negative code when none did. */
+	int (*read)(void *state, size_t dev, struct fm_poll_result *out);
+	void (*close)(void *state);
+	/* Frees STATE; accepts NULL. */
+	void (*release)(void *state);
+};
+
+/* The collector for a bus type, or NULL. */
+const struct fm_collector_ops *collector_for_bus(enum fm_bus_type type);
+
+#endif

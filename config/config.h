@@ -1,0 +1,232 @@
+/* config.h - facmon's configuration model and its loader.
+ *
+ * Owns: the plain structs a libconfig file (and the device profiles it
+ * names) is turned into, and the entry points that load and validate one.
+ * Everything that reads the config reads these structs, never libconfig.
+ *
+ * Loading is two passes: config_load() parses the file and each section into
+ * structs, checking types, unknown keys and ranges; it then validates the
+ * cross-references (buses, profiles, rule points, duplicate names). Every
+ * problem is collected as a diagnostic with its file and line, so `facmon
+ * check` can list them all at once instead of stopping at the first.
+ */
+#ifndef FACMON_CONFIG_H
+#define FACMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FM_NAME_MAX 64      /* device, point, rule, bus names incl. NUL */
+#define FM_TEXT_MAX 256     /* hosts, paths, free text incl. NUL */
+#define FM_UNIT_MAX 16      /* engineering unit, "degC" */
+#define FM_CONTROLS_MAX 8   /* control IDs per rule */
+#define FM_CONTROL_MAX 16   /* one control ID incl. NUL, "設46" is 6 bytes */
+
+/* Modbus limits from the protocol specification (V1.1b3, 6.1-6.4). */
+#define FM_MODBUS_MAX_REGISTERS 125
+#define FM_MODBUS_MAX_BITS 2000
+
+enum fm_bus_type {
+	FM_BUS_MODBUS_TCP,
+	FM_BUS_MODBUS_RTU, /* parsed and validated; collector comes with RTU support */
+};
+
+enum fm_read_kind {
+	FM_READ_HOLDING,  /* FC03 */
+	FM_READ_INPUT,    /* FC04 */
+	FM_READ_COIL,     /* FC01 */
+	FM_READ_DISCRETE, /* FC02 */
+};
+
+enum fm_value_type {
+	FM_TYPE_BOOL,
+	FM_TYPE_INT16,
+	FM_TYPE_UINT16,
+	FM_TYPE_INT32,
+	FM_TYPE_UINT32,
+	FM_TYPE_FLOAT32,
+	FM_TYPE_INT64,
+	FM_TYPE_UINT64,
+	FM_TYPE_FLOAT64,
+};
+
+/* Byte order of a multi-register value, written as the order in which the
+ * bytes A (most significant) .. D arrive: abcd is plain big-endian. For
+ * 64-bit values the pattern is applied to each half and the halves follow
+ * the same word order (cdab swaps words throughout). */
+enum fm_word_order {
+	FM_ORDER_ABCD,
+	FM_ORDER_CDAB,
+	FM_ORDER_BADC,
+	FM_ORDER_DCBA,
+};
+
+enum fm_severity {
+	FM_SEV_INFO,
+	FM_SEV_WARNING,
+	FM_SEV_MAJOR,
+	FM_SEV_CRITICAL,
+};
+
+enum fm_log_level {
+	FM_LOG_ERROR,
+	FM_LOG_WARN,
+	FM_LOG_INFO,
+	FM_LOG_DEBUG,
+};
+
+/* Where a setting came from, for messages: "file:line". */
+struct fm_origin {
+	const char *file; /* interned by the config; lives as long as it */
+	int line;
+};
+
+struct fm_agent_conf {
+	char site[FM_NAME_MAX];
+	char name[FM_NAME_MAX];
+	char state_dir[FM_TEXT_MAX];
+	char profile_dir[FM_TEXT_MAX]; /* extension: where profiles are looked up */
+	enum fm_log_level log_level;
+};
+
+struct fm_mqtt_conf {
+	char host[FM_TEXT_MAX];
+	int port;
+	char client_id[FM_TEXT_MAX]; /* filled with facmon-<site>-<name> if empty */
+	char username[FM_TEXT_MAX];
+	char password_file[FM_TEXT_MAX];
+	char tls_ca_file[FM_TEXT_MAX];
+	char tls_cert_file[FM_TEXT_MAX];
+	char tls_key_file[FM_TEXT_MAX];
+	char topic_prefix[FM_TEXT_MAX];
+	int qos;       /* 0 or 1: telemetry QoS; status, states and events use 1 */
+	int keepalive; /* seconds */
+};
+
+struct fm_bus {
+	char name[FM_NAME_MAX];
+	enum fm_bus_type type;
+	/* modbus-tcp */
+	char host[FM_TEXT_MAX];
+	int port;
+	/* modbus-rtu */
+	char device[FM_TEXT_MAX];
+	int baud;
+	char parity; /* 'N', 'E', 'O' */
+	int data_bits;
+	int stop_bits;
+	int delay_ms;
+	/* both */
+	int timeout_ms;
+	struct fm_origin origin;
+};
+
+struct fm_point {
+	char name[FM_NAME_MAX];
+	enum fm_read_kind read;
+	uint16_t address;
+	enum fm_value_type type;
+	enum fm_word_order order;
+	int bit; /* -1: whole value; 0..15: that bit of the (first) register */
+	double scale;
+	double offset;
+	char unit[FM_UNIT_MAX];
+	struct fm_origin origin;
+};
+
+struct fm_device {
+	char name[FM_NAME_MAX];
+	char bus[FM_NAME_MAX];
+	int unit;        /* Modbus unit id, 1..247 */
+	char profile[FM_NAME_MAX];
+	int interval;    /* seconds between polls */
+	int down_after;  /* failed polls in a row before the device is down */
+	struct fm_point *points; /* profile points, then the device's own */
+	size_t npoints;
+	struct fm_origin origin;
+};
+
+enum fm_rule_kind {
+	FM_RULE_ABOVE,
+	FM_RULE_BELOW,
+	FM_RULE_EQUALS,
+	FM_RULE_NOT_EQUALS,
+};
+
+struct fm_rule {
+	char name[FM_NAME_MAX];
+	char device[FM_NAME_MAX]; /* from point = "<device>.<point>" */
+	char point[FM_NAME_MAX];
+	enum fm_rule_kind kind;
+	double threshold; /* above/below value, or the equals value */
+	double clear;     /* hysteresis bound; equals threshold when not given */
+	int for_s;        /* seconds the condition must hold before firing */
+	int repeat;       /* seconds between re-publications while firing; 0 = never */
+	enum fm_severity severity;
+	char controls[FM_CONTROLS_MAX][FM_CONTROL_MAX];
+	size_t ncontrols;
+	struct fm_origin origin;
+};
+
+struct fm_config {
+	char *path; /* the main file, as given */
+	struct fm_agent_conf agent;
+	struct fm_mqtt_conf mqtt;
+	struct fm_bus *buses;
+	size_t nbuses;
+	struct fm_device *devices;
+	size_t ndevices;
+	struct fm_rule *rules;
+	size_t nrules;
+	/* file names referenced by fm_origin.file, freed with the config */
+	char **files;
+	size_t nfiles;
+};
+
+/* One problem found while loading. */
+struct fm_diag {
+	char file[FM_TEXT_MAX];
+	int line; /* 0 when no line applies (file not found) */
+	char message[FM_TEXT_MAX];
+};
+
+struct fm_diags {
+	struct fm_diag *items;
+	size_t count;
+};
+
+/* Loads and validates PATH. Returns the config, or NULL when any problem
+ * was found; the problems are appended to DIAGS either way (a valid config
+ * has none). Profiles are looked up in agent.profile_dir, else in
+ * FACMON_PROFILE_DIR from the environment, else in the compiled-in dir. */
+struct fm_config *config_load(const char *path, struct fm_diags *diags);
+void config_free(struct fm_config *cfg);
+
+/* Loads one profile file's points (used by the loader and the simulator).
+ * Returns 0, or -1 with problems appended to DIAGS. */
+int config_load_profile(const char *profile_dir, const char *profile,
+                        struct fm_point **points, size_t *npoints,
+                        char ***files, size_t *nfiles, struct fm_diags *diags);
+
+/* The directory profiles are read from when the config doesn't say. */
+const char *config_default_profile_dir(void);
+
+void diags_add(struct fm_diags *d, const char *file, int line,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void diags_free(struct fm_diags *d);
+
+/* Lookups on a loaded config; NULL when absent. */
+const struct fm_bus *config_find_bus(const struct fm_config *cfg, const char *name);
+const struct fm_device *config_find_device(const struct fm_config *cfg, const char *name);
+const struct fm_point *device_find_point(const struct fm_device *dev, const char *name);
+
+/* Names used in the config and in messages. */
+const char *read_kind_name(enum fm_read_kind k);
+const char *value_type_name(enum fm_value_type t);
+const char *word_order_name(enum fm_word_order o);
+const char *severity_name(enum fm_severity s);
+/* Registers a value type occupies (bool: 1; a coil/discrete: 1 bit). */
+int value_type_registers(enum fm_value_type t);
+
+#endif

@@ -1,0 +1,308 @@
+/* getters.c - typed, range-checked reads of libconfig settings.
+ *
+ * Owns: turning one libconfig setting into one C value or one diagnostic.
+ * Every message starts with the option's path ("devices.[1].unit: ...") and
+ * is filed at the setting's own file and line; a missing key is filed at
+ * the enclosing group. Also owns interning file names, because libconfig's
+ * strings die with config_destroy() and origins must outlive it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/load_private.h"
+
+void conf__error(struct conf__ctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[FM_TEXT_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diags_add(c->diags, config_setting_source_file(s),
+	          (int)config_setting_source_line(s), "%s", msg);
+}
+
+size_t conf__nerrors(const struct conf__ctx *c)
+{
+	return c->diags->count;
+}
+
+const char *conf__intern(struct conf__ctx *c, const char *file)
+{
+	if (!file)
+		return "";
+	for (size_t i = 0; i < *c->nfiles; i++)
+		if (strcmp((*c->files)[i], file) == 0)
+			return (*c->files)[i];
+
+	char **files = realloc(*c->files, (*c->nfiles + 1) * sizeof(*files));
+	if (!files)
+		return "";
+	*c->files = files;
+	files[*c->nfiles] = strdup(file);
+	if (!files[*c->nfiles])
+		return "";
+	return files[(*c->nfiles)++];
+}
+
+void conf__origin(struct conf__ctx *c, const config_setting_t *s, struct fm_origin *o)
+{
+	o->file = conf__intern(c, config_setting_source_file(s));
+	o->line = (int)config_setting_source_line(s);
+}
+
+void conf__path(char *buf, const char *parent, const char *key)
+{
+	if (parent[0])
+		snprintf(buf, CONF_PATH_MAX, "%s.%s", parent, key);
+	else
+		snprintf(buf, CONF_PATH_MAX, "%s", key);
+}
+
+void conf__path_index(char *buf, const char *parent, int i)
+{
+	snprintf(buf, CONF_PATH_MAX, "%s.[%d]", parent, i);
+}
+
+const char *conf__type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	}
+	return "nothing";
+}
+
+bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
+                      const char *path, const char *const *known)
+{
+	bool ok = true;
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(m);
+		size_t k = 0;
+		while (known[k] && strcmp(known[k], name) != 0)
+			k++;
+		if (known[k])
+			continue;
+		if (path[0])
+			conf__error(c, m, "%s: unknown key '%s'", path, name);
+		else
+			conf__error(c, m, "unknown top-level key '%s'", name);
+		ok = false;
+	}
+	return ok;
+}
+
+config_setting_t *conf__member(struct conf__ctx *c, const config_setting_t *group,
+                               const char *path, const char *key, bool required)
+{
+	config_setting_t *m = config_setting_get_member(group, key);
+	if (m || !required)
+		return m;
+	if (path[0])
+		conf__error(c, group, "%s: missing required key '%s'", path, key);
+	else
+		conf__error(c, group, "missing required group '%s'", key);
+	return m;
+}
+
+bool conf__expect(struct conf__ctx *c, const config_setting_t *s,
+                  const char *path, int type)
+{
+	if (config_setting_type(s) == type)
+		return true;
+	conf__error(c, s, "%s: expected %s, got %s", path, conf__type_name(type),
+	            conf__type_name(config_setting_type(s)));
+	return false;
+}
+
+bool conf__group_list(struct conf__ctx *c, const config_setting_t *s, const char *path)
+{
+	/* `x = [];` parses as an empty array: accept it as an empty list. */
+	if (config_setting_is_list(s) ||
+	    (config_setting_is_array(s) && config_setting_length(s) == 0))
+		return true;
+	conf__error(c, s, "%s: expected a list of groups ( {...}, {...} ), got %s",
+	            path, conf__type_name(config_setting_type(s)));
+	return false;
+}
+
+/* Finds KEY in GROUP with the given type; CONF_OK with *OUT set, or why
+ * not. P receives the key's path for the caller's messages. */
+static enum conf__got typed_member(struct conf__ctx *c, const config_setting_t *group,
+                                   const char *path, const char *key, bool required,
+                                   int type, config_setting_t **out, char *p)
+{
+	conf__path(p, path, key);
+	*out = conf__member(c, group, path, key, required);
+	if (!*out)
+		return required ? CONF_BAD : CONF_ABSENT;
+	if (!conf__expect(c, *out, p, type))
+		return CONF_BAD;
+	return CONF_OK;
+}
+
+enum conf__got conf__string(struct conf__ctx *c, const config_setting_t *group,
+                            const char *path, const char *key, bool required,
+                            char *out, size_t outsz)
+{
+	char p[CONF_PATH_MAX];
+	config_setting_t *s;
+	enum conf__got got = typed_member(c, group, path, key, required,
+	                                  CONFIG_TYPE_STRING, &s, p);
+	if (got != CONF_OK)
+		return got;
+
+	const char *v = config_setting_get_string(s);
+	size_t len = strlen(v);
+	if (len >= outsz) {
+		conf__error(c, s, "%s: is too long (%zu bytes, at most %zu)",
+		            p, len, outsz - 1);
+		return CONF_BAD;
+	}
+	memcpy(out, v, len + 1);
+	return CONF_OK;
+}
+
+bool conf__name_valid(const char *s, enum conf__charset cs)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len >= FM_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		char ch = *s;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		          ch == '_' || ch == '-';
+		if (cs != CONF_NAME_LOWER && ch >= 'A' && ch <= 'Z')
+			ok = true;
+		if (cs == CONF_NAME_RULE && ch == '.')
+			ok = true;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static const char *charset_hint(enum conf__charset cs)
+{
+	switch (cs) {
+	case CONF_NAME_LOWER: return "a-z 0-9 _ -";
+	case CONF_NAME: return "A-Z a-z 0-9 _ -";
+	case CONF_NAME_RULE: return "A-Z a-z 0-9 _ - .";
+	}
+	return "";
+}
+
+enum conf__got conf__name(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, bool required,
+                          enum conf__charset cs, char *out)
+{
+	char p[CONF_PATH_MAX];
+	config_setting_t *s;
+	enum conf__got got = typed_member(c, group, path, key, required,
+	                                  CONFIG_TYPE_STRING, &s, p);
+	if (got != CONF_OK)
+		return got;
+
+	const char *v = config_setting_get_string(s);
+	if (!conf__name_valid(v, cs)) {
+		conf__error(c, s, "%s: '%s' is not a valid name (1-%d of %s)",
+		            p, v, FM_NAME_MAX - 1, charset_hint(cs));
+		return CONF_BAD;
+	}
+	snprintf(out, FM_NAME_MAX, "%s", v);
+	return CONF_OK;
+}
+
+enum conf__got conf__int(struct conf__ctx *c, const config_setting_t *group,
+                         const char *path, const char *key, bool required,
+                         long long lo, long long hi, int *out)
+{
+	char p[CONF_PATH_MAX];
+	conf__path(p, path, key);
+	config_setting_t *s = conf__member(c, group, path, key, required);
+	if (!s)
+		return required ? CONF_BAD : CONF_ABSENT;
+
+	int type = config_setting_type(s);
+	if (type == CONFIG_TYPE_FLOAT) {
+		/* "502.0", not "502": the reader must see why it is a float */
+		char num[32];
+		snprintf(num, sizeof(num), "%g", config_setting_get_float(s));
+		if (strspn(num, "-0123456789") == strlen(num))
+			strcat(num, ".0");
+		conf__error(c, s, "%s: expected an integer, got a float (%s)", p, num);
+		return CONF_BAD;
+	}
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		conf__expect(c, s, p, CONFIG_TYPE_INT);
+		return CONF_BAD;
+	}
+	long long v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		conf__error(c, s, "%s: %lld is out of range (%lld-%lld)", p, v, lo, hi);
+		return CONF_BAD;
+	}
+	*out = (int)v;
+	return CONF_OK;
+}
+
+enum conf__got conf__double(struct conf__ctx *c, const config_setting_t *group,
+                            const char *path, const char *key, bool required,
+                            double *out)
+{
+	char p[CONF_PATH_MAX];
+	conf__path(p, path, key);
+	config_setting_t *s = conf__member(c, group, path, key, required);
+	if (!s)
+		return required ? CONF_BAD : CONF_ABSENT;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_FLOAT:
+		*out = config_setting_get_float(s);
+		return CONF_OK;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		*out = (double)config_setting_get_int64(s);
+		return CONF_OK;
+	}
+	conf__error(c, s, "%s: expected a number, got %s", p,
+	            conf__type_name(config_setting_type(s)));
+	return CONF_BAD;
+}
+
+enum conf__got conf__enum(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, bool required,
+                          const char *const *names, int n, int *out)
+{
+	char p[CONF_PATH_MAX];
+	config_setting_t *s;
+	enum conf__got got = typed_member(c, group, path, key, required,
+	                                  CONFIG_TYPE_STRING, &s, p);
+	if (got != CONF_OK)
+		return got;
+
+	const char *v = config_setting_get_string(s);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return CONF_OK;
+		}
+	}
+	char list[FM_TEXT_MAX] = "";
+	size_t used = 0;
+	for (int i = 0; i < n && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+		                         i ? ", " : "", names[i]);
+	conf__error(c, s, "%s: '%s' is not one of %s", p, v, list);
+	return CONF_BAD;
+}

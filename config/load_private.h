@@ -1,0 +1,116 @@
+/* load_private.h - what the config loader's files share, and nothing else.
+ *
+ * Owns: the parse context (where diagnostics and interned file names go)
+ * and the typed, range-checked getters every section parser uses. Each
+ * getter reports its own problem as "path.key: message" at the setting's
+ * file and line, so a section parser only says which keys it wants.
+ *
+ * Names here carry the conf__ prefix: internal to config/, never called
+ * from outside it.
+ */
+#ifndef FACMON_CONFIG_LOAD_PRIVATE_H
+#define FACMON_CONFIG_LOAD_PRIVATE_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+
+#define CONF_PATH_MAX 128 /* "devices.[12].points.[3].address" and room to spare */
+
+struct conf__ctx {
+	struct fm_diags *diags;
+	char ***files;  /* where origins' file names are interned */
+	size_t *nfiles;
+};
+
+/* What a section parse left behind for the cross-checks. */
+struct conf__device_state {
+	bool ok;                          /* parsed without a problem */
+	const config_setting_t *profile;  /* the profile setting, if any */
+	struct fm_point *own;             /* the device's own points */
+	size_t nown;
+};
+
+struct conf__state {
+	struct conf__ctx ctx;
+	struct fm_config *cfg;
+	const config_setting_t *root;    /* the main file's, for cross-check lines */
+	bool buses_ok, devices_ok; /* parsed without a problem */
+	bool profile_dir_ok;       /* profiles can be looked up */
+	struct conf__device_state *devs; /* one per cfg->devices entry */
+};
+
+/* Name alphabets. */
+enum conf__charset {
+	CONF_NAME_LOWER, /* [a-z0-9_-]: site, agent name, profile */
+	CONF_NAME,       /* [A-Za-z0-9_-]: bus, device, point */
+	CONF_NAME_RULE,  /* [A-Za-z0-9_.-]: rule */
+};
+
+/* Result of a getter: the key was absent, was read, or was reported bad. */
+enum conf__got { CONF_ABSENT, CONF_OK, CONF_BAD };
+
+void conf__error(struct conf__ctx *c, const config_setting_t *s,
+                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+size_t conf__nerrors(const struct conf__ctx *c);
+const char *conf__intern(struct conf__ctx *c, const char *file);
+void conf__origin(struct conf__ctx *c, const config_setting_t *s,
+                  struct fm_origin *o);
+void conf__path(char *buf, const char *parent, const char *key);
+void conf__path_index(char *buf, const char *parent, int i);
+
+/* Checks every member of GROUP is in KNOWN (NULL-terminated). */
+bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
+                      const char *path, const char *const *known);
+/* GROUP's member KEY, or NULL after "missing required key" when REQUIRED. */
+config_setting_t *conf__member(struct conf__ctx *c, const config_setting_t *group,
+                               const char *path, const char *key, bool required);
+bool conf__expect(struct conf__ctx *c, const config_setting_t *s,
+                  const char *path, int type);
+/* A list (or empty array) of groups? Reported when it is not. */
+bool conf__group_list(struct conf__ctx *c, const config_setting_t *s,
+                      const char *path);
+const char *conf__type_name(int type);
+
+enum conf__got conf__string(struct conf__ctx *c, const config_setting_t *group,
+                            const char *path, const char *key, bool required,
+                            char *out, size_t outsz);
+enum conf__got conf__name(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, bool required,
+                          enum conf__charset cs, char *out);
+enum conf__got conf__int(struct conf__ctx *c, const config_setting_t *group,
+                         const char *path, const char *key, bool required,
+                         long long lo, long long hi, int *out);
+enum conf__got conf__double(struct conf__ctx *c, const config_setting_t *group,
+                            const char *path, const char *key, bool required,
+                            double *out);
+/* A string that must be one of NAMES (n entries); *OUT gets its index. */
+enum conf__got conf__enum(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, bool required,
+                          const char *const *names, int n, int *out);
+bool conf__name_valid(const char *s, enum conf__charset cs);
+
+/* Reads PATH into LC (0), or reports why not and leaves LC destroyed (-1):
+ * a file that cannot be opened is PATH:0 with strerror, a syntax error is
+ * libconfig's file, line and text. */
+int conf__read_file(struct conf__ctx *c, config_t *lc, const char *path);
+
+/* Sections (load_sections.c, load_devices.c, load_rules.c). */
+void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
+                       const char *config_path);
+void conf__parse_mqtt(struct conf__state *st, const config_setting_t *root);
+void conf__parse_buses(struct conf__state *st, const config_setting_t *root);
+void conf__parse_devices(struct conf__state *st, const config_setting_t *root);
+void conf__parse_rules(struct conf__state *st, const config_setting_t *root);
+
+/* Points, shared by devices and profiles (load_points.c). Returns false
+ * when any point had a problem; *POINTS holds the ones that parsed. */
+bool conf__parse_points(struct conf__ctx *c, const config_setting_t *list,
+                        const char *path, struct fm_point **points, size_t *npoints);
+
+/* Cross-checks once every section is parsed (validate.c). */
+void conf__validate(struct conf__state *st);
+
+#endif

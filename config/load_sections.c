@@ -1,0 +1,299 @@
+/* load_sections.c - the agent, mqtt and buses sections.
+ *
+ * Owns: reading those three sections into fm_agent_conf, fm_mqtt_conf and
+ * fm_bus, with their defaults, ranges and per-type keys. Each parser
+ * records whether its section came through clean, so the cross-checks can
+ * skip what depends on a broken section rather than pile on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/load_private.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- agent ---- */
+
+static const char *const agent_keys[] = {
+	"site", "name", "state_dir", "log_level", "profile_dir", NULL,
+};
+
+static const char *const log_level_names[] = {
+	[FM_LOG_ERROR] = "error",
+	[FM_LOG_WARN] = "warn",
+	[FM_LOG_INFO] = "info",
+	[FM_LOG_DEBUG] = "debug",
+};
+
+/* Where profiles are read from: agent.profile_dir (relative to the config
+ * file's directory), else $FACMON_PROFILE_DIR, else the compiled-in dir. */
+static void resolve_profile_dir(struct conf__state *st, const config_setting_t *g,
+                                const char *config_path)
+{
+	struct fm_agent_conf *a = &st->cfg->agent;
+	char dir[FM_TEXT_MAX];
+	enum conf__got got = conf__string(&st->ctx, g, "agent", "profile_dir", false,
+	                                  dir, sizeof(dir));
+	if (got == CONF_BAD)
+		return;
+	st->profile_dir_ok = true;
+
+	if (got == CONF_ABSENT) {
+		const char *env = getenv("FACMON_PROFILE_DIR");
+		snprintf(a->profile_dir, sizeof(a->profile_dir), "%s",
+		         env && env[0] ? env : config_default_profile_dir());
+		return;
+	}
+	const char *slash = strrchr(config_path, '/');
+	int n;
+	if (dir[0] == '/' || !slash)
+		n = snprintf(a->profile_dir, sizeof(a->profile_dir), "%s", dir);
+	else
+		n = snprintf(a->profile_dir, sizeof(a->profile_dir), "%.*s/%s",
+		             (int)(slash - config_path), config_path, dir);
+	if (n < 0 || (size_t)n >= sizeof(a->profile_dir)) {
+		conf__error(&st->ctx, config_setting_get_member(g, "profile_dir"),
+		            "agent.profile_dir: resolved path is too long");
+		st->profile_dir_ok = false;
+	}
+}
+
+void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
+                       const char *config_path)
+{
+	struct conf__ctx *c = &st->ctx;
+	struct fm_agent_conf *a = &st->cfg->agent;
+
+	snprintf(a->state_dir, sizeof(a->state_dir), "/var/lib/facmon");
+	a->log_level = FM_LOG_INFO;
+
+	const config_setting_t *g = conf__member(c, root, "", "agent", true);
+	if (!g || !conf__expect(c, g, "agent", CONFIG_TYPE_GROUP))
+		return;
+	conf__known_keys(c, g, "agent", agent_keys);
+	conf__name(c, g, "agent", "site", true, CONF_NAME_LOWER, a->site);
+	conf__name(c, g, "agent", "name", true, CONF_NAME_LOWER, a->name);
+	conf__string(c, g, "agent", "state_dir", false, a->state_dir, sizeof(a->state_dir));
+	int level = (int)a->log_level;
+	conf__enum(c, g, "agent", "log_level", false, log_level_names,
+	           (int)ARRAY_LEN(log_level_names), &level);
+	a->log_level = (enum fm_log_level)level;
+	resolve_profile_dir(st, g, config_path);
+}
+
+/* ---- mqtt ---- */
+
+static const char *const mqtt_keys[] = {
+	"host", "port", "client_id", "username", "password_file", "tls",
+	"topic_prefix", "qos", "keepalive", NULL,
+};
+
+static const char *const tls_keys[] = { "ca_file", "cert_file", "key_file", NULL };
+
+static void parse_tls(struct conf__ctx *c, const config_setting_t *g,
+                      struct fm_mqtt_conf *m)
+{
+	const config_setting_t *t = config_setting_get_member(g, "tls");
+	if (!t || !conf__expect(c, t, "mqtt.tls", CONFIG_TYPE_GROUP))
+		return;
+	conf__known_keys(c, t, "mqtt.tls", tls_keys);
+	conf__string(c, t, "mqtt.tls", "ca_file", false, m->tls_ca_file,
+	             sizeof(m->tls_ca_file));
+	conf__string(c, t, "mqtt.tls", "cert_file", false, m->tls_cert_file,
+	             sizeof(m->tls_cert_file));
+	conf__string(c, t, "mqtt.tls", "key_file", false, m->tls_key_file,
+	             sizeof(m->tls_key_file));
+}
+
+/* The prefix starts every topic: MQTT wildcards or stray slashes in it would
+ * make topics that subscribers cannot match. */
+static void check_topic_prefix(struct conf__ctx *c, const config_setting_t *g,
+                               const char *prefix)
+{
+	const char *why = NULL;
+	size_t len = strlen(prefix);
+	if (len == 0)
+		why = "must not be empty";
+	else if (strpbrk(prefix, "+#"))
+		why = "must not contain the MQTT wildcards '+' or '#'";
+	else if (prefix[0] == '/' || prefix[len - 1] == '/')
+		why = "must not start or end with '/'";
+	if (why)
+		conf__error(c, config_setting_get_member(g, "topic_prefix"),
+		            "mqtt.topic_prefix: '%s' %s", prefix, why);
+}
+
+static void mqtt_defaults(struct fm_mqtt_conf *m)
+{
+	snprintf(m->host, sizeof(m->host), "127.0.0.1");
+	m->port = 1883;
+	snprintf(m->topic_prefix, sizeof(m->topic_prefix), "facmon");
+	m->qos = 1;
+	m->keepalive = 30;
+}
+
+void conf__parse_mqtt(struct conf__state *st, const config_setting_t *root)
+{
+	struct conf__ctx *c = &st->ctx;
+	struct fm_mqtt_conf *m = &st->cfg->mqtt;
+
+	mqtt_defaults(m);
+	const config_setting_t *g = config_setting_get_member(root, "mqtt");
+	if (!g || !conf__expect(c, g, "mqtt", CONFIG_TYPE_GROUP))
+		return;
+	conf__known_keys(c, g, "mqtt", mqtt_keys);
+	if (conf__string(c, g, "mqtt", "host", false, m->host, sizeof(m->host)) == CONF_OK &&
+	    !m->host[0])
+		conf__error(c, config_setting_get_member(g, "host"),
+		            "mqtt.host: must not be empty");
+	conf__int(c, g, "mqtt", "port", false, 1, 65535, &m->port);
+	conf__string(c, g, "mqtt", "client_id", false, m->client_id, sizeof(m->client_id));
+	conf__string(c, g, "mqtt", "username", false, m->username, sizeof(m->username));
+	conf__string(c, g, "mqtt", "password_file", false, m->password_file,
+	             sizeof(m->password_file));
+	parse_tls(c, g, m);
+	if (conf__string(c, g, "mqtt", "topic_prefix", false, m->topic_prefix,
+	                 sizeof(m->topic_prefix)) == CONF_OK)
+		check_topic_prefix(c, g, m->topic_prefix);
+	conf__int(c, g, "mqtt", "qos", false, 0, 1, &m->qos);
+	conf__int(c, g, "mqtt", "keepalive", false, 5, 3600, &m->keepalive);
+}
+
+/* ---- buses ---- */
+
+static const char *const bus_type_names[] = {
+	[FM_BUS_MODBUS_TCP] = "modbus-tcp",
+	[FM_BUS_MODBUS_RTU] = "modbus-rtu",
+};
+
+static const char *const bus_common_keys[] = { "name", "type", "timeout_ms", NULL };
+static const char *const bus_tcp_keys[] = { "host", "port", NULL };
+static const char *const bus_rtu_keys[] = {
+	"device", "baud", "parity", "data_bits", "stop_bits", "delay_ms", NULL,
+};
+
+static bool in_list(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
+			return true;
+	return false;
+}
+
+/* Unknown keys, and keys that belong to the other bus type. TYPE is -1 when
+ * the type itself was bad: then any bus key passes. */
+static void bus_check_keys(struct conf__ctx *c, const config_setting_t *g,
+                           const char *path, int type)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		bool common = in_list(bus_common_keys, name);
+		bool tcp = in_list(bus_tcp_keys, name), rtu = in_list(bus_rtu_keys, name);
+		if (!common && !tcp && !rtu)
+			conf__error(c, m, "%s: unknown key '%s'", path, name);
+		else if (common || type < 0)
+			continue;
+		else if (type == FM_BUS_MODBUS_TCP && !tcp)
+			conf__error(c, m, "%s: %s is not a modbus-tcp key", path, name);
+		else if (type == FM_BUS_MODBUS_RTU && !rtu)
+			conf__error(c, m, "%s: %s is not a modbus-rtu key", path, name);
+	}
+}
+
+static void parse_tcp_bus(struct conf__ctx *c, const config_setting_t *g,
+                          const char *path, struct fm_bus *b)
+{
+	b->port = 502;
+	b->timeout_ms = 1000;
+	if (conf__string(c, g, path, "host", true, b->host, sizeof(b->host)) == CONF_OK &&
+	    !b->host[0])
+		conf__error(c, config_setting_get_member(g, "host"),
+		            "%s.host: must not be empty", path);
+	conf__int(c, g, path, "port", false, 1, 65535, &b->port);
+	conf__int(c, g, path, "timeout_ms", false, 10, 60000, &b->timeout_ms);
+}
+
+static void parse_baud(struct conf__ctx *c, const config_setting_t *g,
+                       const char *path, struct fm_bus *b)
+{
+	static const int rates[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 };
+	if (conf__int(c, g, path, "baud", false, 1, 10000000, &b->baud) != CONF_OK)
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(rates); i++)
+		if (rates[i] == b->baud)
+			return;
+	conf__error(c, config_setting_get_member(g, "baud"),
+	            "%s.baud: %d is not one of 1200, 2400, 4800, 9600, 19200, 38400, "
+	            "57600, 115200", path, b->baud);
+}
+
+static void parse_rtu_bus(struct conf__ctx *c, const config_setting_t *g,
+                          const char *path, struct fm_bus *b)
+{
+	static const char *const parities[] = { "none", "even", "odd" };
+	static const char parity_chars[] = { 'N', 'E', 'O' };
+
+	b->baud = 9600;
+	b->data_bits = 8;
+	b->stop_bits = 1;
+	b->timeout_ms = 500;
+	b->delay_ms = 0;
+	if (conf__string(c, g, path, "device", true, b->device, sizeof(b->device)) == CONF_OK &&
+	    !b->device[0])
+		conf__error(c, config_setting_get_member(g, "device"),
+		            "%s.device: must not be empty", path);
+	parse_baud(c, g, path, b);
+	int parity = 0;
+	conf__enum(c, g, path, "parity", false, parities, 3, &parity);
+	b->parity = parity_chars[parity];
+	conf__int(c, g, path, "data_bits", false, 7, 8, &b->data_bits);
+	conf__int(c, g, path, "stop_bits", false, 1, 2, &b->stop_bits);
+	conf__int(c, g, path, "timeout_ms", false, 10, 60000, &b->timeout_ms);
+	conf__int(c, g, path, "delay_ms", false, 0, 10000, &b->delay_ms);
+}
+
+static void parse_bus(struct conf__ctx *c, const config_setting_t *g,
+                      const char *path, struct fm_bus *b)
+{
+	conf__origin(c, g, &b->origin);
+	conf__name(c, g, path, "name", true, CONF_NAME, b->name);
+	int type = -1;
+	if (conf__enum(c, g, path, "type", true, bus_type_names,
+	               (int)ARRAY_LEN(bus_type_names), &type) != CONF_OK)
+		type = -1;
+	bus_check_keys(c, g, path, type);
+	if (type < 0)
+		return;
+	b->type = (enum fm_bus_type)type;
+	if (b->type == FM_BUS_MODBUS_TCP)
+		parse_tcp_bus(c, g, path, b);
+	else
+		parse_rtu_bus(c, g, path, b);
+}
+
+void conf__parse_buses(struct conf__state *st, const config_setting_t *root)
+{
+	struct conf__ctx *c = &st->ctx;
+	size_t before = conf__nerrors(c);
+
+	const config_setting_t *list = config_setting_get_member(root, "buses");
+	if (list && conf__group_list(c, list, "buses")) {
+		int n = config_setting_length(list);
+		st->cfg->buses = calloc((size_t)n + 1, sizeof(*st->cfg->buses));
+		if (!st->cfg->buses) {
+			conf__error(c, list, "buses: out of memory");
+			return;
+		}
+		st->cfg->nbuses = (size_t)n;
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+			char path[CONF_PATH_MAX];
+			conf__path_index(path, "buses", i);
+			if (conf__expect(c, g, path, CONFIG_TYPE_GROUP))
+				parse_bus(c, g, path, &st->cfg->buses[i]);
+		}
+	}
+	st->buses_ok = conf__nerrors(c) == before;
+}

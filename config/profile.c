@@ -1,0 +1,70 @@
+/* profile.c - device profiles: one file of points per device model.
+ *
+ * Owns: reading <profile_dir>/<name>.cfg into a list of points. A profile
+ * is its own file, so its problems name that file and its lines, not the
+ * device that uses it. The format:
+ *
+ *   profile = {
+ *     model = "...";          # required: what hardware this describes
+ *     source = "...";         # optional: where the register map came from
+ *     points = ( {...}, ... );  # at least one; same keys as a device's points
+ *   };
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config/load_private.h"
+
+static const char *const profile_file_keys[] = { "profile", NULL };
+static const char *const profile_keys[] = { "model", "source", "points", NULL };
+
+static void parse_profile(struct conf__ctx *c, const config_setting_t *root,
+                          struct fm_point **points, size_t *npoints)
+{
+	conf__known_keys(c, root, "", profile_file_keys);
+	const config_setting_t *g = conf__member(c, root, "", "profile", true);
+	if (!g || !conf__expect(c, g, "profile", CONFIG_TYPE_GROUP))
+		return;
+	conf__known_keys(c, g, "profile", profile_keys);
+
+	char text[FM_TEXT_MAX];
+	conf__string(c, g, "profile", "model", true, text, sizeof(text));
+	conf__string(c, g, "profile", "source", false, text, sizeof(text));
+
+	const config_setting_t *list = conf__member(c, g, "profile", "points", true);
+	if (!list)
+		return;
+	if (conf__parse_points(c, list, "profile.points", points, npoints) && *npoints == 0)
+		conf__error(c, list, "profile.points: a profile needs at least one point");
+}
+
+int config_load_profile(const char *profile_dir, const char *profile,
+                        struct fm_point **points, size_t *npoints,
+                        char ***files, size_t *nfiles, struct fm_diags *diags)
+{
+	struct conf__ctx c = { .diags = diags, .files = files, .nfiles = nfiles };
+	size_t before = diags->count;
+
+	*points = NULL;
+	*npoints = 0;
+	if (!conf__name_valid(profile, CONF_NAME_LOWER)) {
+		diags_add(diags, profile_dir, 0, "'%s' is not a valid profile name "
+		          "(1-%d of a-z 0-9 _ -)", profile, FM_NAME_MAX - 1);
+		return -1;
+	}
+	char path[FM_TEXT_MAX + FM_NAME_MAX + 8];
+	snprintf(path, sizeof(path), "%s/%s.cfg", profile_dir, profile);
+
+	config_t lc;
+	if (conf__read_file(&c, &lc, path) != 0)
+		return -1;
+	parse_profile(&c, config_root_setting(&lc), points, npoints);
+	config_destroy(&lc);
+
+	if (diags->count == before)
+		return 0;
+	free(*points);
+	*points = NULL;
+	*npoints = 0;
+	return -1;
+}

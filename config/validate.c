@@ -1,0 +1,225 @@
+/* validate.c - the cross-checks, once every section is parsed.
+ *
+ * Owns: what no single section can check alone: duplicate names, a device's
+ * bus, a device's profile (loaded here, once per profile, and merged with
+ * the device's own points), and the point each rule watches. A check that
+ * depends on a section which had problems is skipped, so one typo gives one
+ * message instead of a cascade ("unknown bus" for a bus whose name was bad).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/load_private.h"
+
+/* The setting KEY of entry I in SECTION, for its line; the entry itself
+ * when the key is absent. */
+static const config_setting_t *entry_setting(const struct conf__state *st,
+                                             const char *section, size_t i,
+                                             const char *key)
+{
+	const config_setting_t *list = config_setting_get_member(st->root, section);
+	const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+	const config_setting_t *s = key ? config_setting_get_member(g, key) : NULL;
+	return s ? s : g;
+}
+
+/* Names in one section are unique; the message points back at the first.
+ * The entries are structs of STRIDE bytes with a name and an origin. */
+static void check_duplicates(struct conf__state *st, const char *section,
+                             const char *kind, const void *base, size_t n,
+                             size_t stride, size_t name_off, size_t origin_off)
+{
+	const char *b = base;
+	for (size_t i = 1; i < n; i++) {
+		const char *name = b + i * stride + name_off;
+		for (size_t j = 0; name[0] && j < i; j++) {
+			if (strcmp(name, b + j * stride + name_off) != 0)
+				continue;
+			const struct fm_origin *first = (const void *)(b + j * stride + origin_off);
+			conf__error(&st->ctx, entry_setting(st, section, i, "name"),
+			            "%s.[%zu].name: duplicate %s name '%s' (first at %s:%d)",
+			            section, i, kind, name, first->file, first->line);
+			break;
+		}
+	}
+}
+
+#define CHECK_DUPLICATES(st, section, kind, type, arr, n) \
+	check_duplicates((st), (section), (kind), (arr), (n), sizeof(type), \
+	                 offsetof(type, name), offsetof(type, origin))
+
+static void check_device_buses(struct conf__state *st)
+{
+	if (!st->buses_ok)
+		return;
+	for (size_t i = 0; i < st->cfg->ndevices; i++) {
+		const struct fm_device *d = &st->cfg->devices[i];
+		if (d->bus[0] && !config_find_bus(st->cfg, d->bus))
+			conf__error(&st->ctx, entry_setting(st, "devices", i, "bus"),
+			            "devices.[%zu].bus: unknown bus '%s'", i, d->bus);
+	}
+}
+
+/* ---- profiles ---- */
+
+struct profile_entry {
+	char name[FM_NAME_MAX];
+	bool missing; /* no such file: each device naming it is told */
+	bool ok;
+	struct fm_point *points;
+	size_t npoints;
+};
+
+struct profile_cache {
+	struct profile_entry *items;
+	size_t count;
+};
+
+static struct profile_entry *profile_get(struct conf__state *st,
+                                         struct profile_cache *pc, const char *name)
+{
+	for (size_t i = 0; i < pc->count; i++)
+		if (strcmp(pc->items[i].name, name) == 0)
+			return &pc->items[i];
+
+	struct profile_entry *items = realloc(pc->items, (pc->count + 1) * sizeof(*items));
+	if (!items)
+		return NULL;
+	pc->items = items;
+	struct profile_entry *e = &items[pc->count++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+
+	const char *dir = st->cfg->agent.profile_dir;
+	char path[FM_TEXT_MAX + FM_NAME_MAX + 8];
+	snprintf(path, sizeof(path), "%s/%s.cfg", dir, name);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		e->missing = true;
+		return e;
+	}
+	e->ok = config_load_profile(dir, name, &e->points, &e->npoints, st->ctx.files,
+	                            st->ctx.nfiles, st->ctx.diags) == 0;
+	return e;
+}
+
+static void profile_cache_free(struct profile_cache *pc)
+{
+	for (size_t i = 0; i < pc->count; i++)
+		free(pc->items[i].points);
+	free(pc->items);
+}
+
+/* Profile points first; an own point of the same name replaces one in
+ * place (its address or scaling differs on this unit), others follow. */
+static bool merge_points(struct fm_device *d, const struct fm_point *prof, size_t nprof,
+                         const struct fm_point *own, size_t nown)
+{
+	d->points = calloc(nprof + nown + 1, sizeof(*d->points));
+	if (!d->points)
+		return false;
+	if (nprof)
+		memcpy(d->points, prof, nprof * sizeof(*prof));
+	d->npoints = nprof;
+	for (size_t i = 0; i < nown; i++) {
+		size_t k = 0;
+		while (k < nprof && strcmp(d->points[k].name, own[i].name) != 0)
+			k++;
+		if (k == nprof)
+			k = d->npoints++;
+		d->points[k] = own[i];
+	}
+	return true;
+}
+
+/* The device's points, or false when they cannot be known (the profile is
+ * missing or broken, which has been reported). */
+static bool device_points(struct conf__state *st, struct profile_cache *pc, size_t i)
+{
+	struct fm_device *d = &st->cfg->devices[i];
+	struct conf__device_state *ds = &st->devs[i];
+	const struct profile_entry *e = NULL;
+
+	if (d->profile[0]) {
+		if (!st->profile_dir_ok || !(e = profile_get(st, pc, d->profile)))
+			return false;
+		if (e->missing)
+			conf__error(&st->ctx, ds->profile, "devices.[%zu].profile: unknown "
+			            "profile '%s' (no %s.cfg in %s)", i, d->profile,
+			            d->profile, st->cfg->agent.profile_dir);
+		if (!e->ok)
+			return false;
+	}
+	if (!merge_points(d, e ? e->points : NULL, e ? e->npoints : 0, ds->own, ds->nown)) {
+		conf__error(&st->ctx, entry_setting(st, "devices", i, NULL),
+		            "devices.[%zu]: out of memory", i);
+		return false;
+	}
+	if (d->npoints == 0) {
+		conf__error(&st->ctx, entry_setting(st, "devices", i, NULL),
+		            "devices.[%zu]: '%s' has no points (give it a profile or points)",
+		            i, d->name);
+		return false;
+	}
+	return true;
+}
+
+static void merge_profiles(struct conf__state *st)
+{
+	struct profile_cache pc = { 0 };
+	for (size_t i = 0; i < st->cfg->ndevices; i++) {
+		if (st->devs[i].ok && !device_points(st, &pc, i))
+			st->devs[i].ok = false;
+	}
+	profile_cache_free(&pc);
+}
+
+/* ---- rules ---- */
+
+/* "(rack-a has temperature, humidity)" so a typo shows its fix. */
+static void point_names(const struct fm_device *d, char *buf, size_t size)
+{
+	size_t used = (size_t)snprintf(buf, size, "%s has", d->name);
+	for (size_t i = 0; i < d->npoints && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "",
+		                         d->points[i].name);
+}
+
+static void check_rule_points(struct conf__state *st)
+{
+	for (size_t i = 0; i < st->cfg->nrules; i++) {
+		const struct fm_rule *r = &st->cfg->rules[i];
+		if (!r->device[0])
+			continue;
+		const config_setting_t *s = entry_setting(st, "rules", i, "point");
+		const struct fm_device *d = config_find_device(st->cfg, r->device);
+		if (!d) {
+			if (st->devices_ok)
+				conf__error(&st->ctx, s, "rules.[%zu].point: unknown device '%s'",
+				            i, r->device);
+			continue;
+		}
+		if (!st->devs[d - st->cfg->devices].ok || device_find_point(d, r->point))
+			continue;
+		char names[FM_TEXT_MAX / 2];
+		point_names(d, names, sizeof(names));
+		conf__error(&st->ctx, s, "rules.[%zu].point: unknown point '%s.%s' (%s)",
+		            i, r->device, r->point, names);
+	}
+}
+
+void conf__validate(struct conf__state *st)
+{
+	struct fm_config *cfg = st->cfg;
+
+	CHECK_DUPLICATES(st, "buses", "bus", struct fm_bus, cfg->buses, cfg->nbuses);
+	CHECK_DUPLICATES(st, "devices", "device", struct fm_device, cfg->devices,
+	                 cfg->ndevices);
+	CHECK_DUPLICATES(st, "rules", "rule", struct fm_rule, cfg->rules, cfg->nrules);
+	check_device_buses(st);
+	merge_profiles(st);
+	check_rule_points(st);
+}

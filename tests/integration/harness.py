@@ -1,0 +1,628 @@
+"""harness.py - the fixtures every facmon integration test uses.
+
+Owns: starting and stopping the real processes a test runs against, on
+loopback and free ports, each in its own temporary directory:
+
+  Mosquitto   a broker (/usr/sbin/mosquitto) with a generated config
+  Sim         facmon-sim (env FACMON_SIM) and its text control port
+  Agent       facmon run (env FACMON_BIN) with a config written from text
+  MqttWatch   a paho-mqtt subscriber that records what the agent publishes
+  run_cli     facmon's one-shot subcommands (check, once, probe, history)
+
+Every process is started with its PID saved, readiness is checked by
+polling its port, and it is stopped by that PID (SIGTERM, then SIGKILL):
+use the classes as context managers so a failing test still stops them.
+Children also get a parent-death signal (setpriv --pdeathsig), so even a
+test runner killed by a timeout leaves no broker holding a port.
+
+Runs under Debian's /usr/bin/python3 (python3-paho-mqtt 1.6).
+"""
+
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections import namedtuple
+
+import paho.mqtt.client as mqtt
+
+HOST = "127.0.0.1"
+MOSQUITTO = "/usr/sbin/mosquitto"
+_SETPRIV = "/usr/bin/setpriv"
+_KEEP_TMP = os.environ.get("FACMON_KEEP_TMP") == "1"
+
+# Processes still running, stopped at exit should a test forget one.
+_live = set()
+
+
+def _env_path(name):
+    path = os.environ.get(name)
+    if not path:
+        raise RuntimeError(f"{name} is not set (run the tests through ctest)")
+    return path
+
+
+def facmon_bin():
+    return _env_path("FACMON_BIN")
+
+
+def sim_bin():
+    return _env_path("FACMON_SIM")
+
+
+def profile_dir():
+    return os.environ.get("FACMON_PROFILE_DIR", "")
+
+
+# ---- ports -----------------------------------------------------------------
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def port_open(port, host=HOST):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(port, timeout=10.0, host=HOST, process=None):
+    """Polls until PORT accepts a connection. With PROCESS (a _Process),
+    fails at once, with its log, if that process exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port, host):
+            return
+        if process is not None and not process.running():
+            raise RuntimeError(
+                f"{process.name} exited with status {process.returncode} "
+                f"before listening on {host}:{port}; its log:\n"
+                f"{process.log()}")
+        time.sleep(0.05)
+    where = f"; log:\n{process.log()}" if process is not None else ""
+    raise TimeoutError(f"nothing listens on {host}:{port} after "
+                       f"{timeout:.1f}s{where}")
+
+
+def wait_until(condition, timeout=10.0, interval=0.05, message="condition"):
+    """Polls CONDITION() until it returns something true, and returns it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.1f}s waiting "
+                                 f"for {message}")
+        time.sleep(interval)
+
+
+# ---- processes -------------------------------------------------------------
+
+class _Process:
+    """One child process, its PID, and a log file with its output."""
+
+    def __init__(self, name, workdir):
+        self.name = name
+        self.workdir = workdir
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.proc = None
+        self.returncode = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def start(self, argv, env=None):
+        if self.running():
+            raise RuntimeError(f"{self.name} is already running")
+        if os.path.exists(_SETPRIV):
+            # setpriv execs ARGV in place: same PID, killed with us.
+            argv = [_SETPRIV, "--pdeathsig", "KILL", "--"] + list(argv)
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env=env, cwd=self.workdir)
+        finally:
+            log.close()
+        self.returncode = None
+        _live.add(self)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.running():
+            os.kill(self.proc.pid, sig)
+
+    def wait(self, timeout):
+        """The exit status, or None if still running after TIMEOUT."""
+        if self.proc is None:
+            return self.returncode
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        _live.discard(self)
+        return self.returncode
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, then SIGKILL after TIMEOUT. Returns the exit status
+        (negative: killed by that signal)."""
+        if self.proc is None:
+            return self.returncode
+        self.signal(signal.SIGTERM)
+        if self.wait(timeout) is None:
+            self.signal(signal.SIGKILL)
+            self.wait(5.0)
+        return self.returncode
+
+    def kill(self):
+        """SIGKILL, as a crash or a power cut would."""
+        if self.proc is None:
+            return self.returncode
+        self.signal(signal.SIGKILL)
+        return self.wait(5.0)
+
+    def log(self):
+        try:
+            with open(self.log_path, "r", encoding="utf-8",
+                      errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+@atexit.register
+def _stop_leftovers():
+    for p in list(_live):
+        p.kill()
+
+
+class _Fixture:
+    """A temp dir, one process in it, and context-manager plumbing."""
+
+    name = "process"
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix=f"facmon-{self.name}-")
+        self.process = _Process(self.name, self.tmp)
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def running(self):
+        return self.process.running()
+
+    def stop(self, timeout=10.0):
+        return self.process.stop(timeout)
+
+    def kill(self):
+        return self.process.kill()
+
+    def log(self):
+        return self.process.log()
+
+    def close(self):
+        self.process.stop()
+        if not _KEEP_TMP:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+# ---- mosquitto -------------------------------------------------------------
+
+class Mosquitto(_Fixture):
+    """A broker on 127.0.0.1:PORT (a free one unless given), anonymous,
+    without persistence. Started by the constructor."""
+
+    name = "mosquitto"
+
+    def __init__(self, port=None, extra_config=""):
+        """EXTRA_CONFIG is appended to the config; {tmp} in it is the
+        broker's own temporary directory (for persistence_location)."""
+        super().__init__()
+        self.host = HOST
+        self.port = port or free_port()
+        self.config_path = os.path.join(self.tmp, "mosquitto.conf")
+        # Run as root, mosquitto would switch to user "mosquitto", and a
+        # change of user clears the parent-death signal: stay who we are.
+        user = "user root\n" if os.geteuid() == 0 else ""
+        with open(self.config_path, "w") as f:
+            # mosquitto 2 with a config file needs both lines spelled out.
+            f.write(f"listener {self.port} {HOST}\n"
+                    "allow_anonymous true\n"
+                    f"{user}"
+                    "log_dest stderr\n"
+                    "log_type error\nlog_type warning\nlog_type notice\n"
+                    f"{_fill(extra_config, {'tmp': self.tmp})}\n")
+            if "persistence true" not in extra_config:
+                f.write("persistence false\n")
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self, timeout=10.0):
+        self.process.start([MOSQUITTO, "-c", self.config_path])
+        wait_port(self.port, timeout, process=self.process)
+
+    def restart(self, timeout=10.0):
+        """Stops the broker and starts a new one on the same port (retained
+        messages are gone: there is no persistence)."""
+        self.stop()
+        self.start(timeout)
+
+
+# ---- the simulator ---------------------------------------------------------
+
+class SimError(Exception):
+    """The simulator answered "err ..." on its control port."""
+
+
+class Sim(_Fixture):
+    """facmon-sim serving UNITS on a free Modbus port and a free control
+    port. UNITS: {1: "xy-md02", 3: "modbus-di8"} or ["1=xy-md02", ...].
+    SETS: {"1.temperature": 30} for --set. Started by the constructor."""
+
+    name = "sim"
+
+    def __init__(self, units, sets=None, port=None, control_port=None,
+                 profiles=None, extra_args=()):
+        super().__init__()
+        if isinstance(units, dict):
+            units = [f"{u}={p}" for u, p in units.items()]
+        self.units = list(units)
+        self.sets = dict(sets or {})
+        self.host = HOST
+        self.port = port or free_port()
+        self.control_port = control_port or free_port()
+        self.profiles = profiles or profile_dir()
+        self.extra_args = list(extra_args)
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def argv(self):
+        argv = [sim_bin(), "--listen", f"{HOST}:{self.port}",
+                "--control", f"{HOST}:{self.control_port}"]
+        if self.profiles:
+            argv += ["--profile-dir", self.profiles]
+        for ref, value in self.sets.items():
+            argv += ["--set", f"{ref}={value}"]
+        return argv + self.extra_args + self.units
+
+    def start(self, timeout=10.0):
+        self.process.start(self.argv())
+        wait_port(self.port, timeout, process=self.process)
+        wait_port(self.control_port, timeout, process=self.process)
+
+    def restart(self, timeout=10.0):
+        """A new simulator on the same ports, with the initial values
+        (what the control port changed is gone, as after a power cycle)."""
+        self.stop()
+        self.start(timeout)
+
+    def command(self, line, timeout=5.0):
+        """Sends one control line and returns the text after "ok" ("" for
+        a bare ok). Raises SimError on "err ...". A fresh connection per
+        command, so a restarted simulator needs no reconnecting."""
+        with socket.create_connection((HOST, self.control_port),
+                                      timeout=timeout) as s:
+            s.sendall(line.encode() + b"\n")
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        reply = reply.decode().strip()
+        if reply == "ok":
+            return ""
+        if reply.startswith("ok "):
+            return reply[3:]
+        if reply.startswith("err"):
+            raise SimError(f"{line!r}: {reply}")
+        raise RuntimeError(f"facmon-sim answered {line!r} with {reply!r}")
+
+    def set(self, unit, point, value):
+        self.command(f"set {unit}.{point} {value}")
+
+    def get(self, unit, point):
+        return float(self.command(f"get {unit}.{point}"))
+
+    def mute(self, unit, on=True):
+        self.command(f"mute {unit} {'on' if on else 'off'}")
+
+    def raw(self, unit, table, address, value=None):
+        """Writes a raw register/bit; without VALUE reads it (an int)."""
+        if value is None:
+            return int(self.command(f"raw {unit} {table} {address}"))
+        self.command(f"raw {unit} {table} {address} {value}")
+        return None
+
+    def stats(self, unit=None):
+        """Modbus requests received (all, or those for UNIT)."""
+        reply = self.command("stats" if unit is None else f"stats {unit}")
+        match = re.fullmatch(r"requests=(\d+)", reply)
+        if not match:
+            raise RuntimeError(f"unexpected stats reply {reply!r}")
+        return int(match.group(1))
+
+
+# ---- the agent -------------------------------------------------------------
+
+def _fill(template, params):
+    """Replaces {name} for each NAME in PARAMS. libconfig's own braces
+    ("agent = { ... }") are left alone; an unknown {name} is an error,
+    since libconfig has no such syntax and it is surely a typo."""
+    def one(match):
+        key = match.group(1)
+        if key not in params:
+            raise KeyError(f"config placeholder {{{key}}} has no value; "
+                           f"known: {', '.join(sorted(params))}")
+        return str(params[key])
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", one, template)
+
+
+def room_config(mqtt_port, modbus_port, devices=(("rack-a", 1, "xy-md02"),),
+                rules="", site="testsite", name="gw1", interval=1,
+                timeout_ms=300, down_after=None, log_level="debug",
+                extra=""):
+    """A standard config: one modbus-tcp bus "sim" on the simulator and
+    the broker on loopback. DEVICES: (name, unit, profile) tuples, or raw
+    libconfig text for the devices list. RULES: raw libconfig text of the
+    rules list. The agent's state_dir and profile_dir are placeholders
+    Agent fills in."""
+    if not isinstance(devices, str):
+        items = []
+        for dev_name, unit, profile in devices:
+            extra_keys = (f" down_after = {down_after};"
+                          if down_after is not None else "")
+            items.append(f'  {{ name = "{dev_name}"; bus = "sim"; '
+                         f'unit = {unit}; profile = "{profile}"; '
+                         f'interval = {interval};{extra_keys} }}')
+        devices = ",\n".join(items)
+    return f"""# written by tests/integration/harness.py
+agent = {{
+  site = "{site}";
+  name = "{name}";
+  state_dir = "{{state_dir}}";
+  profile_dir = "{{profile_dir}}";
+  log_level = "{log_level}";
+}};
+mqtt = {{
+  host = "{HOST}";
+  port = {mqtt_port};
+}};
+buses = (
+  {{ name = "sim"; type = "modbus-tcp"; host = "{HOST}"; port = {modbus_port};
+    timeout_ms = {timeout_ms}; }}
+);
+devices = (
+{devices}
+);
+rules = (
+{rules}
+);
+{extra}
+"""
+
+
+class Agent(_Fixture):
+    """`facmon run -c FILE` with FILE written from CONFIG (libconfig text).
+    {state_dir}, {profile_dir} and {tmp} are filled in, as is any {key}
+    given in PARAMS. Started by the constructor unless start=False."""
+
+    name = "agent"
+
+    def __init__(self, config, params=None, start=True, args=()):
+        super().__init__()
+        self.state_dir = os.path.join(self.tmp, "state")
+        os.makedirs(self.state_dir)
+        self.config_path = os.path.join(self.tmp, "facmon.cfg")
+        self.args = list(args)
+        self.params = {"state_dir": self.state_dir,
+                       "profile_dir": profile_dir(), "tmp": self.tmp}
+        self.params.update(params or {})
+        self.write_config(config)
+        if start:
+            try:
+                self.start()
+            except BaseException:
+                self.close()
+                raise
+
+    def write_config(self, config):
+        """Rewrites the config file (then reload() or restart())."""
+        with open(self.config_path, "w") as f:
+            f.write(_fill(config, self.params))
+
+    def config(self):
+        with open(self.config_path) as f:
+            return f.read()
+
+    def start(self):
+        self.process.start([facmon_bin(), "run", "-c", self.config_path]
+                           + self.args)
+
+    def restart(self, timeout=10.0):
+        """Clean stop and start on the same config and state dir. Returns
+        the exit status of the stop."""
+        rc = self.stop(timeout)
+        self.start()
+        return rc
+
+    def reload(self):
+        """SIGHUP: the agent rereads its config."""
+        self.process.signal(signal.SIGHUP)
+
+    def wait_log(self, pattern, timeout=10.0):
+        """Waits until the agent's log matches the regex PATTERN."""
+        rx = re.compile(pattern)
+        try:
+            return wait_until(lambda: rx.search(self.log()), timeout,
+                              message=f"agent log to match {pattern!r}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; agent log:\n{self.log()}") from None
+
+
+def run_cli(*args, timeout=60.0, env=None, input=None):
+    """Runs `facmon ARGS...` to completion: (returncode, stdout, stderr)."""
+    proc = subprocess.run([facmon_bin()] + [str(a) for a in args],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=env, input=input, stdin=None if input else
+                          subprocess.DEVNULL)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+# ---- watching MQTT ---------------------------------------------------------
+
+Message = namedtuple("Message", "index topic payload raw retained time")
+Message.__doc__ = """One message seen by MqttWatch. PAYLOAD is the parsed
+JSON (or the text, when it is not JSON); RAW the bytes; RETAINED the flag
+as delivered (true only for messages the broker held when we subscribed);
+TIME on time.monotonic()."""
+
+
+def topic_matches(pattern, topic):
+    """True if TOPIC equals PATTERN or matches it as an MQTT filter."""
+    return pattern == topic or mqtt.topic_matches_sub(pattern, topic)
+
+
+class MqttWatch:
+    """A subscriber to TOPIC (an MQTT filter) on the broker at PORT that
+    records every message. Connected when the constructor returns, and
+    resubscribes by itself after a broker restart."""
+
+    def __init__(self, port, topic="#", host=HOST, qos=1, timeout=10.0,
+                 client_id=None, clean_session=True):
+        """CLIENT_ID and CLEAN_SESSION=False give a persistent session:
+        with a broker that persists, messages published while this
+        subscriber is away are queued for it."""
+        self.topic = topic
+        self.qos = qos
+        self._messages = []
+        self._cond = threading.Condition()
+        self._subscribed = threading.Event()
+        self._client = mqtt.Client(
+            client_id=client_id or f"facmon-test-{os.getpid()}-{id(self):x}",
+            clean_session=clean_session)
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_message = self._on_message
+        self._client.reconnect_delay_set(min_delay=0.2, max_delay=1)
+        self._client.connect(host, port, keepalive=30)
+        self._client.loop_start()
+        if not self._subscribed.wait(timeout):
+            self.close()
+            raise TimeoutError(f"no SUBACK from the broker on port {port}")
+
+    def _on_connect(self, client, userdata, flags, rc):
+        if rc == 0:
+            client.subscribe(self.topic, self.qos)
+
+    def _on_subscribe(self, client, userdata, mid, granted_qos):
+        self._subscribed.set()
+
+    def _on_message(self, client, userdata, msg):
+        try:
+            payload = json.loads(msg.payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            payload = msg.payload.decode("utf-8", errors="replace")
+        with self._cond:
+            self._messages.append(Message(
+                len(self._messages), msg.topic, payload, bytes(msg.payload),
+                bool(msg.retain), time.monotonic()))
+            self._cond.notify_all()
+
+    def mark(self):
+        """The index the next message will get: pass it as AFTER to see
+        only what arrives from now on."""
+        with self._cond:
+            return len(self._messages)
+
+    def messages(self, topic=None, after=0):
+        """Messages so far (matching TOPIC, a topic or filter), oldest
+        first."""
+        with self._cond:
+            return [m for m in self._messages[after:]
+                    if topic is None or topic_matches(topic, m.topic)]
+
+    def _first_match(self, topic, predicate, after):
+        for m in self._messages[after:]:
+            if not topic_matches(topic, m.topic):
+                continue
+            try:
+                if predicate(m.payload):
+                    return m
+            except (KeyError, TypeError, IndexError, AttributeError):
+                continue  # a payload of another shape: not this one
+        return None
+
+    def wait_for(self, topic, predicate=lambda payload: True, timeout=10.0,
+                 after=0):
+        """The first message on TOPIC (a topic or MQTT filter) with index
+        >= AFTER whose payload satisfies PREDICATE. Fails with the last
+        messages seen if none arrives within TIMEOUT seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = self._first_match(topic, predicate, after)
+                if found is not None:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            recent = self._messages[-20:]
+        seen = "\n".join(f"  #{m.index} {m.topic} "
+                         f"{'(retained) ' if m.retained else ''}"
+                         f"{m.raw.decode('utf-8', 'replace')[:300]}"
+                         for m in recent) or "  (none)"
+        raise AssertionError(
+            f"no message on {topic!r} matching the predicate after index "
+            f"{after} within {timeout:.1f}s; last messages seen:\n{seen}")
+
+    def close(self):
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def mosquitto_pub(port, topic, payload, retain=False, qos=1):
+    """Publishes one message with the mosquitto_pub client."""
+    argv = ["mosquitto_pub", "-h", HOST, "-p", str(port), "-t", topic,
+            "-m", payload, "-q", str(qos)]
+    if retain:
+        argv.append("-r")
+    subprocess.run(argv, check=True, timeout=10, stdin=subprocess.DEVNULL)

@@ -1,0 +1,91 @@
+"""test_broker_outage.py - the broker goes away and comes back; the agent dies.
+
+Stopping and restarting mosquitto on the same port: the agent reconnects by
+itself, `R/status` is `online` again, every retained device and alert state
+is republished (the restarted broker has no persistence, so anything a
+dashboard sees came from the agent after the reconnect), and an alert that
+fired while the broker was down still arrives as an event. A `kill -9` of
+the agent makes the broker publish the last will, `{"state":"offline"}`.
+"""
+
+import signal
+import time
+import unittest
+
+from harness import Agent, Mosquitto, MqttWatch, Sim, room_config
+
+ROOT = "facmon/testsite/gw1"
+RULES = """
+  { name = "room-temp-high"; point = "rack-a.temperature"; above = 30.0;
+    clear = 28.0; severity = "critical"; }
+"""
+
+
+def state_is(state):
+    return lambda p: p["state"] == state
+
+
+class BrokerOutage(unittest.TestCase):
+
+    def test_reconnects_and_republishes(self):
+        with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \
+                Agent(room_config(broker.port, sim.port, rules=RULES)) as agent:
+            with MqttWatch(broker.port, f"{ROOT}/#") as watch:
+                watch.wait_for(f"{ROOT}/status", state_is("online"))
+                watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("ok"))
+
+            broker.stop()
+            agent.wait_log(r"mqtt\[.*\]: connection lost")
+            # It gets hot while the broker is away.
+            sim.set(1, "temperature", 33.0)
+            agent.wait_log(r"alert room-temp-high: ok -> firing")
+            time.sleep(2)  # a few failed reconnect attempts
+            broker.start()
+
+            # A fresh broker holds nothing: all of this is republished.
+            with MqttWatch(broker.port, f"{ROOT}/#") as watch:
+                watch.wait_for(f"{ROOT}/status", state_is("online"), timeout=40)
+                watch.wait_for(f"{ROOT}/device/rack-a/state", state_is("up"))
+                alert = watch.wait_for(f"{ROOT}/alert/room-temp-high",
+                                       state_is("firing")).payload
+                self.assertEqual(alert["value"], 33.0)
+                watch.wait_for(f"{ROOT}/telemetry/rack-a",
+                               lambda p: p["points"]["temperature"]["v"] == 33.0)
+            self.assertTrue(agent.process.running(), "the agent kept running")
+
+    def test_event_during_outage_is_delivered_after_reconnect(self):
+        # The subscriber has a persistent session on a broker that saves
+        # its state when stopped, so whatever the agent publishes after its
+        # reconnect is queued for the subscriber even if it is back later.
+        with Mosquitto(extra_config="persistence true\n"
+                                    "persistence_location {tmp}/\n") as broker, \
+                Sim({1: "xy-md02"}) as sim, \
+                MqttWatch(broker.port, f"{ROOT}/events", client_id="outage-watch",
+                          clean_session=False) as watch, \
+                Agent(room_config(broker.port, sim.port, rules=RULES)) as agent:
+            watch.wait_for(f"{ROOT}/events",
+                           lambda p: p["rule"] == "room-temp-high" and p["to"] == "ok")
+            broker.stop()
+            agent.wait_log(r"mqtt\[.*\]: connection lost")
+            sim.set(1, "temperature", 34.0)
+            agent.wait_log(r"alert room-temp-high: ok -> firing")
+            broker.start()
+            ev = watch.wait_for(
+                f"{ROOT}/events",
+                lambda p: p["rule"] == "room-temp-high" and p["to"] == "firing",
+                timeout=40).payload
+            self.assertEqual(ev["value"], 34.0)
+
+    def test_kill_9_leaves_the_last_will(self):
+        with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \
+                MqttWatch(broker.port, f"{ROOT}/status") as watch, \
+                Agent(room_config(broker.port, sim.port)) as agent:
+            watch.wait_for(f"{ROOT}/status", state_is("online"))
+            mark = watch.mark()
+            agent.process.signal(signal.SIGKILL)
+            watch.wait_for(f"{ROOT}/status", state_is("offline"), after=mark,
+                           timeout=60)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

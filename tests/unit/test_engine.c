@@ -1,0 +1,241 @@
+/* test_engine.c - the engine driven by a fake clock and a publisher that
+ * records what it was given: device states, the built-in comm rule, unknown
+ * when a device is down, `for` delays via engine_tick, hysteresis, partial
+ * polls, and seq numbering. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alerting/engine.h"
+
+/* ---- a publisher that records ---- */
+
+#define MAX_RECORDS 256
+
+struct recorder {
+	char events[MAX_RECORDS][320];
+	size_t nevents;
+	uint64_t seqs[MAX_RECORDS];
+	size_t telemetry;
+	size_t device_states;
+	size_t alert_states;
+};
+
+static void rec_telemetry(void *ctx, const struct eng_device *d)
+{
+	(void)d;
+	((struct recorder *)ctx)->telemetry++;
+}
+
+static void rec_device_state(void *ctx, const struct eng_device *d, bool changed)
+{
+	(void)d;
+	(void)changed;
+	((struct recorder *)ctx)->device_states++;
+}
+
+static void rec_alert_state(void *ctx, const struct eng_alert *a)
+{
+	(void)a;
+	((struct recorder *)ctx)->alert_states++;
+}
+
+static void rec_event(void *ctx, const struct eng_event *e)
+{
+	struct recorder *r = ctx;
+	if (r->nevents >= MAX_RECORDS)
+		return;
+	snprintf(r->events[r->nevents], sizeof r->events[0], "%s %s->%s", e->alert->name,
+	         alert_state_name(e->t.from), alert_state_name(e->t.to));
+	r->seqs[r->nevents++] = e->seq;
+}
+
+/* ---- a small room: one device, two points, two rules ---- */
+
+static struct fm_point points[] = {
+	{.name = "temperature", .read = FM_READ_INPUT, .address = 1, .type = FM_TYPE_INT16,
+	 .bit = -1, .scale = 0.1, .unit = "degC"},
+	{.name = "humidity", .read = FM_READ_INPUT, .address = 2, .type = FM_TYPE_UINT16,
+	 .bit = -1, .scale = 0.1, .unit = "%RH"},
+};
+static struct fm_device devices[] = {
+	{.name = "rack", .bus = "b1", .unit = 1, .interval = 10, .down_after = 3,
+	 .points = points, .npoints = 2},
+};
+static struct fm_bus buses[] = {{.name = "b1", .type = FM_BUS_MODBUS_TCP}};
+static struct fm_rule rules[] = {
+	{.name = "temp-high", .device = "rack", .point = "temperature",
+	 .kind = FM_RULE_ABOVE, .threshold = 30, .clear = 28,
+	 .severity = FM_SEV_CRITICAL, .controls = {"設46"}, .ncontrols = 1},
+	{.name = "temp-slow", .device = "rack", .point = "temperature",
+	 .kind = FM_RULE_ABOVE, .threshold = 30, .clear = 30, .for_s = 60},
+	{.name = "hum-high", .device = "rack", .point = "humidity",
+	 .kind = FM_RULE_ABOVE, .threshold = 70, .clear = 65},
+};
+static struct fm_config cfg = {
+	.buses = buses, .nbuses = 1, .devices = devices, .ndevices = 1,
+	.rules = rules, .nrules = 3,
+};
+
+struct fixture {
+	struct recorder rec;
+	struct engine *e;
+	int64_t now;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof f);
+	struct eng_publisher pub = {rec_telemetry, rec_device_state, rec_alert_state,
+	                            rec_event, &f.rec};
+	f.e = engine_create(&cfg, &pub, 0, 0);
+	*state = &f;
+	return f.e ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	engine_destroy(((struct fixture *)*state)->e);
+	return 0;
+}
+
+/* One poll at +10 s: temperature and humidity, NAN meaning "failed". */
+static void poll(struct fixture *f, double temp, double hum)
+{
+	struct fm_point_value v[2] = {
+		{isnan(temp) ? FM_POINT_FAILED : FM_POINT_OK, temp},
+		{isnan(hum) ? FM_POINT_FAILED : FM_POINT_OK, hum},
+	};
+	unsigned ok = !isnan(temp) + !isnan(hum);
+	struct fm_poll_result r = {.device = 0, .values = v, .nvalues = 2,
+	                           .requests_ok = ok, .requests_failed = 2 - ok};
+	snprintf(r.error, sizeof r.error, "%s", ok == 2 ? "" : "read input: timeout");
+	f->now += 10000;
+	engine_apply_poll(f->e, &r, f->now, f->now);
+}
+
+/* Checks the events recorded since index FROM against WANT, in order. */
+static void expect_events(struct fixture *f, size_t from, const char *const *want,
+                          size_t nwant)
+{
+	int failures = 0;
+	size_t got = f->rec.nevents - from;
+	for (size_t i = 0; i < nwant || i < got; i++) {
+		const char *g = i < got ? f->rec.events[from + i] : "(none)";
+		const char *w = i < nwant ? want[i] : "(none)";
+		if (strcmp(g, w) != 0) {
+			printf("event %zu: got \"%s\", want \"%s\"\n", from + i, g, w);
+			failures++;
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
+#define EXPECT(f, from, ...)                                                  \
+	do {                                                                      \
+		static const char *const want_[] = {__VA_ARGS__};                     \
+		expect_events(f, from, want_, sizeof want_ / sizeof want_[0]);        \
+	} while (0)
+
+static void test_never_heard_device_goes_down(void **state)
+{
+	struct fixture *f = *state;
+	poll(f, NAN, NAN);
+	poll(f, NAN, NAN);
+	assert_int_equal(f->rec.nevents, 0); /* not down yet, nothing assumed */
+	poll(f, NAN, NAN);
+	EXPECT(f, 0, "rack.comm unknown->firing");
+	assert_int_equal(f->e->devices[0].health.state, FM_DEV_DOWN);
+	assert_int_equal(engine_find_alert(f->e, "temp-high")->fsm.state, FM_ALERT_UNKNOWN);
+	assert_int_equal(f->rec.telemetry, 0);
+	/* it comes back: comm resolves, rules get their first verdict */
+	size_t mark = f->rec.nevents;
+	poll(f, 22.5, 45);
+	EXPECT(f, mark, "rack.comm firing->resolved", "temp-high unknown->ok",
+	       "temp-slow unknown->ok", "hum-high unknown->ok");
+	assert_int_equal(f->rec.telemetry, 1);
+}
+
+static void test_threshold_hysteresis_and_for(void **state)
+{
+	struct fixture *f = *state;
+	poll(f, 22.0, 45);
+	size_t mark = f->rec.nevents;
+	poll(f, 31.0, 45);
+	EXPECT(f, mark, "temp-high ok->firing", "temp-slow ok->pending");
+	mark = f->rec.nevents;
+	/* the `for` delay expires between polls: engine_tick fires it */
+	engine_tick(f->e, f->now + 59000, f->now + 59000);
+	assert_int_equal(f->rec.nevents, mark);
+	engine_tick(f->e, f->now + 60000, f->now + 60000);
+	EXPECT(f, mark, "temp-slow pending->firing");
+	f->now += 60000;
+	mark = f->rec.nevents;
+	poll(f, 29.0, 45); /* between clear (28) and above (30): still firing */
+	EXPECT(f, mark, "temp-slow firing->resolved");
+	assert_int_equal(engine_find_alert(f->e, "temp-high")->fsm.state, FM_ALERT_FIRING);
+	mark = f->rec.nevents;
+	poll(f, 27.9, 45);
+	EXPECT(f, mark, "temp-high firing->resolved", "temp-slow resolved->ok");
+}
+
+static void test_down_makes_rules_unknown(void **state)
+{
+	struct fixture *f = *state;
+	poll(f, 35.0, 45);
+	size_t mark = f->rec.nevents;
+	poll(f, NAN, NAN); /* one missed poll: degraded, rules keep their state */
+	assert_int_equal(f->e->devices[0].health.state, FM_DEV_DEGRADED);
+	assert_int_equal(f->rec.nevents, mark);
+	poll(f, NAN, NAN);
+	poll(f, NAN, NAN);
+	EXPECT(f, mark, "rack.comm ok->firing", "temp-high firing->unknown",
+	       "temp-slow pending->unknown", "hum-high ok->unknown");
+	/* a dead sensor never reads as a cool room */
+	assert_false(engine_find_alert(f->e, "temp-high")->has_value);
+}
+
+static void test_partial_poll_keeps_state(void **state)
+{
+	struct fixture *f = *state;
+	poll(f, 22.0, 80.0);
+	assert_int_equal(engine_find_alert(f->e, "hum-high")->fsm.state, FM_ALERT_FIRING);
+	size_t mark = f->rec.nevents;
+	poll(f, 22.0, NAN); /* humidity block failed, temperature read */
+	assert_int_equal(f->e->devices[0].health.state, FM_DEV_DEGRADED);
+	assert_int_equal(f->rec.nevents, mark);
+	assert_int_equal(engine_find_alert(f->e, "hum-high")->fsm.state, FM_ALERT_FIRING);
+	assert_int_equal(f->e->devices[0].values[1].status, FM_POINT_FAILED);
+}
+
+static void test_seq_rises_by_one(void **state)
+{
+	struct fixture *f = *state;
+	poll(f, 22.0, 45);
+	poll(f, 31.0, 80);
+	poll(f, 20.0, 40);
+	poll(f, NAN, NAN);
+	poll(f, NAN, NAN);
+	poll(f, NAN, NAN);
+	assert_true(f->rec.nevents > 5);
+	for (size_t i = 0; i < f->rec.nevents; i++)
+		assert_int_equal(f->rec.seqs[i], i + 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_never_heard_device_goes_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threshold_hysteresis_and_for, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_makes_rules_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_poll_keeps_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_rises_by_one, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
