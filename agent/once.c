@@ -184,7 +184,8 @@ int agent_once(struct fm_config *cfg, bool json)
 		cfg->devices[i].down_after = 1;
 	char err[FM_TEXT_MAX] = "";
 	int64_t now = clock_mono_ms();
-	struct eng_publisher pub = outputs_publisher(NULL);
+	struct outputs none = {0}; /* once publishes and stores nothing */
+	struct eng_publisher pub = outputs_publisher(&none);
 	struct engine *e = engine_create(cfg, &pub, now, clock_wall_ms());
 	struct poller *p = poller_create(cfg, now, err, sizeof err);
 	if (!e || !p) {

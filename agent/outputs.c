@@ -1,15 +1,17 @@
-/* outputs.c - the engine's output fanned out to the log and MQTT. */
+/* outputs.c - the engine's output fanned out to the log, the store and MQTT. */
 #include "agent/outputs.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "agent/log.h"
 #include "alerting/payload.h"
 
 static void out_telemetry(void *ctx, const struct eng_device *d)
 {
-	if (ctx)
-		mqtt_publish_telemetry(ctx, d);
+	struct outputs *o = ctx;
+	if (o->mqtt)
+		mqtt_publish_telemetry(o->mqtt, d);
 }
 
 static void out_device_state(void *ctx, const struct eng_device *d, bool changed)
@@ -19,14 +21,16 @@ static void out_device_state(void *ctx, const struct eng_device *d, bool changed
 	if (changed)
 		LOG_AT(lvl, "device %s: %s%s%s%s", d->conf->name, dev_state_name(h->state),
 		       h->error[0] ? " (" : "", h->error, h->error[0] ? ")" : "");
-	if (ctx)
-		mqtt_publish_device_state(ctx, d);
+	struct outputs *o = ctx;
+	if (o->mqtt)
+		mqtt_publish_device_state(o->mqtt, d);
 }
 
 static void out_alert_state(void *ctx, const struct eng_alert *a)
 {
-	if (ctx)
-		mqtt_publish_alert_state(ctx, a);
+	struct outputs *o = ctx;
+	if (o->mqtt)
+		mqtt_publish_alert_state(o->mqtt, a);
 }
 
 static void describe_value(const struct eng_alert *a, char *buf, size_t len)
@@ -49,17 +53,28 @@ static void out_event(void *ctx, const struct eng_event *e)
 	LOG_AT(lvl, "alert %s: %s -> %s (%s = %s, %s) seq=%llu", a->name,
 	       alert_state_name(e->t.from), alert_state_name(e->t.to), point, value,
 	       severity_name(a->severity), (unsigned long long)e->seq);
-	if (ctx)
-		mqtt_publish_event(ctx, e);
+	struct outputs *o = ctx;
+	char *json = payload_event(e);
+	if (!json) {
+		log_error("alert %s: out of memory building event seq=%llu", a->name,
+		          (unsigned long long)e->seq);
+		return;
+	}
+	char err[FM_TEXT_MAX * 2];
+	if (o->store && store_record_event(o->store, e, json, err, sizeof err) < 0)
+		log_error("store: %s (publishing it anyway)", err);
+	if (o->mqtt)
+		mqtt_publish_event(o->mqtt, json);
+	free(json);
 }
 
-struct eng_publisher outputs_publisher(struct fm_mqtt *mqtt)
+struct eng_publisher outputs_publisher(struct outputs *o)
 {
 	return (struct eng_publisher){
 		.telemetry = out_telemetry,
 		.device_state = out_device_state,
 		.alert_state = out_alert_state,
 		.event = out_event,
-		.ctx = mqtt,
+		.ctx = o,
 	};
 }

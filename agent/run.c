@@ -34,6 +34,7 @@
 struct agent {
 	const struct fm_config *cfg;
 	struct engine *engine;
+	struct outputs out;     /* mqtt and store, owned here */
 	struct fm_mqtt *mqtt;
 	struct poller *poller;
 	int sigfd;
@@ -151,14 +152,20 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 		log_error("signals: %s", strerror(errno));
 		return -1;
 	}
+	if (store_open(cfg->agent.state_dir, &a->out.store, err, sizeof err) < 0) {
+		log_error("store: %s", err);
+		return -1;
+	}
 	a->read_complaints = calloc(cfg->ndevices + 1, sizeof *a->read_complaints);
-	a->mqtt = mqtt_create(cfg, wall, err, sizeof err);
+	a->mqtt = a->out.mqtt = mqtt_create(cfg, wall, err, sizeof err);
 	if (!a->read_complaints || !a->mqtt) {
 		log_error("mqtt: %s", err[0] ? err : "out of memory");
 		return -1;
 	}
-	struct eng_publisher pub = outputs_publisher(a->mqtt);
+	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
+	if (a->engine) /* seq continues across restarts */
+		a->engine->next_seq = store_last_seq(a->out.store) + 1;
 	a->poller = poller_create(cfg, now, err, sizeof err);
 	if (!a->engine || !a->poller) {
 		log_error("start: %s", err[0] ? err : "out of memory");
@@ -175,6 +182,7 @@ static void agent_stop(struct agent *a)
 		mqtt_shutdown(a->mqtt, SHUTDOWN_FLUSH_MS);
 	mqtt_destroy(a->mqtt);
 	engine_destroy(a->engine);
+	store_close(a->out.store);
 	free(a->read_complaints);
 	if (a->sigfd >= 0)
 		close(a->sigfd);

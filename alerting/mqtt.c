@@ -328,11 +328,11 @@ void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a)
 	publish(m, t, payload_alert_state(a), STATE_QOS, true);
 }
 
-void mqtt_publish_event(struct fm_mqtt *m, const struct eng_event *e)
+void mqtt_publish_event(struct fm_mqtt *m, const char *payload)
 {
 	char t[sizeof m->root + 16];
 	topic(m, t, sizeof t, "events", NULL, NULL);
-	publish(m, t, payload_event(e), STATE_QOS, false);
+	publish(m, t, strdup(payload), STATE_QOS, false);
 }
 
 void mqtt_shutdown(struct fm_mqtt *m, int timeout_ms)

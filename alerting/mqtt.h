@@ -45,6 +45,7 @@ void mqtt_shutdown(struct fm_mqtt *m, int timeout_ms);
 void mqtt_publish_telemetry(struct fm_mqtt *m, const struct eng_device *d);
 void mqtt_publish_device_state(struct fm_mqtt *m, const struct eng_device *d);
 void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a);
-void mqtt_publish_event(struct fm_mqtt *m, const struct eng_event *e);
+/* PAYLOAD: the event as built by payload_event(), stored before this. */
+void mqtt_publish_event(struct fm_mqtt *m, const char *payload);
 
 #endif
