@@ -75,7 +75,7 @@ static struct fm_rule rules[] = {
 	{.name = "temp-slow", .device = "rack", .point = "temperature",
 	 .kind = FM_RULE_ABOVE, .threshold = 30, .clear = 30, .for_s = 60},
 	{.name = "hum-high", .device = "rack", .point = "humidity",
-	 .kind = FM_RULE_ABOVE, .threshold = 70, .clear = 65},
+	 .kind = FM_RULE_ABOVE, .threshold = 70, .clear = 65, .repeat = 30},
 };
 static struct fm_config cfg = {
 	.buses = buses, .nbuses = 1, .devices = devices, .ndevices = 1,
@@ -228,6 +228,30 @@ static void test_seq_rises_by_one(void **state)
 		assert_int_equal(f->rec.seqs[i], i + 1);
 }
 
+static size_t count_states(struct fixture *f, int64_t at)
+{
+	size_t before = f->rec.alert_states;
+	engine_tick(f->e, at, at);
+	return f->rec.alert_states - before;
+}
+
+static void test_repeat_republishes_firing_alert(void **state)
+{
+	struct fixture *f = *state;
+	poll(f, 22.0, 80.0); /* hum-high fires at f->now, repeat = 30 s */
+	int64_t fired = f->now;
+	assert_int_equal(count_states(f, fired + 29000), 0);
+	assert_int_equal(count_states(f, fired + 30000), 1);
+	assert_int_equal(count_states(f, fired + 31000), 0);
+	assert_int_equal(count_states(f, fired + 60000), 1);
+	/* resolved: no more repeats, and no events from repeating */
+	size_t events = f->rec.nevents;
+	f->now = fired + 60000;
+	poll(f, 22.0, 60.0);
+	assert_int_equal(f->rec.nevents, events + 1);
+	assert_int_equal(count_states(f, fired + 200000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +260,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_down_makes_rules_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_poll_keeps_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rises_by_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeat_republishes_firing_alert, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
