@@ -142,6 +142,10 @@ struct fm_device {
 	char profile[FM_NAME_MAX];
 	int interval;    /* seconds between polls */
 	int down_after;  /* failed polls in a row before the device is down */
+	/* how reads are coalesced (modbus_plan.h) */
+	int max_registers; /* registers per request, 1..125 (bits: 2000 unless 1) */
+	int max_gap;       /* unused registers/bits read to join two blocks */
+	bool coalesce;     /* false: one request per point */
 	struct fm_point *points; /* profile points, then the device's own */
 	size_t npoints;
 	struct fm_origin origin;

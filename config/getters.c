@@ -151,6 +151,19 @@ static enum conf__got typed_member(struct conf__ctx *c, const config_setting_t *
 	return CONF_OK;
 }
 
+enum conf__got conf__bool(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, bool required,
+                          bool *out)
+{
+	char p[CONF_PATH_MAX];
+	config_setting_t *s;
+	enum conf__got got = typed_member(c, group, path, key, required,
+	                                  CONFIG_TYPE_BOOL, &s, p);
+	if (got == CONF_OK)
+		*out = config_setting_get_bool(s) != 0;
+	return got;
+}
+
 enum conf__got conf__string(struct conf__ctx *c, const config_setting_t *group,
                             const char *path, const char *key, bool required,
                             char *out, size_t outsz)

@@ -13,7 +13,8 @@
 #include "config/load_private.h"
 
 static const char *const device_keys[] = {
-	"name", "bus", "type", "unit", "profile", "interval", "down_after", "points", NULL,
+	"name", "bus", "type", "unit", "profile", "interval", "down_after",
+	"max_registers", "max_gap", "coalesce", "points", NULL,
 };
 
 enum device_kind { DEVICE_MODBUS, DEVICE_SNMP };
@@ -59,6 +60,13 @@ static void parse_device(struct conf__ctx *c, const config_setting_t *g,
 	conf__int(c, g, path, "interval", false, 1, 86400, &d->interval);
 	d->down_after = 3;
 	conf__int(c, g, path, "down_after", false, 1, 100, &d->down_after);
+	d->max_registers = FM_MODBUS_MAX_REGISTERS;
+	conf__int(c, g, path, "max_registers", false, 1, FM_MODBUS_MAX_REGISTERS,
+	          &d->max_registers);
+	d->max_gap = 0;
+	conf__int(c, g, path, "max_gap", false, 0, FM_MODBUS_MAX_REGISTERS - 1, &d->max_gap);
+	d->coalesce = true;
+	conf__bool(c, g, path, "coalesce", false, &d->coalesce);
 
 	const config_setting_t *points = config_setting_get_member(g, "points");
 	if (points) {

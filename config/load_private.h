@@ -83,6 +83,9 @@ enum conf__got conf__name(struct conf__ctx *c, const config_setting_t *group,
 enum conf__got conf__int(struct conf__ctx *c, const config_setting_t *group,
                          const char *path, const char *key, bool required,
                          long long lo, long long hi, int *out);
+enum conf__got conf__bool(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, bool required,
+                          bool *out);
 enum conf__got conf__double(struct conf__ctx *c, const config_setting_t *group,
                             const char *path, const char *key, bool required,
                             double *out);
