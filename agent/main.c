@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/probe.h"
 #include "agent/run.h"
 #include "config/config.h"
 
@@ -26,6 +27,7 @@ static const char usage_main[] =
 	"  run      run the agent until SIGTERM/SIGINT\n"
 	"  check    validate the config; print FILE:LINE: message per problem\n"
 	"  once     poll every device once; print readings, states and rule verdicts\n"
+	"  probe    read one device ad hoc (registers, a profile, a bus scan)\n"
 	"\n"
 	"Options common to every command:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
@@ -215,6 +217,8 @@ int main(int argc, char **argv)
 		printf("facmon %s\n", FACMON_VERSION);
 		return 0;
 	}
+	if (strcmp(argv[1], "probe") == 0)
+		return probe_main(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		const struct command *c = &commands[i];
 		if (strcmp(argv[1], c->name) != 0)

@@ -1,57 +1,44 @@
-/* modbus.c - the Modbus TCP collector, on libmodbus.
+/* modbus.c - the Modbus collectors (TCP and RTU), on libmodbus.
  *
- * Owns: one TCP connection (one modbus_t) to a Modbus TCP device or
- * gateway, shared by every device (unit id) configured on that bus, and
- * the reads of each device's planned blocks (modbus_plan.h), decoded with
- * modbus_decode.h. One bus worker thread drives an instance (collector.h),
- * so nothing here locks.
+ * Owns: one bus (a TCP connection to a device or gateway, or one serial
+ * line), shared by every device (unit id) configured on it, and the reads
+ * of each device's planned blocks (modbus_plan.h), decoded with
+ * modbus_decode.h. Opening the link and the meaning of libmodbus's errors
+ * live in modbus_link.c. One bus worker thread drives an instance
+ * (collector.h), so the line carries one request at a time and nothing here
+ * locks. The two kinds differ only in how the link is opened and in the
+ * RTU pause between requests (delay_ms).
  *
- * FAILURES. Every block is one request and counts as one: requests_ok +
- * requests_failed is always the number of blocks.
- * - An exception or a garbled/late answer fails that block's points only.
- *   Failed points read NaN as well as FAILED: a dead sensor never shows
- *   its last value as a current one.
- * - A timeout (ETIMEDOUT) fails the block, flushes what may still arrive
- *   and goes on: a dead unit behind a gateway must not tear down the
- *   connection the other units share. When the device's first request
- *   times out, its remaining blocks are not sent: a dead unit costs its
- *   bus one timeout per poll, not one per block.
- * - A connection-level error (reset, broken pipe, not connected ...) sets
- *   connection_lost, fails the device's remaining blocks without sending
- *   them, and leaves the reconnect (close, open with backoff) to the worker.
- * read() returns 0 when a request succeeded, else the first failure as
- * -errno (libmodbus's own errors, which are no errno, as -EIO).
- *
- * LIBMODBUS 3.1.6, as checked against the library:
- * - A failed modbus_connect() sets errno to ECONNREFUSED for any failure
- *   SO_ERROR reports and for a host name that does not resolve, and leaves
- *   EINPROGRESS when the connect times out; mb_tcp_connect_error() says
- *   what really happened. The response timeout also bounds the connect.
- * - A read on a connection the peer closed fails with ECONNRESET, the next
- *   with EPIPE (sent with MSG_NOSIGNAL, so no SIGPIPE), and after
- *   modbus_close() with EBADF. A lost answer is ETIMEDOUT, and its late
- *   arrival fails the next read with EMBBADDATA (transaction id mismatch);
- *   see mb_tcp_resync().
- * - With the default MODBUS_ERROR_RECOVERY_NONE the library never closes,
- *   reconnects or sleeps on its own.
+ * FAILURES. Every block read is one request and counts as one.
+ * - A Modbus exception fails that block's points only. "Illegal data
+ *   address/value" on a block of several points splits the block for good
+ *   (mb_plan_split): its points are read one by one from then on, so the
+ *   other points keep working and only the bad one fails, by name.
+ * - A unit whose first request of a poll gets no answer (timeout, or a
+ *   gateway saying its target is silent) is not asked for its other blocks:
+ *   a dead unit costs its bus one timeout per poll, not one per block.
+ * - A link error (reset, closed, unplugged) sets connection_lost and fails
+ *   the device's remaining blocks without sending them; the worker closes
+ *   and reopens the bus with back-off.
+ * Failed points read NaN as well as FAILED: a dead sensor never shows its
+ * last value as a current one.
  */
 #include "collectors/modbus.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <time.h>
 
-#include <modbus.h>
-
+#include "agent/log.h"
 #include "collectors/modbus_decode.h"
+#include "collectors/modbus_link.h"
 #include "collectors/modbus_plan.h"
 
-struct mb_tcp_device {
+struct mb_device {
 	char name[FM_NAME_MAX];
 	int unit;
 	struct fm_point *points; /* a copy, so a config reload can't pull it away */
@@ -59,26 +46,18 @@ struct mb_tcp_device {
 	struct mb_plan plan;
 };
 
-struct mb_tcp {
+struct mb_bus {
 	struct fm_bus bus;
-	char service[8];                 /* the port, as getaddrinfo takes it */
-	char endpoint[FM_TEXT_MAX + 16]; /* "host:port" or "[v6]:port" */
+	char where[FM_TEXT_MAX + 16];   /* for messages */
 	modbus_t *ctx;                   /* NULL while closed */
-	struct mb_tcp_device *devices;
+	struct mb_device *devices;
 	size_t ndevices;
 };
 
-static void mb_tcp_close(void *state);
-static void mb_tcp_release(void *state);
+static void mb_release(void *state);
 
-static int mb_tcp_device_init(struct mb_tcp_device *d, const struct fm_device *dev)
+static int device_init(struct mb_device *d, const struct fm_device *dev)
 {
-	/* Devices that reject reads across unmapped registers, or take fewer
-	 * than 125 registers a request, get per-device max_gap/max_registers
-	 * settings in a later issue; they apply here. Until then every device
-	 * reads contiguous or overlapping spans only. */
-	const unsigned max_gap = 0;
-
 	snprintf(d->name, sizeof d->name, "%s", dev->name);
 	d->unit = dev->unit;
 	if (dev->npoints > 0) {
@@ -88,181 +67,84 @@ static int mb_tcp_device_init(struct mb_tcp_device *d, const struct fm_device *d
 		memcpy(d->points, dev->points, dev->npoints * sizeof *d->points);
 	}
 	d->npoints = dev->npoints;
-	return mb_plan_build(d->points, d->npoints, max_gap, &d->plan);
+	struct mb_limits limits = mb_limits_for(dev);
+	return mb_plan_build(d->points, d->npoints, &limits, &d->plan);
 }
 
-static int mb_tcp_configure(const struct fm_bus *bus,
-                            const struct fm_device *const *devices, size_t ndevices,
-                            void **state, char *err, size_t errlen)
+static int mb_configure(const struct fm_bus *bus, const struct fm_device *const *devices,
+                        size_t ndevices, void **state, char *err, size_t errlen)
 {
 	*state = NULL;
-	if (bus->type != FM_BUS_MODBUS_TCP) {
-		snprintf(err, errlen, "bus %s is not a modbus-tcp bus", bus->name);
-		return -EINVAL;
-	}
-	struct mb_tcp *t = calloc(1, sizeof *t);
+	struct mb_bus *t = calloc(1, sizeof *t);
 	if (t == NULL)
 		goto out_of_memory;
 	t->bus = *bus;
-	t->bus.origin = (struct fm_origin){ 0 }; /* points into the config */
-	snprintf(t->service, sizeof t->service, "%d", bus->port);
-	snprintf(t->endpoint, sizeof t->endpoint,
-	         strchr(bus->host, ':') ? "[%s]:%d" : "%s:%d", bus->host, bus->port);
-
+	t->bus.origin = (struct fm_origin){0}; /* points into the config */
+	mb_link_describe(bus, t->where, sizeof t->where);
 	if (ndevices > 0) {
 		t->devices = calloc(ndevices, sizeof *t->devices);
 		if (t->devices == NULL)
 			goto out_of_memory;
 	}
 	t->ndevices = ndevices;
-	for (size_t i = 0; i < ndevices; i++) {
-		if (mb_tcp_device_init(&t->devices[i], devices[i]) < 0)
+	for (size_t i = 0; i < ndevices; i++)
+		if (device_init(&t->devices[i], devices[i]) < 0)
 			goto out_of_memory;
-	}
 	*state = t;
 	return 0;
 
 out_of_memory:
-	mb_tcp_release(t);
+	mb_release(t);
 	snprintf(err, errlen, "bus %s: out of memory", bus->name);
 	return -ENOMEM;
 }
 
-/* The errno a failed modbus_connect() means (see the top comment), with
- * the message in ERR. A name that does not resolve is -EHOSTUNREACH. */
-static int mb_tcp_connect_error(const struct mb_tcp *t, int e, char *err, size_t errlen)
+static void mb_close(void *state)
 {
-	if (e == EINPROGRESS || e == 0)
-		e = ETIMEDOUT;
-	if (e == ECONNREFUSED) {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-		struct addrinfo *ai = NULL;
-		int g = getaddrinfo(t->bus.host, t->service, &hints, &ai);
-		if (g != 0) {
-			snprintf(err, errlen, "connect %s: %s", t->endpoint,
-			         g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
-			return -EHOSTUNREACH;
-		}
-		freeaddrinfo(ai);
-	}
-	snprintf(err, errlen, "connect %s: %s", t->endpoint, modbus_strerror(e));
-	return -e;
+	struct mb_bus *t = state;
+	if (t == NULL)
+		return;
+	mb_link_close(t->ctx);
+	t->ctx = NULL;
 }
 
-static int mb_tcp_open(void *state, char *err, size_t errlen)
+static int mb_open(void *state, char *err, size_t errlen)
 {
-	struct mb_tcp *t = state;
-	int ms = t->bus.timeout_ms;
-
-	mb_tcp_close(t);
-	if (t->bus.host[0] == '\0') {
-		snprintf(err, errlen, "connect %s: no host", t->endpoint);
-		return -EINVAL;
-	}
-	modbus_t *ctx = modbus_new_tcp_pi(t->bus.host, t->service);
-	if (ctx == NULL) {
-		int e = errno != 0 ? errno : ENOMEM;
-		snprintf(err, errlen, "connect %s: %s", t->endpoint, modbus_strerror(e));
-		return -e;
-	}
-	if (ms > 0)
-		modbus_set_response_timeout(ctx, (uint32_t)ms / 1000,
-		                            (uint32_t)(ms % 1000) * 1000);
-	if (modbus_connect(ctx) < 0) {
-		int rc = mb_tcp_connect_error(t, errno, err, errlen);
-		modbus_free(ctx);
-		return rc;
-	}
-	t->ctx = ctx;
-	return 0;
+	struct mb_bus *t = state;
+	mb_close(t);
+	t->ctx = mb_link_open(&t->bus, err, errlen);
+	return t->ctx ? 0 : -ENOTCONN;
 }
 
-/* Errors after which the connection is useless. */
-static bool mb_errno_is_link(int e)
+/* The RTU pause between requests, for devices that need a rest. */
+static void pause_between_requests(const struct mb_bus *t)
 {
-	switch (e) {
-	case ECONNRESET:
-	case ECONNABORTED:
-	case EPIPE:
-	case ENOTCONN:
-	case EBADF:
-	case ECONNREFUSED:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* A Modbus exception is a complete, well-formed answer. */
-static bool mb_errno_is_exception(int e)
-{
-	return e > MODBUS_ENOBASE && e <= EMBXGTAR;
-}
-
-/* An answer that arrives after its request timed out is read as the
- * answer to the next request, which libmodbus rejects (EMBBADDATA: the
- * transaction id differs); the next answer is on its way by then, so a
- * flush misses it and every later request would get its predecessor's
- * answer for as long as the connection lives. Consume answers until the
- * line stays quiet for one response timeout instead; this costs a timeout
- * only when it happens, never for a unit that is merely dead. */
-static void mb_tcp_resync(struct mb_tcp *t)
-{
-	uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
-
-	for (int i = 0; i < 64 && modbus_receive_confirmation(t->ctx, rsp) > 0; i++)
+	if (t->bus.type != FM_BUS_MODBUS_RTU || t->bus.delay_ms <= 0)
+		return;
+	struct timespec ts = {t->bus.delay_ms / 1000, (long)(t->bus.delay_ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-	modbus_flush(t->ctx);
 }
 
-/* Records the failure of BLK (errno E) in OUT; returns the code for it. */
-static int mb_tcp_block_failed(struct mb_tcp *t, const struct mb_block *blk, int e,
-                               struct fm_poll_result *out)
+static void note_failure(const struct mb_device *d, const struct mb_block *blk, int e,
+                         struct fm_poll_result *out)
 {
-	if (out->error[0] == '\0')
+	if (out->error[0] != '\0')
+		return;
+	if (blk->npoints == 1)
+		snprintf(out->error, sizeof out->error, "%s: read %s %u+%u: %s",
+		         d->points[blk->points[0]].name, read_kind_name(blk->read),
+		         blk->address, blk->count, modbus_strerror(e));
+	else
 		snprintf(out->error, sizeof out->error, "read %s %u+%u: %s",
 		         read_kind_name(blk->read), blk->address, blk->count,
 		         modbus_strerror(e));
-	if (mb_errno_is_link(e)) {
-		out->connection_lost = true;
-		return -e;
-	}
-	if (e == EMBBADDATA)
-		mb_tcp_resync(t);
-	else if (!mb_errno_is_exception(e))
-		modbus_flush(t->ctx); /* what is left of a late or garbled answer */
-	return e >= MODBUS_ENOBASE || e <= 0 ? -EIO : -e;
 }
 
-static int mb_tcp_read_block(struct mb_tcp *t, const struct mb_tcp_device *d,
-                             const struct mb_block *blk, struct fm_poll_result *out)
+static void decode_block(const struct mb_device *d, const struct mb_block *blk,
+                         const uint16_t *regs, const uint8_t *bits,
+                         struct fm_poll_result *out)
 {
-	uint16_t regs[FM_MODBUS_MAX_REGISTERS];
-	uint8_t bits[FM_MODBUS_MAX_BITS];
-	int n = -1;
-
-	assert(blk->count <= (blk->read == FM_READ_HOLDING || blk->read == FM_READ_INPUT
-	                      ? FM_MODBUS_MAX_REGISTERS : FM_MODBUS_MAX_BITS));
-	errno = 0;
-	if (modbus_set_slave(t->ctx, d->unit) == 0) {
-		switch (blk->read) {
-		case FM_READ_HOLDING:
-			n = modbus_read_registers(t->ctx, blk->address, blk->count, regs);
-			break;
-		case FM_READ_INPUT:
-			n = modbus_read_input_registers(t->ctx, blk->address, blk->count, regs);
-			break;
-		case FM_READ_COIL:
-			n = modbus_read_bits(t->ctx, blk->address, blk->count, bits);
-			break;
-		case FM_READ_DISCRETE:
-			n = modbus_read_input_bits(t->ctx, blk->address, blk->count, bits);
-			break;
-		}
-	}
-	if (n != blk->count)
-		return mb_tcp_block_failed(t, blk, n < 0 ? errno : EMBBADDATA, out);
-
 	bool bit_read = blk->read == FM_READ_COIL || blk->read == FM_READ_DISCRETE;
 	for (size_t k = 0; k < blk->npoints; k++) {
 		size_t i = blk->points[k];
@@ -272,76 +154,90 @@ static int mb_tcp_read_block(struct mb_tcp *t, const struct mb_tcp_device *d,
 		                                : mb_decode_registers(p, &regs[off]);
 		out->values[i].status = FM_POINT_OK;
 	}
-	return 0;
 }
 
-static int mb_tcp_read(void *state, size_t dev, struct fm_poll_result *out)
+/* Reads one block: 0, or the (positive) errno of the failure. */
+static int read_block(struct mb_bus *t, const struct mb_device *d,
+                      const struct mb_block *blk, struct fm_poll_result *out)
 {
-	struct mb_tcp *t = state;
+	uint16_t regs[FM_MODBUS_MAX_REGISTERS];
+	uint8_t bits[FM_MODBUS_MAX_BITS];
+	pause_between_requests(t);
+	int e = mb_link_read(t->ctx, d->unit, blk->read, blk->address, blk->count,
+	                     regs, bits);
+	if (e == 0) {
+		decode_block(d, blk, regs, bits, out);
+		return 0;
+	}
+	mb_link_recover(t->ctx, e);
+	return e;
+}
+
+/* An exception that a smaller request may avoid: read the points apart. */
+static bool split_block(struct mb_bus *t, struct mb_device *d, size_t b, int e)
+{
+	const struct mb_block *blk = &d->plan.blocks[b];
+	if (!mb_errno_is_range(e) || blk->npoints <= 1)
+		return false;
+	char what[64];
+	snprintf(what, sizeof what, "read %s %u+%u", read_kind_name(blk->read),
+	         blk->address, blk->count);
+	size_t npoints = blk->npoints;
+	if (mb_plan_split(&d->plan, b, d->points) <= 0)
+		return false;
+	log_warn("modbus[%s/%s]: %s: %s; reading its %zu points one by one from now on",
+	         t->bus.name, d->name, what, modbus_strerror(e), npoints);
+	return true;
+}
+
+static int mb_read(void *state, size_t dev, struct fm_poll_result *out)
+{
+	struct mb_bus *t = state;
 	assert(dev < t->ndevices);
-	const struct mb_tcp_device *d = &t->devices[dev];
-	size_t nblocks = d->plan.nblocks;
+	struct mb_device *d = &t->devices[dev];
 	int first = 0;
 
-	out->requests_ok = 0;
-	out->requests_failed = 0;
+	out->requests_ok = out->requests_failed = 0;
 	out->connection_lost = false;
 	out->error[0] = '\0';
-	assert(out->nvalues >= d->npoints);
-	if (out->nvalues < d->npoints) {
-		snprintf(out->error, sizeof out->error,
-		         "%zu values for the %zu points of %s", out->nvalues,
-		         d->npoints, d->name);
-		out->requests_failed = (unsigned)nblocks;
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < d->npoints; i++)
-		out->values[i] = (struct fm_point_value){ FM_POINT_FAILED, NAN };
-
-	if (t->ctx == NULL) {
-		snprintf(out->error, sizeof out->error, "not connected");
-		out->requests_failed = (unsigned)nblocks;
+	for (size_t i = 0; i < d->npoints && i < out->nvalues; i++)
+		out->values[i] = (struct fm_point_value){FM_POINT_FAILED, NAN};
+	if (t->ctx == NULL || out->nvalues < d->npoints) {
+		snprintf(out->error, sizeof out->error, "not connected to %.200s", t->where);
+		out->requests_failed = (unsigned)d->plan.nblocks;
 		out->connection_lost = true;
 		return -ENOTCONN;
 	}
-	for (size_t b = 0; b < nblocks; b++) {
-		int rc = mb_tcp_read_block(t, d, &d->plan.blocks[b], out);
-		if (rc == 0) {
+	for (size_t b = 0; b < d->plan.nblocks; b++) {
+		int e = read_block(t, d, &d->plan.blocks[b], out);
+		if (e == 0) {
 			out->requests_ok++;
 			continue;
 		}
+		if (split_block(t, d, b, e)) {
+			b--; /* block b is now the first of its parts */
+			continue;
+		}
+		note_failure(d, &d->plan.blocks[b], e, out);
 		out->requests_failed++;
 		if (first == 0)
-			first = rc;
-		/* a unit whose first request times out is most likely dead:
-		 * it costs its bus one timeout per poll, not one per block */
-		bool silent = rc == -ETIMEDOUT && out->requests_ok == 0;
+			first = -e;
+		out->connection_lost = mb_errno_is_link(e);
+		bool silent = mb_errno_is_silence(e) && out->requests_ok == 0;
 		if (out->connection_lost || silent) {
-			out->requests_failed += (unsigned)(nblocks - b - 1);
+			out->requests_failed += (unsigned)(d->plan.nblocks - b - 1);
 			break;
 		}
 	}
-	return out->requests_ok > 0 || nblocks == 0 ? 0 : first;
+	return out->requests_ok > 0 || d->plan.nblocks == 0 ? 0 : first;
 }
 
-static void mb_tcp_close(void *state)
+static void mb_release(void *state)
 {
-	struct mb_tcp *t = state;
-
-	if (t == NULL || t->ctx == NULL)
-		return;
-	modbus_close(t->ctx);
-	modbus_free(t->ctx);
-	t->ctx = NULL;
-}
-
-static void mb_tcp_release(void *state)
-{
-	struct mb_tcp *t = state;
-
+	struct mb_bus *t = state;
 	if (t == NULL)
 		return;
-	mb_tcp_close(t);
+	mb_close(t);
 	for (size_t i = 0; i < t->ndevices && t->devices != NULL; i++) {
 		mb_plan_free(&t->devices[i].plan);
 		free(t->devices[i].points);
@@ -352,9 +248,18 @@ static void mb_tcp_release(void *state)
 
 const struct fm_collector_ops modbus_tcp_collector = {
 	.kind = "modbus-tcp",
-	.configure = mb_tcp_configure,
-	.open = mb_tcp_open,
-	.read = mb_tcp_read,
-	.close = mb_tcp_close,
-	.release = mb_tcp_release,
+	.configure = mb_configure,
+	.open = mb_open,
+	.read = mb_read,
+	.close = mb_close,
+	.release = mb_release,
+};
+
+const struct fm_collector_ops modbus_rtu_collector = {
+	.kind = "modbus-rtu",
+	.configure = mb_configure,
+	.open = mb_open,
+	.read = mb_read,
+	.close = mb_close,
+	.release = mb_release,
 };

@@ -5,8 +5,10 @@
  * Each point becomes a span [start, end) of registers or bits. The spans
  * are sorted by read kind (holding, input, coil, discrete: the enum order),
  * then address, then point index, and swept once: a span joins the current
- * block when it starts at or before the block's end plus MAX_GAP and the
- * joined block stays within the protocol limit (125 registers, 2000 bits).
+ * block when it starts at or before the block's end plus max_gap and the
+ * joined block stays within the limit (the protocol's 125 registers / 2000
+ * bits, or a device's max_registers). A span wider than the limit still
+ * gets a block of its own.
  * Spans that overlap (two bits of one status word, a bit of a float's
  * second register) therefore share a block. A single point is at most 4
  * registers wide, so every point fits in a block of its own.
@@ -30,9 +32,28 @@ static bool mb_reads_bits(enum fm_read_kind k)
 	return k == FM_READ_COIL || k == FM_READ_DISCRETE;
 }
 
-static uint32_t mb_kind_limit(enum fm_read_kind k)
+const struct mb_limits mb_limits_default = {
+	.max_registers = FM_MODBUS_MAX_REGISTERS,
+	.max_bits = FM_MODBUS_MAX_BITS,
+	.max_gap = 0,
+};
+
+struct mb_limits mb_limits_for(const struct fm_device *dev)
 {
-	return mb_reads_bits(k) ? FM_MODBUS_MAX_BITS : FM_MODBUS_MAX_REGISTERS;
+	struct mb_limits l = mb_limits_default;
+	if (dev->max_registers > 0 && dev->max_registers < FM_MODBUS_MAX_REGISTERS)
+		l.max_registers = (unsigned)dev->max_registers;
+	l.max_gap = dev->max_gap > 0 ? (unsigned)dev->max_gap : 0;
+	if (!dev->coalesce) {
+		l.max_registers = l.max_bits = 1;
+		l.max_gap = 0;
+	}
+	return l;
+}
+
+static uint32_t mb_kind_limit(const struct mb_limits *l, enum fm_read_kind k)
+{
+	return mb_reads_bits(k) ? l->max_bits : l->max_registers;
 }
 
 unsigned mb_point_width(const struct fm_point *p)
@@ -54,7 +75,7 @@ static int mb_span_cmp(const void *a, const void *b)
 }
 
 /* Assigns each sorted span its block number; returns the number of blocks. */
-static size_t mb_sweep(struct mb_span *spans, size_t n, unsigned max_gap)
+static size_t mb_sweep(struct mb_span *spans, size_t n, const struct mb_limits *l)
 {
 	size_t nblocks = 0;
 	uint32_t bstart = 0, bend = 0;
@@ -63,8 +84,8 @@ static size_t mb_sweep(struct mb_span *spans, size_t n, unsigned max_gap)
 		struct mb_span *s = &spans[i];
 		uint32_t end = s->end > bend ? s->end : bend;
 		bool joins = i > 0 && s->read == spans[i - 1].read &&
-		             (uint64_t)s->start <= (uint64_t)bend + max_gap &&
-		             end - bstart <= mb_kind_limit(s->read);
+		             (uint64_t)s->start <= (uint64_t)bend + l->max_gap &&
+		             end - bstart <= mb_kind_limit(l, s->read);
 		if (joins) {
 			bend = end;
 		} else {
@@ -107,7 +128,7 @@ static int mb_fill_blocks(const struct mb_span *spans, size_t n,
 }
 
 int mb_plan_build(const struct fm_point *points, size_t npoints,
-                  unsigned max_gap, struct mb_plan *plan)
+                  const struct mb_limits *limits, struct mb_plan *plan)
 {
 	int rc = 0;
 
@@ -129,7 +150,7 @@ int mb_plan_build(const struct fm_point *points, size_t npoints,
 	}
 	qsort(spans, npoints, sizeof *spans, mb_span_cmp);
 
-	size_t nblocks = mb_sweep(spans, npoints, max_gap);
+	size_t nblocks = mb_sweep(spans, npoints, limits);
 	plan->blocks = calloc(nblocks, sizeof *plan->blocks);
 	if (plan->blocks == NULL) {
 		rc = -ENOMEM;
@@ -154,4 +175,47 @@ void mb_plan_free(struct mb_plan *plan)
 	free(plan->blocks);
 	plan->blocks = NULL;
 	plan->nblocks = 0;
+}
+
+int mb_plan_split(struct mb_plan *plan, size_t b, const struct fm_point *points)
+{
+	const struct mb_block *old = &plan->blocks[b];
+	if (old->npoints <= 1)
+		return 0;
+	/* The block's points, planned alone: one block per point span, except
+	 * that points on the very same span (bits of one register) stay
+	 * together; they cannot be read apart anyway. */
+	struct fm_point *sub = malloc(old->npoints * sizeof *sub);
+	if (sub == NULL)
+		return -ENOMEM;
+	for (size_t k = 0; k < old->npoints; k++)
+		sub[k] = points[old->points[k]];
+	struct mb_limits alone = mb_limits_default;
+	alone.max_registers = 1;
+	alone.max_bits = 1;
+	struct mb_plan parts;
+	int rc = mb_plan_build(sub, old->npoints, &alone, &parts);
+	free(sub);
+	if (rc < 0)
+		return rc;
+	/* map the parts' point indexes back to the device's */
+	for (size_t i = 0; i < parts.nblocks; i++)
+		for (size_t k = 0; k < parts.blocks[i].npoints; k++)
+			parts.blocks[i].points[k] = old->points[parts.blocks[i].points[k]];
+	size_t n = plan->nblocks - 1 + parts.nblocks;
+	struct mb_block *blocks = calloc(n, sizeof *blocks);
+	if (blocks == NULL) {
+		mb_plan_free(&parts);
+		return -ENOMEM;
+	}
+	memcpy(blocks, plan->blocks, b * sizeof *blocks);
+	memcpy(blocks + b, parts.blocks, parts.nblocks * sizeof *blocks);
+	memcpy(blocks + b + parts.nblocks, plan->blocks + b + 1,
+	       (plan->nblocks - b - 1) * sizeof *blocks);
+	free(plan->blocks[b].points);
+	free(plan->blocks);
+	free(parts.blocks);
+	plan->blocks = blocks;
+	plan->nblocks = n;
+	return (int)parts.nblocks;
 }

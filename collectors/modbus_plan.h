@@ -27,12 +27,30 @@ struct mb_plan {
 	size_t nblocks;
 };
 
-/* Plans the reads for POINTS. MAX_GAP unused registers/bits may be read to
- * join two blocks (0: only contiguous or overlapping points join). Returns
- * 0, or -ENOMEM. */
+/* How far a device lets requests be joined. */
+struct mb_limits {
+	unsigned max_registers; /* per holding/input request, 1..125 */
+	unsigned max_bits;      /* per coil/discrete request, 1..2000 */
+	unsigned max_gap;       /* unused registers/bits read to join two blocks */
+};
+
+/* The protocol's limits: contiguous or overlapping points join. */
+extern const struct mb_limits mb_limits_default;
+/* The limits a device's config asks for: max_registers, max_gap, and
+ * coalesce = false as limits of one register and one bit (each point is
+ * read alone, but bits of one register still come with one request). */
+struct mb_limits mb_limits_for(const struct fm_device *dev);
+
+/* Plans the reads for POINTS within LIMITS. Returns 0, or -ENOMEM. */
 int mb_plan_build(const struct fm_point *points, size_t npoints,
-                  unsigned max_gap, struct mb_plan *plan);
+                  const struct mb_limits *limits, struct mb_plan *plan);
 void mb_plan_free(struct mb_plan *plan);
+
+/* Replaces block B with one block per distinct point span, in address
+ * order, so that the points a failing request carried can be read apart.
+ * A block of one point is left alone (returns 0, nothing changes).
+ * Returns the number of blocks B became, or -ENOMEM (PLAN unchanged). */
+int mb_plan_split(struct mb_plan *plan, size_t b, const struct fm_point *points);
 
 /* Registers or bits one point occupies for its read kind. */
 unsigned mb_point_width(const struct fm_point *p);

@@ -8,7 +8,7 @@
 
 static const struct fm_collector_ops *const collectors[] = {
 	[FM_BUS_MODBUS_TCP] = &modbus_tcp_collector,
-	[FM_BUS_MODBUS_RTU] = NULL, /* comes with RTU support */
+	[FM_BUS_MODBUS_RTU] = &modbus_rtu_collector,
 };
 
 const struct fm_collector_ops *collector_for_bus(enum fm_bus_type type)

@@ -29,7 +29,7 @@
 
 enum fm_bus_type {
 	FM_BUS_MODBUS_TCP,
-	FM_BUS_MODBUS_RTU, /* parsed and validated; collector comes with RTU support */
+	FM_BUS_MODBUS_RTU,
 };
 
 enum fm_read_kind {

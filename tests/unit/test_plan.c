@@ -39,6 +39,8 @@ struct plan_row {
 	size_t nspecs;
 	unsigned max_gap;
 	const char *want;
+	unsigned max_registers; /* 0: the protocol's 125 */
+	bool single;            /* coalesce = false */
 };
 
 #define H(a, t) { FM_READ_HOLDING, (a), FM_TYPE_##t, -1, 1, 0 }
@@ -50,10 +52,24 @@ struct plan_row {
 #define RUN(k, a, t, n, s) { FM_READ_##k, (a), FM_TYPE_##t, -1, (n), (s) }
 
 #define ROW(name, gap, want, ...) \
-	{ name, { __VA_ARGS__ }, LEN(((struct spec[]){ __VA_ARGS__ })), gap, want }
+	{ name, { __VA_ARGS__ }, LEN(((struct spec[]){ __VA_ARGS__ })), gap, want, 0, false }
+/* a device's max_registers, or coalesce = false (SINGLE) */
+#define ROWL(name, maxreg, single, want, ...) \
+	{ name, { __VA_ARGS__ }, LEN(((struct spec[]){ __VA_ARGS__ })), 0, want, maxreg, single }
 
 static const struct plan_row rows[] = {
-	{ "no points", { { 0 } }, 0, 0, "" },
+	{ "no points", { { 0 } }, 0, 0, "", 0, false },
+	ROWL("max_registers 4 splits a run of 6", 4, false,
+	     "holding@0+4[0-3] holding@4+2[4-5]", RUN(HOLDING, 0, UINT16, 6, 1)),
+	ROWL("max_registers 4 keeps a float32 whole", 4, false,
+	     "holding@0+3[0-1] holding@3+2[2]", H(0, UINT16), H(1, FLOAT32), H(3, FLOAT32)),
+	ROWL("max_registers does not limit bits", 4, false, "coil@0+8[0-7]",
+	     RUN(COIL, 0, BOOL, 8, 1)),
+	ROWL("coalesce off: one request per point", 0, true,
+	     "holding@0+1[0] holding@1+2[1] input@5+1[2]",
+	     H(0, INT16), H(1, FLOAT32), I(5, UINT16)),
+	ROWL("coalesce off: bits of one register still one request", 0, true,
+	     "holding@3+1[0-1]", HBIT(3, 0), HBIT(3, 7)),
 	ROW("one point", 0, "holding@7+1[0]", H(7, INT16)),
 	ROW("contiguous join", 0, "holding@0+4[0-2]",
 	    H(0, INT16), H(1, UINT16), H(2, FLOAT32)),
@@ -185,7 +201,13 @@ static void test_plan_rows(void **state)
 		size_t n = make_points(r, pts, MAX_POINTS);
 		struct mb_plan plan;
 		char got[1024];
-		int rc = mb_plan_build(pts, n, r->max_gap, &plan);
+		struct mb_limits lim = mb_limits_default;
+		lim.max_gap = r->max_gap;
+		if (r->max_registers)
+			lim.max_registers = r->max_registers;
+		if (r->single)
+			lim.max_registers = lim.max_bits = 1;
+		int rc = mb_plan_build(pts, n, &lim, &plan);
 		format_plan(&plan, got, sizeof got);
 		if (rc != 0 || strcmp(got, r->want) != 0) {
 			printf("plan %s (max_gap %u): rc %d\n    got  \"%s\"\n    want \"%s\"\n",
@@ -225,7 +247,9 @@ static void test_plan_invariants(void **state)
 			};
 		}
 		struct mb_plan plan;
-		if (mb_plan_build(pts, N, max_gap, &plan) != 0) {
+		struct mb_limits lim = mb_limits_default;
+		lim.max_gap = max_gap;
+		if (mb_plan_build(pts, N, &lim, &plan) != 0) {
 			printf("invariants round %u: build failed\n", round);
 			failures++;
 			continue;
@@ -321,14 +345,38 @@ static void test_plan_free_is_safe(void **state)
 
 	mb_plan_free(NULL);
 	mb_plan_free(&plan);
-	assert_int_equal(mb_plan_build(&p, 1, 0, &plan), 0);
+	assert_int_equal(mb_plan_build(&p, 1, &mb_limits_default, &plan), 0);
 	assert_int_equal(plan.nblocks, 1);
 	mb_plan_free(&plan);
 	assert_null(plan.blocks);
 	assert_int_equal(plan.nblocks, 0);
 	mb_plan_free(&plan); /* twice is harmless */
-	assert_int_equal(mb_plan_build(NULL, 0, 0, &plan), 0);
+	assert_int_equal(mb_plan_build(NULL, 0, &mb_limits_default, &plan), 0);
 	assert_int_equal(plan.nblocks, 0);
+	mb_plan_free(&plan);
+}
+
+/* A failing block is split into its points; the rest of the plan stays. */
+static void test_plan_split(void **state)
+{
+	(void)state;
+	static const struct plan_row r = ROW("split", 0, "",
+		I(0, INT16), H(0, UINT16), H(1, FLOAT32), HBIT(3, 0), HBIT(3, 5),
+		H(4, UINT16), C(0));
+	struct fm_point pts[16];
+	size_t n = make_points(&r, pts, 16);
+	struct mb_plan plan;
+	char got[1024];
+	assert_int_equal(mb_plan_build(pts, n, &mb_limits_default, &plan), 0);
+	format_plan(&plan, got, sizeof got);
+	assert_string_equal(got, "holding@0+5[1-5] input@0+1[0] coil@0+1[6]");
+	assert_int_equal(mb_plan_split(&plan, 0, pts), 4);
+	format_plan(&plan, got, sizeof got);
+	assert_string_equal(got, "holding@0+1[1] holding@1+2[2] holding@3+1[3-4] "
+	                         "holding@4+1[5] input@0+1[0] coil@0+1[6]");
+	/* a block of one point has nothing to split */
+	assert_int_equal(mb_plan_split(&plan, 4, pts), 0);
+	assert_int_equal(plan.nblocks, 6);
 	mb_plan_free(&plan);
 }
 
@@ -339,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_plan_invariants),
 		cmocka_unit_test(test_point_width),
 		cmocka_unit_test(test_plan_free_is_safe),
+		cmocka_unit_test(test_plan_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
