@@ -14,9 +14,9 @@
  *   address/value" on a block of several points splits the block for good
  *   (mb_plan_split): its points are read one by one from then on, so the
  *   other points keep working and only the bad one fails, by name.
- * - A unit whose first request of a poll gets no answer (timeout, or a
- *   gateway saying its target is silent) is not asked for its other blocks:
- *   a dead unit costs its bus one timeout per poll, not one per block.
+ * - A unit that does not answer a request (timeout, or a gateway saying
+ *   its target is silent) is not asked for its other blocks in that poll:
+ *   a dead unit costs its line one timeout per poll, not one per block.
  * - A link error (reset, closed, unplugged) sets connection_lost and fails
  *   the device's remaining blocks without sending them; the worker closes
  *   and reopens the bus with back-off.
@@ -223,8 +223,7 @@ static int mb_read(void *state, size_t dev, struct fm_poll_result *out)
 		if (first == 0)
 			first = -e;
 		out->connection_lost = mb_errno_is_link(e);
-		bool silent = mb_errno_is_silence(e) && out->requests_ok == 0;
-		if (out->connection_lost || silent) {
+		if (out->connection_lost || mb_errno_is_silence(e)) {
 			out->requests_failed += (unsigned)(d->plan.nblocks - b - 1);
 			break;
 		}

@@ -1,286 +1,29 @@
 /* control.c - facmon-sim's control port: change the simulated world live.
  *
- * Owns: a line-based text protocol on its own TCP port, so a test (or a
- * person with `nc 127.0.0.1 1503`) sets values, mutes units and counts
- * requests while an agent polls. Several clients at once, served from the
- * simulator's one select() loop: this file only says which descriptors it
- * wants watched and handles the ones that are ready.
+ * Owns: the sockets and lines of a text protocol on its own TCP port, so a
+ * test (or a person with `nc 127.0.0.1 1503`) sets values, mutes units,
+ * injects faults and reads the request log while an agent polls. Several
+ * clients at once, served from the simulator's one select() loop: this
+ * file only says which descriptors it wants watched and handles the ones
+ * that are ready. What the commands do is commands.c's.
  *
- * Protocol: one command per line, one reply line per command, "ok[ ...]" or
- * "err <message>". Empty lines are ignored. `help` lists the commands.
+ * Replies are written on a blocking socket with a send timeout, so a
+ * client that stops reading a long `requests` reply stalls the simulator
+ * for CONTROL_SEND_TIMEOUT_S at most, then loses the rest. Empty lines are
+ * ignored.
  */
 #include <errno.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "hw/sim/sim.h"
 
-#define CONTROL_MAX_ARGS 6
-#define CONTROL_REPLY_MAX 2048
-
-/* ---- commands ---------------------------------------------------------- */
-
-/* Each command writes its result into OUT: on success the text after "ok"
- * (may be empty), on failure the message after "err". */
-struct control_command {
-	const char *name;
-	int min_args, max_args; /* after the command word */
-	const char *usage;
-	int (*run)(struct sim *sim, char **argv, int argc, char *out,
-	           size_t outlen);
-};
-
-static int control_unit_arg(struct sim *sim, const char *text,
-                            struct sim_unit **unit, char *out, size_t outlen)
-{
-	long id;
-
-	if (sim_parse_long(text, SIM_UNIT_MIN, SIM_UNIT_MAX, &id) != 0 ||
-	    (*unit = sim_unit_find(sim, (int)id)) == NULL) {
-		snprintf(out, outlen, "unknown unit %s", text);
-		return -1;
-	}
-	return 0;
-}
-
-static int control_kind_arg(const char *text, enum fm_read_kind *kind,
-                            char *out, size_t outlen)
-{
-	static const enum fm_read_kind kinds[] = {
-		FM_READ_HOLDING, FM_READ_INPUT, FM_READ_COIL, FM_READ_DISCRETE,
-	};
-
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		if (strcmp(text, read_kind_name(kinds[i])) == 0) {
-			*kind = kinds[i];
-			return 0;
-		}
-	}
-	snprintf(out, outlen, "bad table %s, want holding|input|coil|discrete",
-	         text);
-	return -1;
-}
-
-static int control_set(struct sim *sim, char **argv, int argc, char *out,
-                       size_t outlen)
-{
-	struct sim_unit *u;
-	const struct fm_point *p;
-	double value;
-
-	(void)argc;
-	if (sim_resolve(sim, argv[1], &u, &p, out, outlen) != 0)
-		return -1;
-	if (sim_parse_double(argv[2], &value) != 0) {
-		snprintf(out, outlen, "bad value %s", argv[2]);
-		return -1;
-	}
-	if (sim_point_set(u, p, value, out, outlen) != 0)
-		return -1;
-	out[0] = '\0';
-	return 0;
-}
-
-static int control_get(struct sim *sim, char **argv, int argc, char *out,
-                       size_t outlen)
-{
-	struct sim_unit *u;
-	const struct fm_point *p;
-
-	(void)argc;
-	if (sim_resolve(sim, argv[1], &u, &p, out, outlen) != 0)
-		return -1;
-	snprintf(out, outlen, "%.10g", sim_point_get(u, p));
-	return 0;
-}
-
-static int control_mute(struct sim *sim, char **argv, int argc, char *out,
-                        size_t outlen)
-{
-	struct sim_unit *u;
-
-	(void)argc;
-	if (control_unit_arg(sim, argv[1], &u, out, outlen) != 0)
-		return -1;
-	if (strcmp(argv[2], "on") == 0) {
-		u->muted = true;
-	} else if (strcmp(argv[2], "off") == 0) {
-		u->muted = false;
-	} else {
-		snprintf(out, outlen, "bad state %s, want on|off", argv[2]);
-		return -1;
-	}
-	out[0] = '\0';
-	return 0;
-}
-
-/* raw UNIT TABLE ADDRESS [VALUE]: writes with a value, reads without. */
-static int control_raw(struct sim *sim, char **argv, int argc, char *out,
-                       size_t outlen)
-{
-	struct sim_unit *u;
-	enum fm_read_kind kind;
-	long address, value;
-
-	if (control_unit_arg(sim, argv[1], &u, out, outlen) != 0 ||
-	    control_kind_arg(argv[2], &kind, out, outlen) != 0)
-		return -1;
-	if (sim_parse_long(argv[3], 0, 65535, &address) != 0) {
-		snprintf(out, outlen, "bad address %s, want 0..65535", argv[3]);
-		return -1;
-	}
-	if (argc == 4) {
-		uint16_t raw;
-		if (sim_raw_get(u, kind, address, &raw, out, outlen) != 0)
-			return -1;
-		snprintf(out, outlen, "%u", (unsigned)raw);
-		return 0;
-	}
-	if (sim_parse_long(argv[4], -32768, 65535, &value) != 0) {
-		snprintf(out, outlen, "bad value %s", argv[4]);
-		return -1;
-	}
-	if (sim_raw_set(u, kind, address, value, out, outlen) != 0)
-		return -1;
-	out[0] = '\0';
-	return 0;
-}
-
-static int control_stats(struct sim *sim, char **argv, int argc, char *out,
-                         size_t outlen)
-{
-	struct sim_unit *u;
-
-	if (argc == 1) {
-		snprintf(out, outlen, "requests=%lu", sim->requests);
-		return 0;
-	}
-	if (control_unit_arg(sim, argv[1], &u, out, outlen) != 0)
-		return -1;
-	snprintf(out, outlen, "requests=%lu", u->requests);
-	return 0;
-}
-
-/* Appends to OUT without overflowing; the reply is cut, never corrupt. */
-static void control_append(char *out, size_t outlen, size_t *used,
-                           const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void control_append(char *out, size_t outlen, size_t *used,
-                           const char *fmt, ...)
-{
-	va_list ap;
-
-	if (*used >= outlen)
-		return;
-	va_start(ap, fmt);
-	int n = vsnprintf(out + *used, outlen - *used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*used = *used + (size_t)n < outlen ? *used + (size_t)n : outlen;
-}
-
-/* list: the units and their profiles; list UNIT: its points and values. */
-static int control_list(struct sim *sim, char **argv, int argc, char *out,
-                        size_t outlen)
-{
-	struct sim_unit *u;
-	size_t used = 0;
-
-	out[0] = '\0';
-	if (argc == 1) {
-		for (size_t i = 0; i < sim->nunits; i++)
-			control_append(out, outlen, &used, "%s%d=%s%s",
-			               i ? " " : "", sim->units[i].id,
-			               sim->units[i].profile,
-			               sim->units[i].muted ? "(muted)" : "");
-		return 0;
-	}
-	if (control_unit_arg(sim, argv[1], &u, out, outlen) != 0)
-		return -1;
-	for (size_t i = 0; i < u->npoints; i++)
-		control_append(out, outlen, &used, "%s%s=%.10g", i ? " " : "",
-		               u->points[i].name, sim_point_get(u, &u->points[i]));
-	return 0;
-}
-
-static int control_help(struct sim *sim, char **argv, int argc, char *out,
-                        size_t outlen);
-
-static const struct control_command control_commands[] = {
-	{ "set", 2, 2, "set UNIT.POINT VALUE", control_set },
-	{ "get", 1, 1, "get UNIT.POINT", control_get },
-	{ "mute", 2, 2, "mute UNIT on|off", control_mute },
-	{ "raw", 3, 4, "raw UNIT holding|input|coil|discrete ADDRESS [VALUE]",
-	  control_raw },
-	{ "stats", 0, 1, "stats [UNIT]", control_stats },
-	{ "list", 0, 1, "list [UNIT]", control_list },
-	{ "help", 0, 0, "help", control_help },
-};
-
-#define CONTROL_NCOMMANDS (sizeof control_commands / sizeof control_commands[0])
-
-static int control_help(struct sim *sim, char **argv, int argc, char *out,
-                        size_t outlen)
-{
-	size_t used = 0;
-
-	(void)sim, (void)argv, (void)argc;
-	out[0] = '\0';
-	for (size_t i = 0; i < CONTROL_NCOMMANDS; i++)
-		control_append(out, outlen, &used, "%s%s", i ? " | " : "",
-		               control_commands[i].usage);
-	return 0;
-}
-
-static const struct control_command *control_lookup(const char *name)
-{
-	for (size_t i = 0; i < CONTROL_NCOMMANDS; i++)
-		if (strcmp(control_commands[i].name, name) == 0)
-			return &control_commands[i];
-	return NULL;
-}
-
-void control_execute(struct sim *sim, char *line, char *out, size_t outlen)
-{
-	char *argv[CONTROL_MAX_ARGS + 1];
-	char result[CONTROL_REPLY_MAX];
-	char *save = NULL;
-	int argc = 0;
-
-	for (char *tok = strtok_r(line, " \t", &save); tok != NULL;
-	     tok = strtok_r(NULL, " \t", &save)) {
-		if (argc == CONTROL_MAX_ARGS) {
-			snprintf(out, outlen, "err too many arguments");
-			return;
-		}
-		argv[argc++] = tok;
-	}
-	argv[argc] = NULL;
-	if (argc == 0) {
-		snprintf(out, outlen, "err empty command");
-		return;
-	}
-	const struct control_command *cmd = control_lookup(argv[0]);
-	if (cmd == NULL) {
-		snprintf(out, outlen, "err unknown command %s (try help)", argv[0]);
-		return;
-	}
-	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
-		snprintf(out, outlen, "err usage: %s", cmd->usage);
-		return;
-	}
-	result[0] = '\0';
-	if (cmd->run(sim, argv, argc, result, sizeof result) != 0)
-		snprintf(out, outlen, "err %s", result);
-	else
-		snprintf(out, outlen, "ok%s%s", result[0] ? " " : "", result);
-}
+#define CONTROL_SEND_TIMEOUT_S 5
 
 /* ---- sockets ----------------------------------------------------------- */
 
@@ -372,6 +115,8 @@ static void control_accept(struct sim_control *c)
 
 	if (fd < 0)
 		return;
+	struct timeval tv = { .tv_sec = CONTROL_SEND_TIMEOUT_S };
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	for (size_t i = 0; i < SIM_CONTROL_CLIENTS; i++) {
 		if (c->clients[i].fd < 0 && fd < FD_SETSIZE) {
 			c->clients[i].fd = fd;
@@ -385,25 +130,42 @@ static void control_accept(struct sim_control *c)
 	close(fd);
 }
 
-static void control_reply(struct sim_control_client *cl, const char *reply)
+/* A client gone away is noticed by the next read. */
+static void control_send(struct sim_control_client *cl, const char *text,
+                         size_t len)
 {
-	char line[CONTROL_REPLY_MAX + 2];
-	int n = snprintf(line, sizeof line, "%s\n", reply);
-
-	if (n >= (int)sizeof line) {
-		line[sizeof line - 2] = '\n';
-		n = (int)sizeof line - 1;
+	while (len > 0) {
+		ssize_t n = send(cl->fd, text, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		text += n;
+		len -= (size_t)n;
 	}
-	/* Small replies on a blocking socket; a client gone away is
-	 * noticed by the next read. */
-	(void)send(cl->fd, line, (size_t)n, MSG_NOSIGNAL);
+}
+
+/* One line of the log per command; a long reply by its size only. */
+static void control_log(const char *command, const char *reply, size_t len)
+{
+	size_t lines = 0;
+
+	for (size_t i = 0; i < len; i++)
+		lines += reply[i] == '\n';
+	if (lines <= 1)
+		fprintf(stderr, "facmon-sim: control: %s -> %.*s\n", command,
+		        (int)strcspn(reply, "\n"), reply);
+	else
+		fprintf(stderr, "facmon-sim: control: %s -> %zu lines\n",
+		        command, lines);
 }
 
 static void control_line(struct sim_control_client *cl, char *line,
                          struct sim *sim)
 {
+	static const char oom[] = "err out of memory\n";
 	char copy[SIM_CONTROL_LINE];
-	char reply[CONTROL_REPLY_MAX];
+	char *reply = NULL;
 	size_t len = strlen(line);
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -411,15 +173,28 @@ static void control_line(struct sim_control_client *cl, char *line,
 	if (line[strspn(line, " \t")] == '\0')
 		return;
 	snprintf(copy, sizeof copy, "%s", line);
-	control_execute(sim, line, reply, sizeof reply);
-	fprintf(stderr, "facmon-sim: control: %s -> %s\n", copy, reply);
-	control_reply(cl, reply);
+	FILE *out = open_memstream(&reply, &len);
+	if (out != NULL) {
+		control_execute(sim, line, out);
+		if (fclose(out) != 0) {
+			free(reply);
+			reply = NULL;
+		}
+	}
+	if (reply == NULL) {
+		control_send(cl, oom, sizeof oom - 1);
+		return;
+	}
+	control_log(copy, reply, len);
+	control_send(cl, reply, len);
+	free(reply);
 }
 
 /* Runs every complete line in the buffer; a line longer than the buffer
  * is answered with an error once and discarded up to its newline. */
 static void control_lines(struct sim_control_client *cl, struct sim *sim)
 {
+	static const char too_long[] = "err line too long\n";
 	char *start = cl->buf;
 	char *nl;
 
@@ -435,7 +210,7 @@ static void control_lines(struct sim_control_client *cl, struct sim *sim)
 	memmove(cl->buf, start, cl->len);
 	if (cl->len == sizeof cl->buf) {
 		if (!cl->overflow)
-			control_reply(cl, "err line too long");
+			control_send(cl, too_long, sizeof too_long - 1);
 		cl->overflow = true;
 		cl->len = 0;
 	}

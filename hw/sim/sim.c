@@ -1,20 +1,15 @@
-/* sim.c - facmon-sim, a Modbus TCP device simulator for tests and demos.
+/* sim.c - facmon-sim, a Modbus device simulator for tests and demos.
  *
- * Owns: the command line, the single select() loop, and the Modbus TCP
- * server side. One endpoint serves several unit ids, each a device with a
- * profile from hw/profiles (units.c); the control port (control.c) changes
- * values while an agent polls.
+ * Owns: the command line and the single select() loop. The same units,
+ * each a device with a profile from hw/profiles (units.c), are served over
+ * Modbus TCP (tcp.c), Modbus RTU on a serial line (rtu.c), or both; what a
+ * request gets is decided in request.c; the control port (control.c,
+ * commands.c) changes values and injects faults while an agent polls.
  *
- * DESIGN: a Modbus TCP gateway with RTU devices behind it answers only for
- * devices that exist and are alive; for the others the client just times
- * out. So the simulator reads the unit id of each request (the last byte of
- * the header) and replies from that unit's own tables, or not at all when
- * the unit is unknown or muted. libmodbus's modbus_reply() echoes the unit
- * id and does no filtering of its own on TCP, so this choice is ours.
- * Signal handlers only set a flag; select() wakes at least every 200 ms.
- * modbus_receive() reads a whole frame once its first byte is in, so a
- * client that sends half a frame holds the loop for libmodbus's byte
- * timeout (0.5 s) before it is dropped; good enough for a simulator.
+ * DESIGN: one thread. Signal handlers only set a flag; select() wakes at
+ * least every 200 ms, and sooner when a slow unit's held reply is due or
+ * an unfinished RTU frame has been silent too long (deadlines on
+ * CLOCK_MONOTONIC, in milliseconds).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,16 +17,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "hw/sim/sim.h"
 
-#define SIM_MODBUS_CLIENTS 32
-#define SIM_TICK_US 200000
+#define SIM_TICK_MS 200
 #define SIM_DEFAULT_LISTEN "127.0.0.1:1502"
 
 enum { SIM_EXIT_OK = 0, SIM_EXIT_FAIL = 1, SIM_EXIT_USAGE = 2 };
+
+/* Long options without a short letter. */
+enum {
+	SIM_OPT_SERIAL = 256,
+	SIM_OPT_BAUD,
+	SIM_OPT_PARITY,
+	SIM_OPT_DATA_BITS,
+	SIM_OPT_STOP_BITS,
+};
 
 struct sim_endpoint {
 	char host[FM_TEXT_MAX];
@@ -40,18 +41,16 @@ struct sim_endpoint {
 
 struct sim_options {
 	struct sim_endpoint listen;
+	bool listen_given;
+	bool tcp_enabled;
 	struct sim_endpoint control;
 	bool control_enabled;
+	struct sim_serial serial;  /* device NULL: no RTU */
+	const char *serial_setting; /* a --baud etc. seen, for the check */
 	const char *profile_dir;
 	const char **sets;      /* "UNIT.POINT=VALUE", applied after loading */
 	size_t nsets;
 	bool verbose;
-};
-
-struct sim_server {
-	modbus_t *ctx;
-	int listen_fd;
-	int clients[SIM_MODBUS_CLIENTS]; /* -1: slot free */
 };
 
 static volatile sig_atomic_t sim_stop_signal;
@@ -64,19 +63,34 @@ static void sim_on_signal(int sig)
 static void sim_usage(FILE *out)
 {
 	fputs(
-"usage: facmon-sim [--listen HOST:PORT] [--control HOST:PORT]\n"
+"usage: facmon-sim [--listen HOST:PORT] [--serial DEVICE [--baud N]\n"
+"                  [--parity none|even|odd] [--data-bits 7|8]\n"
+"                  [--stop-bits 1|2]] [--control HOST:PORT]\n"
 "                  [--profile-dir DIR] [--set UNIT.POINT=VALUE ...]\n"
 "                  [--verbose] UNIT=PROFILE [UNIT=PROFILE ...]\n"
 "\n"
-"Simulates Modbus devices behind one Modbus TCP endpoint, for tests, demos\n"
-"and people without hardware. Each UNIT (1..247) is a device whose points\n"
-"come from the profile hw/profiles/PROFILE.cfg, the same file the agent\n"
-"reads, so addresses and encodings agree. Requests for a unit id that is\n"
-"not served, or that is muted, get no answer at all: the client times out,\n"
-"as with a dead RTU device behind a gateway.\n"
+"Simulates Modbus devices behind one Modbus TCP endpoint, on one Modbus RTU\n"
+"serial line, or both at once (the same units and values on each), for\n"
+"tests, demos and people without hardware. Each UNIT (1..247) is a device\n"
+"whose points come from the profile hw/profiles/PROFILE.cfg, the same file\n"
+"the agent reads, so addresses and encodings agree. Requests for a unit id\n"
+"that is not served, or that is muted, get no answer at all: the client\n"
+"times out, as with a dead RTU device behind a gateway or on the line.\n"
+"Broadcasts (unit 0) are never answered, nor applied.\n"
 "\n"
 "options:\n"
-"  -l, --listen HOST:PORT   Modbus TCP address (default " SIM_DEFAULT_LISTEN ")\n"
+"  -l, --listen HOST:PORT   Modbus TCP address (default " SIM_DEFAULT_LISTEN
+" without\n"
+"                           --serial; with --serial, TCP only if given)\n"
+"      --serial DEVICE      serve Modbus RTU on DEVICE: an RS-485 adapter\n"
+"                           (/dev/ttyUSB0) or a pty, e.g. one end of\n"
+"                           socat -d -d pty,raw,echo=0,link=/tmp/a \\\n"
+"                                       pty,raw,echo=0,link=/tmp/b\n"
+"                           with the client on the other end\n"
+"      --baud N             1200..115200 (default 9600)\n"
+"      --parity P           none, even or odd (default none)\n"
+"      --data-bits N        7 or 8 (default 8)\n"
+"      --stop-bits N        1 or 2 (default 1)\n"
 "  -c, --control HOST:PORT  enable the text control port (default: off)\n"
 "  -p, --profile-dir DIR    profile directory (default: $FACMON_PROFILE_DIR,\n"
 "                           else the compiled-in directory)\n"
@@ -92,10 +106,29 @@ static void sim_usage(FILE *out)
 "  set UNIT.POINT VALUE     write an engineering value (encoded like the device)\n"
 "  get UNIT.POINT           ok VALUE, decoded back from the registers\n"
 "  mute UNIT on|off         the unit stops / starts answering\n"
+"  slow UNIT MS             the unit answers MS (0..60000) ms late; 0: at once.\n"
+"                           The reply is held, not slept on: on RTU the line\n"
+"                           waits (nothing else is read meanwhile), on TCP\n"
+"                           only that connection does\n"
+"  exception UNIT holding|input|coil|discrete ADDRESS CODE\n"
+"                           a read of that table by the unit whose range\n"
+"                           covers ADDRESS gets Modbus exception CODE (1..11:\n"
+"                           2 illegal data address, 4 device failure, 6 busy);\n"
+"                           several may be set, the first set wins\n"
+"  exception UNIT clear     remove the unit's exceptions\n"
 "  raw UNIT holding|input|coil|discrete ADDRESS [VALUE]\n"
 "                           write a raw register (-32768..65535, or 0x...) or\n"
 "                           bit (0/1); without VALUE, read it\n"
 "  stats [UNIT]             ok requests=N (Modbus requests received)\n"
+"  log on|off               record every request received (on empties the\n"
+"                           log; it keeps the last 20000)\n"
+"  requests [N]             the last N (default all) recorded requests, oldest\n"
+"                           first, one line each, then a line \"ok end\":\n"
+"                           ok t=MS unit=U fc=FC addr=A count=N\n"
+"                           MS on CLOCK_MONOTONIC (Python's time.monotonic()\n"
+"                           * 1000), FC in decimal; ADDR/COUNT of the read\n"
+"                           (FC01-04, FC23) or write (FC05/06/15/16), else 0.\n"
+"                           Unanswered requests are recorded too\n"
 "  list [UNIT]              the units, or a unit's points and values\n"
 "  help                     the command list\n"
 "\n"
@@ -107,7 +140,8 @@ static void sim_usage(FILE *out)
 "  ok\n"
 "\n"
 "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 stopped, 1 could not\n"
-"start (bad profile, address in use), 2 bad command line.\n",
+"start (bad profile, address in use, no such serial device), 2 bad command\n"
+"line. A serial line that fails later is reopened every second.\n",
 	      out);
 }
 
@@ -137,10 +171,118 @@ static int sim_parse_endpoint(const char *text, struct sim_endpoint *ep)
 	return 0;
 }
 
+/* The rates facmon's own config accepts for an RTU bus. */
+static int sim_parse_baud(const char *text, int *baud)
+{
+	static const long rates[] = {
+		1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
+	};
+	long b;
+
+	if (sim_parse_long(text, 1, 10000000, &b) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+		if (rates[i] == b) {
+			*baud = (int)b;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int sim_parse_parity(const char *text, char *parity)
+{
+	if (strcmp(text, "none") == 0)
+		*parity = 'N';
+	else if (strcmp(text, "even") == 0)
+		*parity = 'E';
+	else if (strcmp(text, "odd") == 0)
+		*parity = 'O';
+	else
+		return -1;
+	return 0;
+}
+
+static int sim_parse_serial_option(int c, const char *arg,
+                                   struct sim_options *o)
+{
+	struct sim_serial *s = &o->serial;
+	long n;
+
+	if (c == SIM_OPT_SERIAL) {
+		s->device = arg;
+		return 0;
+	}
+	o->serial_setting = arg;
+	switch (c) {
+	case SIM_OPT_BAUD:
+		if (sim_parse_baud(arg, &s->baud) == 0)
+			return 0;
+		fprintf(stderr, "facmon-sim: bad --baud %s, want 1200, 2400, "
+		        "4800, 9600, 19200, 38400, 57600 or 115200\n", arg);
+		return -1;
+	case SIM_OPT_PARITY:
+		if (sim_parse_parity(arg, &s->parity) == 0)
+			return 0;
+		fprintf(stderr, "facmon-sim: bad --parity %s, want none, even "
+		        "or odd\n", arg);
+		return -1;
+	case SIM_OPT_DATA_BITS:
+	case SIM_OPT_STOP_BITS: {
+		bool data = c == SIM_OPT_DATA_BITS;
+		if (sim_parse_long(arg, data ? 7 : 1, data ? 8 : 2, &n) == 0) {
+			*(data ? &s->data_bits : &s->stop_bits) = (int)n;
+			return 0;
+		}
+		fprintf(stderr, "facmon-sim: bad --%s %s, want %s\n",
+		        data ? "data-bits" : "stop-bits", arg,
+		        data ? "7 or 8" : "1 or 2");
+		return -1;
+	}
+	default:
+		return -1;
+	}
+}
+
+static int sim_parse_option(int c, const char *arg, struct sim_options *o)
+{
+	switch (c) {
+	case 'l':
+		if (sim_parse_endpoint(arg, &o->listen) != 0) {
+			fprintf(stderr, "facmon-sim: bad --listen %s, "
+			        "want HOST:PORT\n", arg);
+			return -1;
+		}
+		o->listen_given = true;
+		return 0;
+	case 'c':
+		if (sim_parse_endpoint(arg, &o->control) != 0) {
+			fprintf(stderr, "facmon-sim: bad --control %s, "
+			        "want HOST:PORT\n", arg);
+			return -1;
+		}
+		o->control_enabled = true;
+		return 0;
+	case 'p': o->profile_dir = arg; return 0;
+	case 's': o->sets[o->nsets++] = arg; return 0;
+	case 'v': o->verbose = true; return 0;
+	case 'h': sim_usage(stdout); exit(SIM_EXIT_OK);
+	default:
+		if (c >= SIM_OPT_SERIAL)
+			return sim_parse_serial_option(c, arg, o);
+		return -1;
+	}
+}
+
 static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "serial", required_argument, NULL, SIM_OPT_SERIAL },
+		{ "baud", required_argument, NULL, SIM_OPT_BAUD },
+		{ "parity", required_argument, NULL, SIM_OPT_PARITY },
+		{ "data-bits", required_argument, NULL, SIM_OPT_DATA_BITS },
+		{ "stop-bits", required_argument, NULL, SIM_OPT_STOP_BITS },
 		{ "control", required_argument, NULL, 'c' },
 		{ "profile-dir", required_argument, NULL, 'p' },
 		{ "set", required_argument, NULL, 's' },
@@ -153,31 +295,19 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 	o->sets = calloc((size_t)argc, sizeof *o->sets);
 	if (o->sets == NULL)
 		return -1;
+	o->serial = (struct sim_serial){
+		.baud = 9600, .parity = 'N', .data_bits = 8, .stop_bits = 1,
+	};
 	sim_parse_endpoint(SIM_DEFAULT_LISTEN, &o->listen);
-	while ((c = getopt_long(argc, argv, "l:c:p:s:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			if (sim_parse_endpoint(optarg, &o->listen) != 0) {
-				fprintf(stderr, "facmon-sim: bad --listen %s, "
-				        "want HOST:PORT\n", optarg);
-				return -1;
-			}
-			break;
-		case 'c':
-			if (sim_parse_endpoint(optarg, &o->control) != 0) {
-				fprintf(stderr, "facmon-sim: bad --control %s, "
-				        "want HOST:PORT\n", optarg);
-				return -1;
-			}
-			o->control_enabled = true;
-			break;
-		case 'p': o->profile_dir = optarg; break;
-		case 's': o->sets[o->nsets++] = optarg; break;
-		case 'v': o->verbose = true; break;
-		case 'h': sim_usage(stdout); exit(SIM_EXIT_OK);
-		default: return -1;
-		}
+	while ((c = getopt_long(argc, argv, "l:c:p:s:vh", longopts, NULL)) != -1)
+		if (sim_parse_option(c, optarg, o) != 0)
+			return -1;
+	if (o->serial_setting != NULL && o->serial.device == NULL) {
+		fprintf(stderr, "facmon-sim: --baud, --parity, --data-bits and "
+		        "--stop-bits need --serial\n");
+		return -1;
 	}
+	o->tcp_enabled = o->listen_given || o->serial.device == NULL;
 	if (optind >= argc) {
 		fprintf(stderr, "facmon-sim: no units given (UNIT=PROFILE)\n");
 		return -1;
@@ -267,130 +397,6 @@ fail:
 	return -1;
 }
 
-/* ---- Modbus TCP server ------------------------------------------------- */
-
-static int sim_server_open(struct sim_server *srv, const struct sim_endpoint *ep)
-{
-	for (size_t i = 0; i < SIM_MODBUS_CLIENTS; i++)
-		srv->clients[i] = -1;
-	srv->listen_fd = -1;
-	srv->ctx = modbus_new_tcp_pi(ep->host, ep->port);
-	if (srv->ctx == NULL) {
-		fprintf(stderr, "facmon-sim: %s:%s: %s\n", ep->host, ep->port,
-		        modbus_strerror(errno));
-		return -1;
-	}
-	srv->listen_fd = modbus_tcp_pi_listen(srv->ctx, SIM_MODBUS_CLIENTS);
-	if (srv->listen_fd < 0 || srv->listen_fd >= FD_SETSIZE) {
-		fprintf(stderr, "facmon-sim: cannot listen on %s:%s: %s\n",
-		        ep->host, ep->port, modbus_strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void sim_server_close(struct sim_server *srv)
-{
-	for (size_t i = 0; i < SIM_MODBUS_CLIENTS; i++)
-		if (srv->clients[i] >= 0)
-			close(srv->clients[i]);
-	if (srv->listen_fd >= 0)
-		close(srv->listen_fd);
-	if (srv->ctx != NULL)
-		modbus_free(srv->ctx);
-	srv->ctx = NULL;
-	srv->listen_fd = -1;
-}
-
-static void sim_server_watch(const struct sim_server *srv, fd_set *set,
-                             int *maxfd)
-{
-	FD_SET(srv->listen_fd, set);
-	if (srv->listen_fd > *maxfd)
-		*maxfd = srv->listen_fd;
-	for (size_t i = 0; i < SIM_MODBUS_CLIENTS; i++) {
-		if (srv->clients[i] < 0)
-			continue;
-		FD_SET(srv->clients[i], set);
-		if (srv->clients[i] > *maxfd)
-			*maxfd = srv->clients[i];
-	}
-}
-
-/* Plain accept4(), not modbus_tcp_pi_accept(): some libmodbus 3.1 releases
- * close the listening socket when an accept fails (EMFILE, a client that
- * reset first), which would end the simulator. */
-static void sim_server_accept(struct sim_server *srv)
-{
-	int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	for (size_t i = 0; i < SIM_MODBUS_CLIENTS; i++) {
-		if (srv->clients[i] < 0 && fd < FD_SETSIZE) {
-			srv->clients[i] = fd;
-			return;
-		}
-	}
-	fprintf(stderr, "facmon-sim: too many Modbus clients, refusing one\n");
-	close(fd);
-}
-
-static void sim_log_request(const uint8_t *req, int hdr, const char *outcome)
-{
-	fprintf(stderr, "facmon-sim: modbus: unit %d function 0x%02x address "
-	        "%u count %u: %s\n", req[hdr - 1], req[hdr],
-	        (unsigned)(req[hdr + 1] << 8 | req[hdr + 2]),
-	        (unsigned)(req[hdr + 3] << 8 | req[hdr + 4]), outcome);
-}
-
-/* One request from client FD; returns -1 when the connection is over. */
-static int sim_server_request(struct sim_server *srv, int fd, struct sim *sim,
-                              bool verbose)
-{
-	uint8_t query[MODBUS_TCP_MAX_ADU_LENGTH] = { 0 };
-	int hdr = modbus_get_header_length(srv->ctx);
-
-	modbus_set_socket(srv->ctx, fd);
-	int len = modbus_receive(srv->ctx, query);
-	if (len < 0)
-		return -1;
-	if (len <= hdr)
-		return 0; /* not for us (RTU filtering); nothing on TCP */
-	sim->requests++;
-	struct sim_unit *u = sim_unit_find(sim, query[hdr - 1]);
-	if (u != NULL)
-		u->requests++;
-	if (u == NULL || u->muted) {
-		if (verbose)
-			sim_log_request(query, hdr, u == NULL
-			                ? "no such unit, no answer"
-			                : "muted, no answer");
-		return 0;
-	}
-	if (verbose)
-		sim_log_request(query, hdr, "answered");
-	/* A failed send means the client left; its next read says so. */
-	(void)modbus_reply(srv->ctx, query, len, u->map);
-	return 0;
-}
-
-static void sim_server_serve(struct sim_server *srv, const fd_set *ready,
-                             struct sim *sim, bool verbose)
-{
-	for (size_t i = 0; i < SIM_MODBUS_CLIENTS; i++) {
-		int fd = srv->clients[i];
-		if (fd < 0 || !FD_ISSET(fd, ready))
-			continue;
-		if (sim_server_request(srv, fd, sim, verbose) != 0) {
-			close(fd);
-			srv->clients[i] = -1;
-		}
-	}
-	if (FD_ISSET(srv->listen_fd, ready))
-		sim_server_accept(srv);
-}
-
 /* ---- main loop --------------------------------------------------------- */
 
 static void sim_install_signals(void)
@@ -403,29 +409,49 @@ static void sim_install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* "serving units 1,2 on 127.0.0.1:1502 and /dev/ttyUSB0 (RTU 9600 8N1),
+ * control on 127.0.0.1:1503": tests look for the TCP-only form. */
 static void sim_announce(const struct sim *sim, const struct sim_options *o)
 {
+	const struct sim_serial *s = &o->serial;
+
 	fprintf(stderr, "facmon-sim: serving units ");
 	for (size_t i = 0; i < sim->nunits; i++)
 		fprintf(stderr, "%s%d", i ? "," : "", sim->units[i].id);
-	fprintf(stderr, " on %s:%s", o->listen.host, o->listen.port);
+	if (o->tcp_enabled)
+		fprintf(stderr, " on %s:%s", o->listen.host, o->listen.port);
+	if (s->device != NULL)
+		fprintf(stderr, "%s %s (RTU %d %d%c%d)",
+		        o->tcp_enabled ? " and" : " on", s->device, s->baud,
+		        s->data_bits, s->parity, s->stop_bits);
 	if (o->control_enabled)
 		fprintf(stderr, ", control on %s:%s", o->control.host,
 		        o->control.port);
 	fprintf(stderr, "\n");
 }
 
-static int sim_loop(struct sim *sim, struct sim_server *srv,
-                    struct sim_control *ctl, bool verbose)
+struct sim_servers {
+	struct sim_tcp tcp;
+	struct sim_rtu rtu;
+	struct sim_control ctl;
+};
+
+static int sim_loop(struct sim *sim, struct sim_servers *sv)
 {
 	while (!sim_stop_signal) {
-		struct timeval tv = { .tv_sec = 0, .tv_usec = SIM_TICK_US };
+		uint64_t now = sim_now_ms(), wake = now + SIM_TICK_MS;
 		fd_set ready;
 		int maxfd = -1;
 
 		FD_ZERO(&ready);
-		sim_server_watch(srv, &ready, &maxfd);
-		control_watch(ctl, &ready, &maxfd);
+		sim_tcp_watch(&sv->tcp, &ready, &maxfd, &wake);
+		sim_rtu_watch(&sv->rtu, &ready, &maxfd, &wake);
+		control_watch(&sv->ctl, &ready, &maxfd);
+		uint64_t wait = wake > now ? wake - now : 0;
+		struct timeval tv = {
+			.tv_sec = (time_t)(wait / 1000),
+			.tv_usec = (suseconds_t)(wait % 1000 * 1000),
+		};
 		int n = select(maxfd + 1, &ready, NULL, NULL, &tv);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -434,36 +460,54 @@ static int sim_loop(struct sim *sim, struct sim_server *srv,
 			return -1;
 		}
 		if (n == 0)
-			continue;
-		sim_server_serve(srv, &ready, sim, verbose);
-		control_serve(ctl, &ready, sim);
+			FD_ZERO(&ready); /* only deadlines to see to */
+		sim_tcp_serve(&sv->tcp, &ready, sim);
+		sim_rtu_serve(&sv->rtu, &ready, sim);
+		control_serve(&sv->ctl, &ready, sim);
 	}
 	fprintf(stderr, "facmon-sim: stopping on signal %d\n",
 	        (int)sim_stop_signal);
 	return 0;
 }
 
+/* Everything is open, the control port last, before the announcement: a
+ * test that sees the control port may use the rest. */
+static int sim_open(struct sim_servers *sv, const struct sim_options *o)
+{
+	char err[SIM_ERR_MAX];
+
+	if (o->tcp_enabled &&
+	    sim_tcp_open(&sv->tcp, o->listen.host, o->listen.port, err,
+	                 sizeof err) != 0)
+		goto fail;
+	if (o->serial.device != NULL &&
+	    sim_rtu_open(&sv->rtu, &o->serial, err, sizeof err) != 0)
+		goto fail;
+	if (o->control_enabled &&
+	    control_listen(&sv->ctl, o->control.host, o->control.port, err,
+	                   sizeof err) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "facmon-sim: %s\n", err);
+	return -1;
+}
+
 static int sim_run(struct sim *sim, const struct sim_options *o)
 {
-	struct sim_server srv = { .ctx = NULL, .listen_fd = -1 };
-	struct sim_control ctl;
-	char err[SIM_ERR_MAX];
+	struct sim_servers sv;
 	int rc = -1;
 
-	control_init(&ctl);
-	if (sim_server_open(&srv, &o->listen) != 0)
-		goto out_close;
-	if (o->control_enabled &&
-	    control_listen(&ctl, o->control.host, o->control.port, err,
-	                   sizeof err) != 0) {
-		fprintf(stderr, "facmon-sim: %s\n", err);
-		goto out_close;
+	sim_tcp_init(&sv.tcp);
+	sim_rtu_init(&sv.rtu);
+	control_init(&sv.ctl);
+	if (sim_open(&sv, o) == 0) {
+		sim_announce(sim, o);
+		rc = sim_loop(sim, &sv);
 	}
-	sim_announce(sim, o);
-	rc = sim_loop(sim, &srv, &ctl, o->verbose);
-out_close:
-	control_close(&ctl);
-	sim_server_close(&srv);
+	control_close(&sv.ctl);
+	sim_rtu_close(&sv.rtu);
+	sim_tcp_close(&sv.tcp);
 	return rc;
 }
 
@@ -485,6 +529,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < opts.nsets; i++)
 		if (sim_apply_set(&sim, opts.sets[i]) != 0)
 			goto out_free;
+	sim.verbose = opts.verbose;
 	if (sim_run(&sim, &opts) == 0)
 		status = SIM_EXIT_OK;
 out_free:

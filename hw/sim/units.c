@@ -1,4 +1,4 @@
-/* units.c - the simulated devices behind facmon-sim's one TCP endpoint.
+/* units.c - the simulated devices facmon-sim serves over TCP and RTU.
  *
  * Owns: each unit's profile points (loaded like the agent loads them, so
  * the simulator and the agent agree on addresses and encodings by
@@ -179,6 +179,7 @@ void sim_free(struct sim *sim)
 	free(sim->units);
 	sim->units = NULL;
 	sim->nunits = 0;
+	sim_reqlog_free(&sim->log);
 }
 
 struct sim_unit *sim_unit_find(struct sim *sim, int id)

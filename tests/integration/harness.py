@@ -4,7 +4,9 @@ Owns: starting and stopping the real processes a test runs against, on
 loopback and free ports, each in its own temporary directory:
 
   Mosquitto   a broker (/usr/sbin/mosquitto) with a generated config
-  Sim         facmon-sim (env FACMON_SIM) and its text control port
+  Sim         facmon-sim (env FACMON_SIM) and its text control port, on
+              Modbus TCP, Modbus RTU over a serial device, or both
+  PtyPair     two linked pseudo-terminals (socat), a serial cable for RTU
   Agent       facmon run (env FACMON_BIN) with a config written from text
   MqttWatch   a paho-mqtt subscriber that records what the agent publishes
   run_cli     facmon's one-shot subcommands (check, once, probe, history)
@@ -35,6 +37,7 @@ import paho.mqtt.client as mqtt
 
 HOST = "127.0.0.1"
 MOSQUITTO = "/usr/sbin/mosquitto"
+SOCAT = "/usr/bin/socat"
 _SETPRIV = "/usr/bin/setpriv"
 _KEEP_TMP = os.environ.get("FACMON_KEEP_TMP") == "1"
 
@@ -284,19 +287,32 @@ class SimError(Exception):
 class Sim(_Fixture):
     """facmon-sim serving UNITS on a free Modbus port and a free control
     port. UNITS: {1: "xy-md02", 3: "modbus-di8"} or ["1=xy-md02", ...].
-    SETS: {"1.temperature": 30} for --set. Started by the constructor."""
+    SETS: {"1.temperature": 30} for --set. Started by the constructor.
+
+    SERIAL (a device path, e.g. PtyPair().a) serves the units over Modbus
+    RTU there too, with BAUD, PARITY ("none", "even", "odd"), DATA_BITS and
+    STOP_BITS. With SERIAL, Modbus TCP is served only if PORT is given or
+    TCP is true (then self.port is a free port); otherwise self.port is
+    None. Without SERIAL nothing changes: TCP on PORT or a free port."""
 
     name = "sim"
 
     def __init__(self, units, sets=None, port=None, control_port=None,
-                 profiles=None, extra_args=()):
+                 profiles=None, extra_args=(), serial=None, baud=9600,
+                 parity="none", data_bits=8, stop_bits=1, tcp=None):
         super().__init__()
         if isinstance(units, dict):
             units = [f"{u}={p}" for u, p in units.items()]
         self.units = list(units)
         self.sets = dict(sets or {})
         self.host = HOST
-        self.port = port or free_port()
+        self.serial = serial
+        self.serial_settings = (baud, parity, data_bits, stop_bits)
+        if tcp is None:
+            tcp = serial is None or port is not None
+        if not tcp and serial is None:
+            raise ValueError("Sim needs TCP, a serial device, or both")
+        self.port = (port or free_port()) if tcp else None
         self.control_port = control_port or free_port()
         self.profiles = profiles or profile_dir()
         self.extra_args = list(extra_args)
@@ -307,8 +323,15 @@ class Sim(_Fixture):
             raise
 
     def argv(self):
-        argv = [sim_bin(), "--listen", f"{HOST}:{self.port}",
-                "--control", f"{HOST}:{self.control_port}"]
+        argv = [sim_bin()]
+        if self.port is not None:
+            argv += ["--listen", f"{HOST}:{self.port}"]
+        if self.serial is not None:
+            baud, parity, data_bits, stop_bits = self.serial_settings
+            argv += ["--serial", self.serial, "--baud", str(baud),
+                     "--parity", parity, "--data-bits", str(data_bits),
+                     "--stop-bits", str(stop_bits)]
+        argv += ["--control", f"{HOST}:{self.control_port}"]
         if self.profiles:
             argv += ["--profile-dir", self.profiles]
         for ref, value in self.sets.items():
@@ -316,8 +339,11 @@ class Sim(_Fixture):
         return argv + self.extra_args + self.units
 
     def start(self, timeout=10.0):
+        """Ready when the control port listens: the simulator opens it
+        after its Modbus port and serial device."""
         self.process.start(self.argv())
-        wait_port(self.port, timeout, process=self.process)
+        if self.port is not None:
+            wait_port(self.port, timeout, process=self.process)
         wait_port(self.control_port, timeout, process=self.process)
 
     def restart(self, timeout=10.0):
@@ -326,20 +352,27 @@ class Sim(_Fixture):
         self.stop()
         self.start(timeout)
 
-    def command(self, line, timeout=5.0):
-        """Sends one control line and returns the text after "ok" ("" for
-        a bare ok). Raises SimError on "err ...". A fresh connection per
-        command, so a restarted simulator needs no reconnecting."""
+    def _exchange(self, line, done, timeout):
+        """Sends LINE and returns the reply lines, read until DONE(lines)."""
         with socket.create_connection((HOST, self.control_port),
                                       timeout=timeout) as s:
             s.sendall(line.encode() + b"\n")
             reply = b""
-            while not reply.endswith(b"\n"):
-                chunk = s.recv(4096)
+            while True:
+                lines = reply.decode().split("\n")[:-1]
+                if lines and done(lines):
+                    return lines
+                chunk = s.recv(65536)
                 if not chunk:
-                    break
+                    return lines
                 reply += chunk
-        reply = reply.decode().strip()
+
+    def command(self, line, timeout=5.0):
+        """Sends one control line and returns the text after "ok" ("" for
+        a bare ok). Raises SimError on "err ...". A fresh connection per
+        command, so a restarted simulator needs no reconnecting."""
+        lines = self._exchange(line, lambda lines: True, timeout)
+        reply = lines[0].strip() if lines else ""
         if reply == "ok":
             return ""
         if reply.startswith("ok "):
@@ -371,6 +404,92 @@ class Sim(_Fixture):
         if not match:
             raise RuntimeError(f"unexpected stats reply {reply!r}")
         return int(match.group(1))
+
+    def slow(self, unit, ms):
+        """UNIT answers MS milliseconds late (0: at once)."""
+        self.command(f"slow {unit} {int(ms)}")
+
+    def exception(self, unit, table, address, code):
+        """Reads of TABLE (holding|input|coil|discrete) by UNIT that cover
+        ADDRESS get Modbus exception CODE (1..11)."""
+        self.command(f"exception {unit} {table} {address} {code}")
+
+    def clear_exceptions(self, unit):
+        self.command(f"exception {unit} clear")
+
+    def request_log(self, on=True):
+        """Starts (emptying the log) or stops recording requests."""
+        self.command(f"log {'on' if on else 'off'}")
+
+    _REQUEST = re.compile(r"ok t=(\d+) unit=(\d+) fc=(\d+) addr=(\d+) "
+                          r"count=(\d+)")
+
+    def requests(self, n=None, timeout=10.0):
+        """The last N (default: all) recorded requests, oldest first, as
+        dicts: t (ms on time.monotonic()'s clock), unit, fc, addr, count."""
+        line = "requests" if n is None else f"requests {int(n)}"
+        lines = self._exchange(
+            line, lambda ls: ls[-1] == "ok end" or ls[-1].startswith("err"),
+            timeout)
+        if lines and lines[-1].startswith("err"):
+            raise SimError(f"{line!r}: {lines[-1]}")
+        if not lines or lines[-1] != "ok end":
+            raise RuntimeError(f"facmon-sim's reply to {line!r} ended "
+                               f"early: {lines[-3:]!r}")
+        out = []
+        for text in lines[:-1]:
+            match = self._REQUEST.fullmatch(text)
+            if not match:
+                raise RuntimeError(f"unexpected requests line {text!r}")
+            t, unit, fc, addr, count = map(int, match.groups())
+            out.append({"t": t, "unit": unit, "fc": fc, "addr": addr,
+                        "count": count})
+        return out
+
+
+# ---- serial lines ----------------------------------------------------------
+
+class PtyPair(_Fixture):
+    """Two pseudo-terminals joined by socat: what is written to one end is
+    read at the other, like two RS-485 adapters on one cable (but full
+    duplex, without echo or line timing). .a and .b are the paths (links
+    in the fixture's temporary directory). Started by the constructor,
+    stopped by PID."""
+
+    name = "socat"
+
+    def __init__(self, timeout=10.0):
+        super().__init__()
+        self.a = os.path.join(self.tmp, "a")
+        self.b = os.path.join(self.tmp, "b")
+        try:
+            self.start(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def _ready(self):
+        if not self.process.running():
+            raise RuntimeError(f"socat exited with status "
+                               f"{self.process.returncode}; its log:\n"
+                               f"{self.log()}")
+        return (os.path.exists(self.a) and os.path.exists(self.b)
+                and "starting data transfer loop" in self.log())
+
+    def start(self, timeout=10.0):
+        for link in (self.a, self.b):  # a socat killed leaves its links
+            if os.path.lexists(link):
+                os.unlink(link)
+        self.process.start([SOCAT, "-d", "-d",
+                            f"pty,raw,echo=0,link={self.a}",
+                            f"pty,raw,echo=0,link={self.b}"])
+        wait_until(self._ready, timeout, message="socat's pty links")
+
+    def restart(self, timeout=10.0):
+        """New ptys behind the same links, as a cable pulled and put back;
+        whoever had an end open must open it again."""
+        self.stop()
+        self.start(timeout)
 
 
 # ---- the agent -------------------------------------------------------------

@@ -3,19 +3,24 @@
 If these fail, nothing else in tests/integration means anything: the
 simulator must serve the encoding the profiles describe (checked here with
 an independent Modbus client, pymodbus), stay silent for muted and unserved
-units, and the broker and MqttWatch must deliver what is published.
+units, inject the faults asked for (exceptions, slowness) and record the
+requests it gets, and the broker and MqttWatch must deliver what is
+published. The RTU side of the simulator is in test_sim_rtu.py.
 """
 
 import contextlib
 import logging
 import os
+import select
+import threading
 import time
 import unittest
 
 from pymodbus.client import ModbusTcpClient
+from pymodbus.pdu import ExceptionResponse
 
-from harness import (Agent, Mosquitto, MqttWatch, Sim, SimError, _fill,
-                     free_port, mosquitto_pub, port_open, room_config,
+from harness import (Agent, Mosquitto, MqttWatch, PtyPair, Sim, SimError,
+                     _fill, free_port, mosquitto_pub, port_open, room_config,
                      run_cli, wait_port)
 
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # timeouts are expected
@@ -132,6 +137,86 @@ class SimTest(unittest.TestCase):
             self.assertEqual(sim.stats(1), 3)
             self.assertEqual(sim.stats(2), 1, "muted requests count too")
 
+    def test_exception_over_tcp(self):
+        with Sim({1: XY, 2: XY}) as sim, modbus(sim.port) as mb:
+            sim.exception(1, "input", 2, 6)
+            rr = mb.read_input_registers(1, 2, slave=1)
+            self.assertIsInstance(rr, ExceptionResponse)
+            self.assertEqual(rr.exception_code, 6)
+            rr = mb.read_input_registers(2, 1, slave=1)
+            self.assertEqual(getattr(rr, "exception_code", None), 6)
+            self.assertEqual(input_registers(mb, 1, 1, 1), [225])
+            self.assertEqual(input_registers(mb, 1, 3, 1), [0])
+            self.assertEqual(input_registers(mb, 2, 1, 2), [225, 450])
+            sim.clear_exceptions(1)
+            self.assertEqual(input_registers(mb, 1, 1, 2), [225, 450])
+
+    def test_slow_over_tcp_holds_only_that_connection(self):
+        with Sim({1: XY, 2: XY}) as sim, modbus(sim.port) as slow_mb, \
+                modbus(sim.port) as other_mb:
+            sim.slow(1, 700)
+            result = {}
+
+            def slow_read():
+                start = time.monotonic()
+                result["registers"] = input_registers(slow_mb, 1, 1, 1)
+                result["took"] = time.monotonic() - start
+
+            reader = threading.Thread(target=slow_read)
+            reader.start()
+            time.sleep(0.1)  # the slow request is in
+            start = time.monotonic()
+            self.assertEqual(input_registers(other_mb, 2, 1, 1), [225])
+            self.assertEqual(sim.get(1, "temperature"), 22.5)
+            self.assertLess(time.monotonic() - start, 0.3,
+                            "another connection and the control port "
+                            "are not held up")
+            reader.join(5)
+            self.assertEqual(result["registers"], [225])
+            self.assertGreaterEqual(result["took"], 0.68)
+            self.assertLess(result["took"], 0.95)
+            sim.slow(1, 0)
+            start = time.monotonic()
+            self.assertEqual(input_registers(slow_mb, 1, 1, 1), [225])
+            self.assertLess(time.monotonic() - start, 0.2)
+
+    def test_request_log_over_tcp(self):
+        with Sim({1: XY, 2: XY}) as sim, modbus(sim.port) as mb:
+            sim.request_log(True)
+            input_registers(mb, 1, 1, 2)
+            mb.read_holding_registers(259, 2, slave=2)
+            self.assertEqual(
+                [(r["unit"], r["fc"], r["addr"], r["count"])
+                 for r in sim.requests()],
+                [(1, 4, 1, 2), (2, 3, 259, 2)])
+
+    def test_fault_control_errors(self):
+        with Sim({1: XY}) as sim:
+            cases = [
+                ("slow 1 -5", "bad delay"),
+                ("slow 1 60001", "bad delay"),
+                ("slow 9 100", "unknown unit"),
+                ("exception 1 input 5 0", "bad exception code"),
+                ("exception 1 input 5 12", "bad exception code"),
+                ("exception 1 sideways 5 2", "bad table"),
+                ("exception 1 input 70000 2", "bad address"),
+                ("exception 1 input 5", "usage"),
+                ("exception 1 muddle", "usage"),
+                ("log maybe", "on|off"),
+                ("requests", "log on"),
+                ("requests 1 2", "usage"),
+            ]
+            for line, want in cases:
+                with self.subTest(line=line):
+                    with self.assertRaises(SimError) as cm:
+                        sim.command(line)
+                    self.assertIn(want, str(cm.exception))
+            sim.request_log(True)
+            with self.assertRaises(SimError) as cm:
+                sim.command("requests x")
+            self.assertIn("bad count", str(cm.exception))
+            self.assertIn("slow UNIT MS", sim.command("help"))
+
     def test_restart_same_ports_initial_values(self):
         with Sim({1: XY}) as sim:
             port, control_port, old_pid = sim.port, sim.control_port, sim.pid
@@ -247,6 +332,35 @@ class AgentFixtureTest(unittest.TestCase):
                 self.assertEqual(m.payload["points"]["humidity"]["v"], 45)
                 self.assertEqual(agent.stop(), 0, agent.log())
                 self.assertGreater(sim.stats(1), 0)
+
+
+class PtyPairTest(unittest.TestCase):
+
+    def test_bytes_cross_and_stop_kills_by_pid(self):
+        pty = PtyPair()
+        try:
+            a = os.open(pty.a, os.O_RDWR | os.O_NOCTTY)
+            b = os.open(pty.b, os.O_RDWR | os.O_NOCTTY)
+            try:
+                os.write(a, b"\x01\x04\x00\x01")
+                got = b""
+                deadline = time.monotonic() + 5
+                while len(got) < 4 and time.monotonic() < deadline:
+                    ready, _, _ = select.select([b], [], [], 0.1)
+                    if ready:
+                        got += os.read(b, 4 - len(got))
+                self.assertEqual(got, b"\x01\x04\x00\x01", "raw: no echo, "
+                                 "no newline translation")
+            finally:
+                os.close(a)
+                os.close(b)
+            pid = pty.pid
+            pty.stop()
+            self.assertFalse(pty.running())
+            with self.assertRaises(ProcessLookupError):
+                os.kill(pid, 0)
+        finally:
+            pty.close()
 
 
 class PortTest(unittest.TestCase):
