@@ -380,6 +380,27 @@ static void test_plan_split(void **state)
 	mb_plan_free(&plan);
 }
 
+/* A device's config keys become its plan limits. */
+static void test_limits_for_device(void **state)
+{
+	(void)state;
+	struct fm_device d = {.max_registers = 125, .max_gap = 0, .coalesce = true};
+	struct mb_limits l = mb_limits_for(&d);
+	assert_int_equal(l.max_registers, 125);
+	assert_int_equal(l.max_bits, 2000);
+	assert_int_equal(l.max_gap, 0);
+	d = (struct fm_device){.max_registers = 16, .max_gap = 3, .coalesce = true};
+	l = mb_limits_for(&d);
+	assert_int_equal(l.max_registers, 16);
+	assert_int_equal(l.max_bits, 2000);
+	assert_int_equal(l.max_gap, 3);
+	d.coalesce = false;
+	l = mb_limits_for(&d);
+	assert_int_equal(l.max_registers, 1);
+	assert_int_equal(l.max_bits, 1);
+	assert_int_equal(l.max_gap, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_point_width),
 		cmocka_unit_test(test_plan_free_is_safe),
 		cmocka_unit_test(test_plan_split),
+		cmocka_unit_test(test_limits_for_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
