@@ -100,6 +100,23 @@ struct fm_poll_result *result_queue_pop(struct result_queue *q)
 	return n ? &n->result : NULL;
 }
 
+struct fm_poll_result *collector_result_new(size_t dev, size_t npoints)
+{
+	struct result_node *n = calloc(1, sizeof *n);
+	struct fm_point_value *values = calloc(npoints ? npoints : 1, sizeof *values);
+	if (!n || !values) {
+		free(n);
+		free(values);
+		return NULL;
+	}
+	for (size_t i = 0; i < npoints; i++)
+		values[i] = (struct fm_point_value){.status = FM_POINT_FAILED, .value = NAN};
+	n->result.device = dev;
+	n->result.values = values;
+	n->result.nvalues = npoints;
+	return &n->result;
+}
+
 void poll_result_free(struct fm_poll_result *r)
 {
 	if (!r)
@@ -125,6 +142,7 @@ struct bus_worker {
 	bool *pending;        /* per device: a poll is queued */
 	size_t cursor;        /* round robin over pending devices */
 	bool stopping;
+	int wake_fd;          /* eventfd: async collectors sleep in select() */
 
 	bool connected;
 	int64_t retry_at_ms;
@@ -138,7 +156,12 @@ struct bus_worker {
 
 static const char *bus_kind(const struct fm_bus *b)
 {
-	return b->type == FM_BUS_MODBUS_TCP ? "modbus-tcp" : "modbus-rtu";
+	switch (b->type) {
+	case FM_BUS_MODBUS_TCP: return "modbus-tcp";
+	case FM_BUS_MODBUS_RTU: return "modbus-rtu";
+	case FM_BUS_SNMP: return "snmp";
+	}
+	return "?";
 }
 
 /* Makes sure the bus is open; false (with last_error set) when it isn't. */
@@ -169,25 +192,28 @@ static bool ensure_open(struct bus_worker *w)
 	return true;
 }
 
-static void poll_device(struct bus_worker *w, size_t local)
+static struct result_node *node_of(struct fm_poll_result *r)
+{
+	return (struct result_node *)((char *)r - offsetof(struct result_node, result));
+}
+
+static struct fm_poll_result *new_result(struct bus_worker *w, size_t local)
 {
 	const struct fm_device *dev = w->devices[local];
-	struct result_node *n = calloc(1, sizeof *n);
-	struct fm_point_value *values = calloc(dev->npoints ? dev->npoints : 1,
-	                                       sizeof *values);
-	if (!n || !values) {
+	struct fm_poll_result *r = collector_result_new(local, dev->npoints);
+	if (!r)
 		log_error("%s[%s/%s]: out of memory", bus_kind(w->bus), w->bus->name,
 		          dev->name);
-		free(n);
-		free(values);
+	return r;
+}
+
+/* A blocking collector: one request after another on this thread. */
+static void poll_device(struct bus_worker *w, size_t local)
+{
+	struct fm_poll_result *r = new_result(w, local);
+	if (!r)
 		return;
-	}
-	struct fm_poll_result *r = &n->result;
 	r->device = w->device_ids[local];
-	r->values = values;
-	r->nvalues = dev->npoints;
-	for (size_t i = 0; i < dev->npoints; i++)
-		values[i] = (struct fm_point_value){.status = FM_POINT_FAILED, .value = NAN};
 	if (!ensure_open(w)) {
 		r->requests_failed = 1;
 		r->connection_lost = true;
@@ -200,11 +226,21 @@ static void poll_device(struct bus_worker *w, size_t local)
 			w->retry_at_ms = 0; /* the next poll tries again at once */
 		}
 	}
-	result_queue_push(w->results, n);
+	result_queue_push(w->results, node_of(r));
 }
 
-/* The next queued device, or -1 when stopping. Called with the lock held. */
-static long next_job(struct bus_worker *w)
+/* An asynchronous collector finished a poll (or reports a trap). */
+static void async_done(void *arg, struct fm_poll_result *r)
+{
+	struct bus_worker *w = arg;
+	if (r->device < w->ndevices)
+		r->device = w->device_ids[r->device];
+	result_queue_push(w->results, node_of(r));
+}
+
+/* The next queued device, or -1 when none is (or when stopping). Called with
+ * the lock held; WAIT blocks until there is one. */
+static long next_job(struct bus_worker *w, bool wait)
 {
 	for (;;) {
 		if (w->stopping)
@@ -217,16 +253,17 @@ static long next_job(struct bus_worker *w)
 				return (long)i;
 			}
 		}
+		if (!wait)
+			return -1;
 		pthread_cond_wait(&w->wake, &w->lock);
 	}
 }
 
-static void *worker_main(void *arg)
+static void run_blocking(struct bus_worker *w)
 {
-	struct bus_worker *w = arg;
 	pthread_mutex_lock(&w->lock);
 	long job;
-	while ((job = next_job(w)) >= 0) {
+	while ((job = next_job(w, true)) >= 0) {
 		pthread_mutex_unlock(&w->lock);
 		poll_device(w, (size_t)job);
 		pthread_mutex_lock(&w->lock);
@@ -234,6 +271,64 @@ static void *worker_main(void *arg)
 	pthread_mutex_unlock(&w->lock);
 	if (w->connected)
 		w->ops->close(w->state);
+}
+
+/* Starts every queued poll; false when the worker is stopping. */
+static bool start_queued(struct bus_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	long job;
+	while ((job = next_job(w, false)) >= 0) {
+		pthread_mutex_unlock(&w->lock);
+		struct fm_poll_result *r = new_result(w, (size_t)job);
+		if (r)
+			w->ops->start(w->state, (size_t)job, r);
+		pthread_mutex_lock(&w->lock);
+	}
+	bool stopping = w->stopping;
+	pthread_mutex_unlock(&w->lock);
+	return !stopping;
+}
+
+/* An asynchronous collector: requests of many devices in flight at once,
+ * this thread sleeping in select() on the collector's sockets and on the
+ * eventfd that bus_worker_post() writes. */
+static void run_async(struct bus_worker *w)
+{
+	char err[FM_TEXT_MAX] = "";
+	w->ops->attach(w->state, async_done, w);
+	w->ops->attach(w->state, async_done, w);
+	if (w->ops->open(w->state, err, sizeof err) < 0)
+		log_error("%s[%s]: %s", bus_kind(w->bus), w->bus->name, err);
+	while (start_queued(w)) {
+		fd_set rfds;
+		FD_ZERO(&rfds);
+		FD_SET(w->wake_fd, &rfds);
+		int maxfd = w->wake_fd, timeout_ms = 1000;
+		w->ops->wait_set(w->state, &rfds, &maxfd, &timeout_ms);
+		struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+		if (select(maxfd + 1, &rfds, NULL, NULL, &tv) < 0 && errno != EINTR) {
+			log_error("%s[%s]: select: %s", bus_kind(w->bus), w->bus->name,
+			          strerror(errno));
+			FD_ZERO(&rfds);
+		}
+		if (FD_ISSET(w->wake_fd, &rfds)) {
+			uint64_t count;
+			if (read(w->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+				log_error("bus: eventfd read: %s", strerror(errno));
+		}
+		w->ops->process(w->state, &rfds);
+	}
+	w->ops->close(w->state);
+}
+
+static void *worker_main(void *arg)
+{
+	struct bus_worker *w = arg;
+	if (w->ops->read)
+		run_blocking(w);
+	else
+		run_async(w);
 	return NULL;
 }
 
@@ -265,6 +360,7 @@ struct bus_worker *bus_worker_start(const struct fm_bus *bus,
 		.bus = bus, .ops = ops, .ndevices = ndevices,
 		.results = results, .backoff_ms = BACKOFF_MIN_MS,
 		.backoff_max_ms = shortest_interval_ms(devices, ndevices),
+		.wake_fd = -1,
 	};
 	w->device_ids = calloc(ndevices ? ndevices : 1, sizeof *w->device_ids);
 	w->pending = calloc(ndevices ? ndevices : 1, sizeof *w->pending);
@@ -273,6 +369,11 @@ struct bus_worker *bus_worker_start(const struct fm_bus *bus,
 		goto nomem_free;
 	memcpy(w->device_ids, device_ids, ndevices * sizeof *device_ids);
 	memcpy(w->devices, devices, ndevices * sizeof *devices);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wake_fd < 0) {
+		snprintf(err, errlen, "bus %s: eventfd: %s", bus->name, strerror(errno));
+		goto fail_free;
+	}
 	if (ops->configure(bus, w->devices, ndevices, &w->state, err, errlen) < 0)
 		goto fail_free;
 	pthread_mutex_init(&w->lock, NULL);
@@ -290,6 +391,8 @@ struct bus_worker *bus_worker_start(const struct fm_bus *bus,
 nomem_free:
 	snprintf(err, errlen, "out of memory");
 fail_free:
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
 	free(w->device_ids);
 	free(w->pending);
 	free(w->devices);
@@ -300,11 +403,21 @@ nomem:
 	return NULL;
 }
 
+/* Wakes the thread whichever way it sleeps: on the condition variable
+ * (blocking collectors) or in select() (asynchronous ones). */
+static void wake_locked(struct bus_worker *w)
+{
+	pthread_cond_signal(&w->wake);
+	uint64_t one = 1;
+	if (write(w->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+		log_error("bus: eventfd write: %s", strerror(errno));
+}
+
 void bus_worker_post(struct bus_worker *w, size_t local)
 {
 	pthread_mutex_lock(&w->lock);
 	w->pending[local] = true;
-	pthread_cond_signal(&w->wake);
+	wake_locked(w);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -314,9 +427,10 @@ void bus_worker_stop(struct bus_worker *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
-	pthread_cond_signal(&w->wake);
+	wake_locked(w);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	close(w->wake_fd);
 	w->ops->release(w->state);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);

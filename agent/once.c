@@ -41,8 +41,14 @@ static size_t collect(struct poller *p, struct engine *e, size_t expected)
 	return got;
 }
 
-static void describe_condition(const struct fm_rule *r, char *buf, size_t len)
+static void describe_condition(const struct eng_alert *a, char *buf, size_t len)
 {
+	const struct fm_rule *r = a->rule;
+	const char *name = point_enum_name(&a->device->conf->points[a->point], r->threshold);
+	if (name && (r->kind == FM_RULE_EQUALS || r->kind == FM_RULE_NOT_EQUALS)) {
+		snprintf(buf, len, "%s %s", r->kind == FM_RULE_EQUALS ? "==" : "!=", name);
+		return;
+	}
 	switch (r->kind) {
 	case FM_RULE_ABOVE:
 		snprintf(buf, len, "> %g (clear < %g)", r->threshold, r->clear);
@@ -81,9 +87,10 @@ static void print_devices_text(const struct engine *e)
 		printf("\n");
 		for (size_t p = 0; p < d->conf->npoints; p++) {
 			const struct fm_point *pt = &d->conf->points[p];
+			const char *text = point_enum_name(pt, d->values[p].value);
 			if (d->values[p].status == FM_POINT_OK)
-				printf("%-26s %-20s %g %s\n", "", pt->name, d->values[p].value,
-				       pt->unit);
+				printf("%-26s %-20s %g%s%s%s %s\n", "", pt->name, d->values[p].value,
+				       text ? " (" : "", text ? text : "", text ? ")" : "", pt->unit);
 			else if (d->has_reading)
 				printf("%-26s %-20s (read failed)\n", "", pt->name);
 		}
@@ -99,7 +106,7 @@ static void print_rules_text(const struct engine *e)
 		char point[FM_NAME_MAX * 2], cond[64] = "device down", value[32] = "-";
 		payload_alert_point(a, point, sizeof point);
 		if (a->rule)
-			describe_condition(a->rule, cond, sizeof cond);
+			describe_condition(a, cond, sizeof cond);
 		if (a->has_value)
 			snprintf(value, sizeof value, "%g", a->value);
 		else if (!a->rule)
@@ -138,7 +145,7 @@ static cJSON *rule_json(const struct eng_alert *a)
 	char point[FM_NAME_MAX * 2], cond[64] = "device down";
 	payload_alert_point(a, point, sizeof point);
 	if (a->rule)
-		describe_condition(a->rule, cond, sizeof cond);
+		describe_condition(a, cond, sizeof cond);
 	cJSON_AddStringToObject(o, "rule", a->name);
 	cJSON_AddStringToObject(o, "point", point);
 	if (a->has_value)

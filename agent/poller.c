@@ -20,6 +20,7 @@ struct poll_slot {
 	size_t local;           /* index of the device on its worker */
 	int64_t next_due_ms;
 	bool in_flight;
+	bool urgent;            /* poll as soon as possible (a trap) */
 };
 
 struct poller {
@@ -118,7 +119,12 @@ int64_t poller_run_due(struct poller *p, int64_t now_mono)
 		struct poll_slot *s = &p->slots[d];
 		if (!s->worker)
 			continue;
-		if (!s->in_flight && now_mono >= s->next_due_ms) {
+		if (!s->in_flight && s->urgent) {
+			/* an extra poll: the regular schedule stays as it was */
+			s->urgent = false;
+			s->in_flight = true;
+			bus_worker_post(s->worker, s->local);
+		} else if (!s->in_flight && now_mono >= s->next_due_ms) {
 			s->in_flight = true;
 			bus_worker_post(s->worker, s->local);
 			s->next_due_ms += (int64_t)s->dev->interval * 1000;
@@ -142,10 +148,16 @@ void poller_post_all(struct poller *p)
 	}
 }
 
+void poller_poll_soon(struct poller *p, size_t device)
+{
+	if (device < p->nslots)
+		p->slots[device].urgent = true; /* poller_run_due posts it */
+}
+
 struct fm_poll_result *poller_take(struct poller *p)
 {
 	struct fm_poll_result *r = result_queue_pop(p->results);
-	if (r && r->device < p->nslots)
+	if (r && !r->trap[0] && r->device < p->nslots)
 		p->slots[r->device].in_flight = false;
 	return r;
 }

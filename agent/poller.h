@@ -29,6 +29,10 @@ int64_t poller_run_due(struct poller *p, int64_t now_mono);
 /* Posts every device now (facmon once). */
 void poller_post_all(struct poller *p);
 
+/* Polls DEVICE as soon as possible (a trap came from it): now if it is not
+ * in flight, else right after the poll in flight comes back. */
+void poller_poll_soon(struct poller *p, size_t device);
+
 /* The next waiting result, or NULL. Free it with poll_result_free(). */
 struct fm_poll_result *poller_take(struct poller *p);
 

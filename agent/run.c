@@ -77,10 +77,24 @@ static void note_read_outcome(struct agent *a, const struct fm_poll_result *r,
 {
 	const struct fm_device *dev = &a->cfg->devices[r->device];
 	struct complaint *c = &a->read_complaints[r->device];
-	if (r->requests_failed > 0)
+	if (dev->kind == FM_DEVICE_SNMP) {
+		if (r->requests_failed > 0)
+			complain(c, now, "snmp[%s]: %s", dev->name, r->error);
+		else
+			complain_recovered(c, "snmp[%s]: reads", dev->name);
+	} else if (r->requests_failed > 0) {
 		complain(c, now, "modbus[%s/%s]: %s", dev->bus, dev->name, r->error);
-	else
+	} else {
 		complain_recovered(c, "modbus[%s/%s]: reads", dev->bus, dev->name);
+	}
+}
+
+/* A trap is news from the device: poll it now instead of at its interval. */
+static void on_trap(struct agent *a, const struct fm_poll_result *r)
+{
+	log_info("device %s: trap %s, polling it now", a->cfg->devices[r->device].name,
+	         r->trap);
+	poller_poll_soon(a->poller, r->device);
 }
 
 static void drain_results(struct agent *a)
@@ -88,6 +102,11 @@ static void drain_results(struct agent *a)
 	struct fm_poll_result *r;
 	while ((r = poller_take(a->poller))) {
 		int64_t now = clock_mono_ms();
+		if (r->trap[0]) {
+			on_trap(a, r);
+			poll_result_free(r);
+			continue;
+		}
 		note_read_outcome(a, r, now);
 		engine_apply_poll(a->engine, r, now, clock_wall_ms());
 		poll_result_free(r);

@@ -49,6 +49,9 @@ char *payload_telemetry(const struct eng_device *d)
 		const struct fm_point *p = &d->conf->points[i];
 		cJSON *pt = cJSON_AddObjectToObject(points, p->name);
 		cJSON_AddNumberToObject(pt, "v", d->values[i].value);
+		const char *text = point_enum_name(p, d->values[i].value);
+		if (text)
+			cJSON_AddStringToObject(pt, "text", text);
 		if (p->unit[0])
 			cJSON_AddStringToObject(pt, "unit", p->unit);
 	}
@@ -84,6 +87,11 @@ static void add_value(cJSON *o, const struct eng_alert *a)
 		cJSON_AddNumberToObject(o, "value", a->value);
 	else
 		cJSON_AddNullToObject(o, "value");
+	const char *text = a->rule && a->has_value
+	                       ? point_enum_name(&a->device->conf->points[a->point], a->value)
+	                       : NULL;
+	if (text)
+		cJSON_AddStringToObject(o, "text", text);
 }
 
 static void add_common(cJSON *o, const struct eng_alert *a)

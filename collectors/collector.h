@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/select.h>
 
 #include "config/config.h"
 
@@ -31,6 +32,9 @@ struct fm_point_value {
 /* One poll of one device. VALUES has one entry per device point. */
 struct fm_poll_result {
 	size_t device;               /* index of the device in the runtime */
+	/* Not a poll: a trap arrived from the device (its name, e.g.
+	 * "upsTrapOnBattery"); no values. The loop polls the device at once. */
+	char trap[FM_NAME_MAX];
 	struct fm_point_value *values;
 	size_t nvalues;
 	unsigned requests_ok;
@@ -55,7 +59,29 @@ struct fm_collector_ops {
 	void (*close)(void *state);
 	/* Frees STATE; accepts NULL. */
 	void (*release)(void *state);
+
+	/* Asynchronous collectors (SNMP) leave read NULL and fill the four
+	 * below instead: many devices in flight on the worker's one thread, so
+	 * a dead agent delays nobody. The worker first calls attach() with
+	 * where results go; start() sends the requests for device DEV and
+	 * returns; when that poll is complete (answered, failed or timed out)
+	 * the collector calls DONE(ARG, OUT) exactly once, from process(). It
+	 * may also report traps through DONE, with a result it allocated with
+	 * collector_result_new() and OUT->trap set. */
+	void (*attach)(void *state, void (*done)(void *arg, struct fm_poll_result *out),
+	               void *arg);
+	void (*start)(void *state, size_t dev, struct fm_poll_result *out);
+	void (*wait_set)(void *state, fd_set *rfds, int *maxfd, int *timeout_ms);
+	/* After the wait: reads what arrived, handles timeouts, calls DONE. */
+	void (*process)(void *state, fd_set *rfds);
 };
+
+/* A result for device DEV (the collector's own index, as in start()) with
+ * NPOINTS values, all failed, allocated the way the worker frees results;
+ * for collectors that report on their own (traps). NULL when out of memory.
+ * While a collector holds a result, its ->device is that same local index;
+ * the worker maps it to the agent's device when DONE hands it back. */
+struct fm_poll_result *collector_result_new(size_t dev, size_t npoints);
 
 /* The collector for a bus type, or NULL. */
 const struct fm_collector_ops *collector_for_bus(enum fm_bus_type type);

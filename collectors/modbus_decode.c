@@ -23,55 +23,16 @@
  * Single-register types (bool, int16, uint16) and bit points ignore the
  * order: the SPEC defines it for multi-register types only.
  *
- * SCALE. value = raw * scale + offset, except that when 1/scale is an
- * integer n (0.1, 0.01, 0.001 ...) it is raw / n + offset: 3 * 0.1 is
- * 0.30000000000000004 in binary floating point, 3 / 10.0 is the double
- * nearest 0.3, which is what a person reading the dashboard expects.
+ * SCALE. value = raw * scale + offset: collectors/scale.c.
  */
 #include "collectors/modbus_decode.h"
+#include "collectors/scale.h"
 
 #include <assert.h>
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
-
-/* How a point's raw number is scaled: multiplied by MUL, or when DIV is
- * non-zero divided by DIV (the exact reciprocal of the configured scale). */
-struct mb_scale {
-	double mul;
-	double div;
-};
-
-static struct mb_scale mb_scale_of(const struct fm_point *p)
-{
-	struct mb_scale s = { .mul = p->scale, .div = 0 };
-
-	if (p->scale == 0 || !isfinite(p->scale))
-		return s;
-	double inv = 1.0 / p->scale;
-	double n = round(inv);
-	if (n != 0 && fabs(inv - n) <= 1e-9 * fabs(n))
-		s.div = n;
-	return s;
-}
-
-static double mb_apply_scale(const struct fm_point *p, double raw)
-{
-	struct mb_scale s = mb_scale_of(p);
-	double v = s.div != 0 ? raw / s.div : raw * s.mul;
-
-	return v + p->offset;
-}
-
-/* The raw number an engineering value means: the inverse of the above. */
-static double mb_unapply_scale(const struct fm_point *p, double value)
-{
-	struct mb_scale s = mb_scale_of(p);
-	double v = value - p->offset;
-
-	return s.div != 0 ? v * s.div : v / s.mul;
-}
 
 static bool mb_order_reverses_words(enum fm_word_order o)
 {
@@ -176,12 +137,12 @@ double mb_decode_registers(const struct fm_point *p, const uint16_t *regs)
 	} else {
 		raw = mb_decode_raw(p, regs);
 	}
-	return mb_apply_scale(p, raw);
+	return point_scale(p, raw);
 }
 
 double mb_decode_bit(const struct fm_point *p, uint8_t bit)
 {
-	return mb_apply_scale(p, bit != 0);
+	return point_scale(p, bit != 0);
 }
 
 /* RAW rounded to an integer in [MIN, MAX], or false. MAX is exclusive so
@@ -259,7 +220,7 @@ static int mb_encode_raw(const struct fm_point *p, double raw, uint16_t *regs)
 
 int mb_encode_registers(const struct fm_point *p, double value, uint16_t *regs)
 {
-	double raw = mb_unapply_scale(p, value);
+	double raw = point_unscale(p, value);
 
 	if (p->bit < 0)
 		return mb_encode_raw(p, raw, regs);

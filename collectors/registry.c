@@ -5,10 +5,12 @@
  */
 #include "collectors/collector.h"
 #include "collectors/modbus.h"
+#include "collectors/snmp.h"
 
 static const struct fm_collector_ops *const collectors[] = {
 	[FM_BUS_MODBUS_TCP] = &modbus_tcp_collector,
 	[FM_BUS_MODBUS_RTU] = &modbus_rtu_collector,
+	[FM_BUS_SNMP] = &snmp_collector,
 };
 
 const struct fm_collector_ops *collector_for_bus(enum fm_bus_type type)

@@ -22,6 +22,9 @@
 #define FM_UNIT_MAX 16      /* engineering unit, "degC" */
 #define FM_CONTROLS_MAX 8   /* control IDs per rule */
 #define FM_CONTROL_MAX 16   /* one control ID incl. NUL, "設46" is 6 bytes */
+#define FM_OID_MAX 128      /* a numeric OID as text incl. NUL */
+#define FM_ENUM_MAX 24      /* named values per point */
+#define FM_ENUM_NAME_MAX 32
 
 /* Modbus limits from the protocol specification (V1.1b3, 6.1-6.4). */
 #define FM_MODBUS_MAX_REGISTERS 125
@@ -30,7 +33,23 @@
 enum fm_bus_type {
 	FM_BUS_MODBUS_TCP,
 	FM_BUS_MODBUS_RTU,
+	FM_BUS_SNMP, /* implicit: every SNMP device is on the one "snmp" bus */
 };
+
+/* The name of the implicit bus that SNMP devices are on (fm_device.bus). */
+#define FM_SNMP_BUS_NAME "snmp"
+
+enum fm_device_kind {
+	FM_DEVICE_MODBUS,
+	FM_DEVICE_SNMP,
+};
+
+enum fm_snmp_version { FM_SNMP_V1, FM_SNMP_V2C, FM_SNMP_V3 };
+enum fm_snmp_level { FM_SNMP_NOAUTH, FM_SNMP_AUTHNOPRIV, FM_SNMP_AUTHPRIV };
+enum fm_snmp_auth { FM_AUTH_NONE, FM_AUTH_MD5, FM_AUTH_SHA, FM_AUTH_SHA224,
+                    FM_AUTH_SHA256, FM_AUTH_SHA384, FM_AUTH_SHA512 };
+enum fm_snmp_priv { FM_PRIV_NONE, FM_PRIV_DES, FM_PRIV_AES, FM_PRIV_AES192,
+                    FM_PRIV_AES256 };
 
 enum fm_read_kind {
 	FM_READ_HOLDING,  /* FC03 */
@@ -104,6 +123,15 @@ struct fm_mqtt_conf {
 	int keepalive; /* seconds */
 };
 
+/* The optional SNMP trap listener (`snmp_traps = { ... }`). Traps are
+ * accepted only from the hosts of configured SNMP devices. */
+struct fm_trap_conf {
+	bool enabled;
+	char listen[FM_TEXT_MAX];   /* address to bind, default "0.0.0.0" */
+	int port;                   /* default 162 */
+	char community[FM_TEXT_MAX];/* v1/v2c traps must carry it; default "public" */
+};
+
 struct fm_bus {
 	char name[FM_NAME_MAX];
 	enum fm_bus_type type;
@@ -119,11 +147,21 @@ struct fm_bus {
 	int delay_ms;
 	/* both */
 	int timeout_ms;
+	/* snmp: the trap listener (a copy of fm_config.traps) */
+	struct fm_trap_conf traps;
 	struct fm_origin origin;
+};
+
+/* One named value of an enumeration: `enum = { normal = 3; battery = 5; }` */
+struct fm_enum_item {
+	int value;
+	char name[FM_ENUM_NAME_MAX];
 };
 
 struct fm_point {
 	char name[FM_NAME_MAX];
+	/* snmp: the numeric OID to GET ("1.3.6.1.2.1.33.1.4.1.0"); "" for modbus */
+	char oid[FM_OID_MAX];
 	enum fm_read_kind read;
 	uint16_t address;
 	enum fm_value_type type;
@@ -132,12 +170,32 @@ struct fm_point {
 	double scale;
 	double offset;
 	char unit[FM_UNIT_MAX];
+	struct fm_enum_item enums[FM_ENUM_MAX]; /* names for integer values */
+	size_t nenums;
 	struct fm_origin origin;
+};
+
+/* How an SNMP device is reached (devices with type = "snmp"). */
+struct fm_snmp_conf {
+	char host[FM_TEXT_MAX];
+	int port;                        /* default 161 */
+	enum fm_snmp_version version;    /* default 2c */
+	char community[FM_TEXT_MAX];     /* v1/v2c, default "public" */
+	/* v3 */
+	char user[FM_TEXT_MAX];
+	enum fm_snmp_level level;
+	enum fm_snmp_auth auth;          /* default SHA when a level needs it */
+	char auth_passphrase_file[FM_TEXT_MAX];
+	enum fm_snmp_priv priv;          /* default AES when a level needs it */
+	char priv_passphrase_file[FM_TEXT_MAX];
+	int timeout_ms;                  /* default 1000 */
+	int retries;                     /* default 1 */
 };
 
 struct fm_device {
 	char name[FM_NAME_MAX];
-	char bus[FM_NAME_MAX];
+	enum fm_device_kind kind;
+	char bus[FM_NAME_MAX];  /* FM_SNMP_BUS_NAME for SNMP devices */
 	int unit;        /* Modbus unit id, 1..247 */
 	char profile[FM_NAME_MAX];
 	int interval;    /* seconds between polls */
@@ -146,10 +204,12 @@ struct fm_device {
 	int max_registers; /* registers per request, 1..125 (bits: 2000 unless 1) */
 	int max_gap;       /* unused registers/bits read to join two blocks */
 	bool coalesce;     /* false: one request per point */
+	struct fm_snmp_conf snmp; /* kind == FM_DEVICE_SNMP */
 	struct fm_point *points; /* profile points, then the device's own */
 	size_t npoints;
 	struct fm_origin origin;
 };
+
 
 enum fm_rule_kind {
 	FM_RULE_ABOVE,
@@ -183,6 +243,7 @@ struct fm_config {
 	size_t ndevices;
 	struct fm_rule *rules;
 	size_t nrules;
+	struct fm_trap_conf traps;
 	/* file names referenced by fm_origin.file, freed with the config */
 	char **files;
 	size_t nfiles;
@@ -224,6 +285,9 @@ void diags_free(struct fm_diags *d);
 const struct fm_bus *config_find_bus(const struct fm_config *cfg, const char *name);
 const struct fm_device *config_find_device(const struct fm_config *cfg, const char *name);
 const struct fm_point *device_find_point(const struct fm_device *dev, const char *name);
+
+/* The enum name of VALUE on point P, or NULL when it has none. */
+const char *point_enum_name(const struct fm_point *p, double value);
 
 /* Names used in the config and in messages. */
 const char *read_kind_name(enum fm_read_kind k);

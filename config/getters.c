@@ -205,6 +205,19 @@ bool conf__name_valid(const char *s, enum conf__charset cs)
 	return true;
 }
 
+int conf__relative_path(char *out, size_t outsz, const char *config_path,
+                        const char *path)
+{
+	const char *slash = strrchr(config_path, '/');
+	int n;
+	if (path[0] == '/' || !slash)
+		n = snprintf(out, outsz, "%s", path);
+	else
+		n = snprintf(out, outsz, "%.*s/%s", (int)(slash - config_path),
+		             config_path, path);
+	return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
 static const char *charset_hint(enum conf__charset cs)
 {
 	switch (cs) {

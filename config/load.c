@@ -16,7 +16,7 @@
 #include "config/load_private.h"
 
 static const char *const top_keys[] = {
-	"agent", "mqtt", "buses", "devices", "rules", NULL,
+	"agent", "mqtt", "buses", "devices", "rules", "snmp_traps", NULL,
 };
 
 /* 0, or why PATH cannot be read as a file. Checked up front because
@@ -70,6 +70,7 @@ static void parse_all(struct conf__state *st, const config_setting_t *root,
 	conf__parse_buses(st, root);
 	conf__parse_devices(st, root);
 	conf__parse_rules(st, root);
+	conf__parse_traps(st, root);
 	conf__validate(st);
 }
 
@@ -78,6 +79,7 @@ static void state_free(struct conf__state *st)
 	for (size_t i = 0; st->devs && i < st->cfg->ndevices; i++)
 		free(st->devs[i].own);
 	free(st->devs);
+	free(st->rules);
 }
 
 struct fm_config *config_load(const char *path, struct fm_diags *diags)

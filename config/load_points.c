@@ -1,10 +1,14 @@
 /* load_points.c - point definitions, for devices and for profiles alike.
  *
- * Owns: reading a list of points into fm_point, with the checks a Modbus
- * read needs before it ever reaches a device: coils and discrete inputs
- * are single bits, `bit` picks from one 16-bit register, and the last
- * register a value occupies must still be a protocol address.
+ * Owns: reading a list of points into fm_point. A Modbus point says which
+ * registers to read, with the checks a read needs before it ever reaches a
+ * device: coils and discrete inputs are single bits, `bit` picks from one
+ * 16-bit register, and the last register a value occupies must still be a
+ * protocol address. An SNMP point gives a numeric OID instead. Either kind
+ * may name its integer values (`enum`), so rules can compare with names.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,13 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const point_keys[] = {
-	"name", "read", "address", "type", "order", "bit", "scale", "offset", "unit", NULL,
+	"name", "read", "address", "type", "order", "bit", "scale", "offset", "unit",
+	"enum", "oid", NULL,
+};
+
+/* Keys that say where a Modbus value is; an SNMP point has an oid instead. */
+static const char *const modbus_point_keys[] = {
+	"read", "address", "type", "order", "bit", NULL,
 };
 
 static const char *const read_names[] = {
@@ -89,6 +99,115 @@ static void parse_point_scaling(struct conf__ctx *c, const config_setting_t *g,
 	conf__string(c, g, path, "unit", false, p->unit, sizeof(p->unit));
 }
 
+/* `enum = { normal = 3; battery = 5; }`: names for integer readings, in
+ * file order. A name is a libconfig setting name, so its alphabet is
+ * checked by the parser; two names of one value would make the reading's
+ * name ambiguous. */
+static void parse_enum_item(struct conf__ctx *c, const config_setting_t *m,
+                            const char *path, struct fm_point *p)
+{
+	const config_setting_t *e = config_setting_parent(m);
+	const char *name = config_setting_name(m);
+	char pm[CONF_PATH_MAX];
+	conf__path(pm, path, name);
+	int v;
+	if (conf__int(c, e, path, name, true, INT_MIN, INT_MAX, &v) != CONF_OK)
+		return;
+	size_t len = strlen(name);
+	if (len >= FM_ENUM_NAME_MAX) {
+		conf__error(c, m, "%s: the name is too long (%zu bytes, at most %d)", pm,
+		            len, FM_ENUM_NAME_MAX - 1);
+		return;
+	}
+	for (size_t k = 0; k < p->nenums; k++) {
+		if (p->enums[k].value == v) {
+			conf__error(c, m, "%s: %d is already named '%s'; one value, one name",
+			            pm, v, p->enums[k].name);
+			return;
+		}
+	}
+	struct fm_enum_item *it = &p->enums[p->nenums++];
+	it->value = v;
+	memcpy(it->name, name, len + 1);
+}
+
+static void parse_point_enum(struct conf__ctx *c, const config_setting_t *g,
+                             const char *path, struct fm_point *p)
+{
+	const config_setting_t *e = config_setting_get_member(g, "enum");
+	if (!e)
+		return;
+	char pe[CONF_PATH_MAX];
+	conf__path(pe, path, "enum");
+	if (!config_setting_is_group(e)) {
+		conf__error(c, e, "%s: expected a group of names and their values "
+		            "{ normal = 3; battery = 5; }, got %s", pe,
+		            conf__type_name(config_setting_type(e)));
+		return;
+	}
+	int n = config_setting_length(e);
+	if (n == 0)
+		conf__error(c, e, "%s: is empty; name at least one value", pe);
+	else if (n > FM_ENUM_MAX)
+		conf__error(c, e, "%s: %d values, at most %d", pe, n, FM_ENUM_MAX);
+	if (n == 0 || n > FM_ENUM_MAX)
+		return;
+	for (int i = 0; i < n; i++)
+		parse_enum_item(c, config_setting_get_elem(e, (unsigned)i), pe, p);
+	/* rules compare the scaled value with the named raw one */
+	if (p->scale != 1.0 || p->offset != 0.0)
+		conf__error(c, e, "%s: enum names raw integer readings; it cannot be "
+		            "combined with scale or offset", pe);
+}
+
+/* A numeric OID: decimal arcs, at least two, each a 32-bit sub-identifier
+ * (what SNMP encodes). A leading dot, as snmpget prints them, is dropped.
+ * NULL when fine, else why not. */
+static const char *oid_problem(const char *oid)
+{
+	size_t arcs = 0;
+	const char *s = oid;
+	for (;;) {
+		if (*s < '0' || *s > '9')
+			return "";
+		errno = 0;
+		char *end;
+		unsigned long long v = strtoull(s, &end, 10);
+		if (errno == ERANGE || v > 4294967295ULL)
+			return "; each arc is at most 4294967295";
+		arcs++;
+		s = end;
+		if (*s == '\0')
+			break;
+		if (*s++ != '.')
+			return "";
+	}
+	return arcs < 2 ? "; an OID has at least two arcs" : NULL;
+}
+
+static void parse_point_oid(struct conf__ctx *c, const config_setting_t *g,
+                            const char *path, bool required, struct fm_point *p)
+{
+	char text[FM_TEXT_MAX];
+	if (conf__string(c, g, path, "oid", required, text, sizeof(text)) != CONF_OK)
+		return;
+	const config_setting_t *s = config_setting_get_member(g, "oid");
+	const char *oid = text[0] == '.' ? text + 1 : text;
+	const char *why = oid_problem(oid);
+	if (why) {
+		conf__error(c, s, "%s.oid: '%s' is not a numeric OID (1.3.6.1...)%s", path,
+		            text, why);
+		return;
+	}
+	size_t len = strlen(oid);
+	if (len >= sizeof(p->oid)) {
+		conf__error(c, s, "%s.oid: is too long (%zu bytes, at most %zu)", path, len,
+		            sizeof(p->oid) - 1);
+		return;
+	}
+	memcpy(p->oid, oid, len + 1);
+}
+
 static void check_register_count(struct conf__ctx *c, const config_setting_t *g,
                                  const char *path, int address, const struct fm_point *p)
 {
@@ -100,21 +219,22 @@ static void check_register_count(struct conf__ctx *c, const config_setting_t *g,
 	            "address 65535", path, address, regs, type_names[p->type]);
 }
 
-static bool parse_point(struct conf__ctx *c, const config_setting_t *g,
-                        const char *path, struct fm_point *p)
+static void parse_modbus_point(struct conf__ctx *c, const config_setting_t *g,
+                               const char *path, struct fm_point *p)
 {
-	size_t before = conf__nerrors(c);
-
-	conf__origin(c, g, &p->origin);
-	conf__known_keys(c, g, path, point_keys);
-	conf__name(c, g, path, "name", true, CONF_NAME, p->name);
+	/* an oid here is the one mistake; missing read/address would repeat it */
+	bool has_oid = config_setting_get_member(g, "oid") != NULL;
+	if (has_oid)
+		conf__error(c, config_setting_get_member(g, "oid"),
+		            "%s.oid: oid is an SNMP key; Modbus points take read and "
+		            "address", path);
 
 	int read = FM_READ_HOLDING;
-	bool read_ok = conf__enum(c, g, path, "read", true, read_names,
+	bool read_ok = conf__enum(c, g, path, "read", !has_oid, read_names,
 	                          (int)ARRAY_LEN(read_names), &read) == CONF_OK;
 	p->read = (enum fm_read_kind)read;
 	int address = 0;
-	bool address_ok = conf__int(c, g, path, "address", true, 0, 65535,
+	bool address_ok = conf__int(c, g, path, "address", !has_oid, 0, 65535,
 	                            &address) == CONF_OK;
 	p->address = (uint16_t)address;
 	bool type_ok = parse_point_type(c, g, path, read_ok, p);
@@ -127,8 +247,71 @@ static bool parse_point(struct conf__ctx *c, const config_setting_t *g,
 	parse_point_scaling(c, g, path, p);
 	if (read_ok && address_ok && type_ok)
 		check_register_count(c, g, path, address, p);
+}
+
+/* The Modbus fields get values no Modbus code would choke on; the SNMP
+ * collector reads only oid, scale, offset, unit and enum. */
+static void parse_snmp_point(struct conf__ctx *c, const config_setting_t *g,
+                             const char *path, struct fm_point *p)
+{
+	bool modbus_keys = false;
+	for (size_t k = 0; modbus_point_keys[k]; k++) {
+		const config_setting_t *s = config_setting_get_member(g, modbus_point_keys[k]);
+		if (!s)
+			continue;
+		conf__error(c, s, "%s.%s: %s is a Modbus key; SNMP points take oid", path,
+		            modbus_point_keys[k], modbus_point_keys[k]);
+		modbus_keys = true;
+	}
+	p->read = FM_READ_HOLDING;
+	p->address = 0;
+	p->type = FM_TYPE_INT64; /* an SNMP number is a 32- or 64-bit integer */
+	p->order = FM_ORDER_ABCD;
+	p->bit = -1;
+	parse_point_oid(c, g, path, !modbus_keys, p);
+	parse_point_scaling(c, g, path, p);
+}
+
+static bool parse_point(struct conf__ctx *c, const config_setting_t *g,
+                        const char *path, enum fm_device_kind kind, struct fm_point *p)
+{
+	size_t before = conf__nerrors(c);
+
+	conf__origin(c, g, &p->origin);
+	conf__known_keys(c, g, path, point_keys);
+	conf__name(c, g, path, "name", true, CONF_NAME, p->name);
+	if (kind == FM_DEVICE_SNMP)
+		parse_snmp_point(c, g, path, p);
+	else
+		parse_modbus_point(c, g, path, p);
+	parse_point_enum(c, g, path, p);
 
 	return conf__nerrors(c) == before;
+}
+
+/* A profile is for one kind of device: SNMP when most of its points have an
+ * oid (the first point breaks a tie), so the odd one out is what is told. */
+static enum fm_device_kind list_kind(const config_setting_t *list, int n)
+{
+	int with_oid = 0, groups = 0;
+	bool first_oid = false;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		if (!config_setting_is_group(g))
+			continue;
+		bool oid = config_setting_get_member(g, "oid") != NULL;
+		if (groups++ == 0)
+			first_oid = oid;
+		with_oid += oid;
+	}
+	if (2 * with_oid != groups)
+		return 2 * with_oid > groups ? FM_DEVICE_SNMP : FM_DEVICE_MODBUS;
+	return first_oid ? FM_DEVICE_SNMP : FM_DEVICE_MODBUS;
+}
+
+enum fm_device_kind conf__points_kind(const struct fm_point *points, size_t npoints)
+{
+	return npoints && points[0].oid[0] ? FM_DEVICE_SNMP : FM_DEVICE_MODBUS;
 }
 
 /* Names are unique within one list; the first one wins the message. */
@@ -154,7 +337,8 @@ static bool check_duplicate_points(struct conf__ctx *c, const config_setting_t *
 }
 
 bool conf__parse_points(struct conf__ctx *c, const config_setting_t *list,
-                        const char *path, struct fm_point **points, size_t *npoints)
+                        const char *path, int kind, struct fm_point **points,
+                        size_t *npoints)
 {
 	*points = NULL;
 	*npoints = 0;
@@ -168,6 +352,8 @@ bool conf__parse_points(struct conf__ctx *c, const config_setting_t *list,
 		return false;
 	}
 	*npoints = (size_t)n;
+	enum fm_device_kind k = kind == CONF_POINTS_ANY ? list_kind(list, n)
+	                                                : (enum fm_device_kind)kind;
 
 	bool ok = true;
 	for (int i = 0; i < n; i++) {
@@ -175,7 +361,8 @@ bool conf__parse_points(struct conf__ctx *c, const config_setting_t *list,
 		char p[CONF_PATH_MAX];
 		conf__path_index(p, path, i);
 		(*points)[i].bit = -1;
-		if (!conf__expect(c, g, p, CONFIG_TYPE_GROUP) || !parse_point(c, g, p, &(*points)[i]))
+		if (!conf__expect(c, g, p, CONFIG_TYPE_GROUP) ||
+		    !parse_point(c, g, p, k, &(*points)[i]))
 			ok = false;
 	}
 	return check_duplicate_points(c, list, path, *points, *npoints) && ok;

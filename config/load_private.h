@@ -33,6 +33,13 @@ struct conf__device_state {
 	size_t nown;
 };
 
+/* What a rule's parse left for the cross-checks. */
+struct conf__rule_state {
+	/* equals/not_equals given as an enum name: resolved once the point's
+	 * enum is known; NULL otherwise */
+	const config_setting_t *enum_name;
+};
+
 struct conf__state {
 	struct conf__ctx ctx;
 	struct fm_config *cfg;
@@ -40,6 +47,7 @@ struct conf__state {
 	bool buses_ok, devices_ok; /* parsed without a problem */
 	bool profile_dir_ok;       /* profiles can be looked up */
 	struct conf__device_state *devs; /* one per cfg->devices entry */
+	struct conf__rule_state *rules;  /* one per cfg->rules entry */
 };
 
 /* Name alphabets. */
@@ -95,6 +103,11 @@ enum conf__got conf__enum(struct conf__ctx *c, const config_setting_t *group,
                           const char *const *names, int n, int *out);
 bool conf__name_valid(const char *s, enum conf__charset cs);
 
+/* OUT = PATH taken relative to the directory of CONFIG_PATH (an absolute
+ * PATH as it is). -1 when it does not fit in OUTSZ. */
+int conf__relative_path(char *out, size_t outsz, const char *config_path,
+                        const char *path);
+
 /* Reads PATH into LC (0), or reports why not and leaves LC destroyed (-1):
  * a file that cannot be opened is PATH:0 with strerror, a syntax error is
  * libconfig's file, line and text. */
@@ -107,11 +120,18 @@ void conf__parse_mqtt(struct conf__state *st, const config_setting_t *root);
 void conf__parse_buses(struct conf__state *st, const config_setting_t *root);
 void conf__parse_devices(struct conf__state *st, const config_setting_t *root);
 void conf__parse_rules(struct conf__state *st, const config_setting_t *root);
+void conf__parse_traps(struct conf__state *st, const config_setting_t *root);
 
-/* Points, shared by devices and profiles (load_points.c). Returns false
- * when any point had a problem; *POINTS holds the ones that parsed. */
+/* Points, shared by devices and profiles (load_points.c). KIND is the
+ * device's (FM_DEVICE_MODBUS, FM_DEVICE_SNMP), or CONF_POINTS_ANY for a
+ * profile, whose points tell: SNMP when most of them have an oid. Returns
+ * false when any point had a problem; *POINTS holds the ones that parsed. */
+#define CONF_POINTS_ANY (-1)
 bool conf__parse_points(struct conf__ctx *c, const config_setting_t *list,
-                        const char *path, struct fm_point **points, size_t *npoints);
+                        const char *path, int kind, struct fm_point **points,
+                        size_t *npoints);
+/* The kind of device a non-empty list of parsed points is for. */
+enum fm_device_kind conf__points_kind(const struct fm_point *points, size_t npoints);
 
 /* Cross-checks once every section is parsed (validate.c). */
 void conf__validate(struct conf__state *st);

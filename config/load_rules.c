@@ -2,8 +2,9 @@
  *
  * Owns: reading each rule into fm_rule: its one condition, the hysteresis
  * bound on the right side of the threshold, timing, severity and control
- * IDs. Whether the point a rule names exists is a cross-check (validate.c),
- * made once every device's points are known.
+ * IDs. Whether the point a rule names exists, and which value an enum name
+ * in equals/not_equals stands for, are cross-checks (validate.c), made
+ * once every device's points are known.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,8 +117,10 @@ static int find_condition(struct conf__ctx *c, const config_setting_t *g,
 	return found;
 }
 
+/* equals = "battery" leaves the name in RS for validate.c to resolve. */
 static bool parse_condition(struct conf__ctx *c, const config_setting_t *g,
-                            const char *path, struct fm_rule *r)
+                            const char *path, struct fm_rule *r,
+                            struct conf__rule_state *rs)
 {
 	int k = find_condition(c, g, path);
 	if (k < 0)
@@ -126,11 +129,8 @@ static bool parse_condition(struct conf__ctx *c, const config_setting_t *g,
 	const config_setting_t *s = config_setting_get_member(g, condition_keys[k]);
 	if ((r->kind == FM_RULE_EQUALS || r->kind == FM_RULE_NOT_EQUALS) &&
 	    config_setting_type(s) == CONFIG_TYPE_STRING) {
-		const char *ref = "?";
-		config_setting_lookup_string(g, "point", &ref);
-		conf__error(c, s, "%s.%s: point '%s' has no enum; %s needs a number",
-		            path, condition_keys[k], ref, condition_keys[k]);
-		return false;
+		rs->enum_name = s;
+		return true;
 	}
 	return conf__double(c, g, path, condition_keys[k], true, &r->threshold) == CONF_OK;
 }
@@ -188,13 +188,14 @@ static void parse_controls(struct conf__ctx *c, const config_setting_t *g,
 }
 
 static void parse_rule(struct conf__ctx *c, const config_setting_t *g,
-                       const char *path, struct fm_rule *r)
+                       const char *path, struct fm_rule *r,
+                       struct conf__rule_state *rs)
 {
 	conf__origin(c, g, &r->origin);
 	bool supported = check_rule_keys(c, g, path);
 	parse_rule_name(c, g, path, r);
 	parse_rule_point(c, g, path, r);
-	bool cond_ok = supported && parse_condition(c, g, path, r);
+	bool cond_ok = supported && parse_condition(c, g, path, r, rs);
 	parse_clear(c, g, path, cond_ok, r);
 	conf__int(c, g, path, "for", false, 0, 86400, &r->for_s);
 	conf__int(c, g, path, "repeat", false, 0, 86400, &r->repeat);
@@ -212,7 +213,8 @@ void conf__parse_rules(struct conf__state *st, const config_setting_t *root)
 	if (list && conf__group_list(c, list, "rules")) {
 		size_t n = (size_t)config_setting_length(list);
 		st->cfg->rules = calloc(n + 1, sizeof(*st->cfg->rules));
-		if (!st->cfg->rules) {
+		st->rules = calloc(n + 1, sizeof(*st->rules));
+		if (!st->cfg->rules || !st->rules) {
 			conf__error(c, list, "rules: out of memory");
 			return;
 		}
@@ -222,7 +224,7 @@ void conf__parse_rules(struct conf__state *st, const config_setting_t *root)
 			char path[CONF_PATH_MAX];
 			conf__path_index(path, "rules", (int)i);
 			if (conf__expect(c, g, path, CONFIG_TYPE_GROUP))
-				parse_rule(c, g, path, &st->cfg->rules[i]);
+				parse_rule(c, g, path, &st->cfg->rules[i], &st->rules[i]);
 		}
 	}
 }

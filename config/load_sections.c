@@ -1,10 +1,13 @@
-/* load_sections.c - the agent, mqtt and buses sections.
+/* load_sections.c - the agent, mqtt, buses and snmp_traps sections.
  *
- * Owns: reading those three sections into fm_agent_conf, fm_mqtt_conf and
- * fm_bus, with their defaults, ranges and per-type keys. Each parser
+ * Owns: reading those sections into fm_agent_conf, fm_mqtt_conf, fm_bus
+ * and fm_trap_conf, with their defaults, ranges and per-type keys. The
+ * implicit bus of SNMP devices is not a section: validate.c adds it, and
+ * this file keeps its name from being taken. Each parser
  * records whether its section came through clean, so the cross-checks can
  * skip what depends on a broken section rather than pile on.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,14 +48,8 @@ static void resolve_profile_dir(struct conf__state *st, const config_setting_t *
 		         env && env[0] ? env : config_default_profile_dir());
 		return;
 	}
-	const char *slash = strrchr(config_path, '/');
-	int n;
-	if (dir[0] == '/' || !slash)
-		n = snprintf(a->profile_dir, sizeof(a->profile_dir), "%s", dir);
-	else
-		n = snprintf(a->profile_dir, sizeof(a->profile_dir), "%.*s/%s",
-		             (int)(slash - config_path), config_path, dir);
-	if (n < 0 || (size_t)n >= sizeof(a->profile_dir)) {
+	if (conf__relative_path(a->profile_dir, sizeof(a->profile_dir), config_path,
+	                        dir) != 0) {
 		conf__error(&st->ctx, config_setting_get_member(g, "profile_dir"),
 		            "agent.profile_dir: resolved path is too long");
 		st->profile_dir_ok = false;
@@ -254,15 +251,35 @@ static void parse_rtu_bus(struct conf__ctx *c, const config_setting_t *g,
 	conf__int(c, g, path, "delay_ms", false, 0, 10000, &b->delay_ms);
 }
 
+/* The bus type; -1 when it was bad. SNMP devices need no bus, and someone
+ * writing one for them is told how instead of being shown the list. */
+static int parse_bus_type(struct conf__ctx *c, const config_setting_t *g,
+                          const char *path)
+{
+	const char *v = NULL;
+	if (config_setting_lookup_string(g, "type", &v) && strcmp(v, "snmp") == 0) {
+		conf__error(c, config_setting_get_member(g, "type"),
+		            "%s.type: snmp devices need no bus; give the device "
+		            "type = \"snmp\" and its host", path);
+		return -1;
+	}
+	int type = -1;
+	if (conf__enum(c, g, path, "type", true, bus_type_names,
+	               (int)ARRAY_LEN(bus_type_names), &type) != CONF_OK)
+		return -1;
+	return type;
+}
+
 static void parse_bus(struct conf__ctx *c, const config_setting_t *g,
                       const char *path, struct fm_bus *b)
 {
 	conf__origin(c, g, &b->origin);
-	conf__name(c, g, path, "name", true, CONF_NAME, b->name);
-	int type = -1;
-	if (conf__enum(c, g, path, "type", true, bus_type_names,
-	               (int)ARRAY_LEN(bus_type_names), &type) != CONF_OK)
-		type = -1;
+	if (conf__name(c, g, path, "name", true, CONF_NAME, b->name) == CONF_OK &&
+	    strcmp(b->name, FM_SNMP_BUS_NAME) == 0)
+		conf__error(c, config_setting_get_member(g, "name"),
+		            "%s.name: bus name '%s' is reserved for SNMP devices", path,
+		            FM_SNMP_BUS_NAME);
+	int type = parse_bus_type(c, g, path);
 	bus_check_keys(c, g, path, type);
 	if (type < 0)
 		return;
@@ -296,4 +313,45 @@ void conf__parse_buses(struct conf__state *st, const config_setting_t *root)
 		}
 	}
 	st->buses_ok = conf__nerrors(c) == before;
+}
+
+/* ---- snmp_traps ---- */
+
+static const char *const trap_keys[] = { "listen", "port", "community", NULL };
+
+/* IPv4 only: the listener binds "udp:<listen>:<port>", which is net-snmp's
+ * IPv4 transport. */
+static void check_listen_address(struct conf__ctx *c, const config_setting_t *g,
+                                 const char *addr)
+{
+	struct in_addr in;
+	if (inet_pton(AF_INET, addr, &in) == 1)
+		return;
+	conf__error(c, config_setting_get_member(g, "listen"),
+	            "snmp_traps.listen: '%s' is not an IPv4 address (0.0.0.0 "
+	            "listens on all of them)", addr);
+}
+
+/* Optional: the group being there is what turns the listener on. */
+void conf__parse_traps(struct conf__state *st, const config_setting_t *root)
+{
+	struct conf__ctx *c = &st->ctx;
+	struct fm_trap_conf *t = &st->cfg->traps;
+
+	snprintf(t->listen, sizeof(t->listen), "0.0.0.0");
+	t->port = 162;
+	snprintf(t->community, sizeof(t->community), "public");
+	const config_setting_t *g = config_setting_get_member(root, "snmp_traps");
+	if (!g || !conf__expect(c, g, "snmp_traps", CONFIG_TYPE_GROUP))
+		return;
+	t->enabled = true;
+	conf__known_keys(c, g, "snmp_traps", trap_keys);
+	if (conf__string(c, g, "snmp_traps", "listen", false, t->listen,
+	                 sizeof(t->listen)) == CONF_OK)
+		check_listen_address(c, g, t->listen);
+	conf__int(c, g, "snmp_traps", "port", false, 1, 65535, &t->port);
+	if (conf__string(c, g, "snmp_traps", "community", false, t->community,
+	                 sizeof(t->community)) == CONF_OK && !t->community[0])
+		conf__error(c, config_setting_get_member(g, "community"),
+		            "snmp_traps.community: must not be empty");
 }

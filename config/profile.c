@@ -9,6 +9,10 @@
  *     source = "...";         # optional: where the register map came from
  *     points = ( {...}, ... );  # at least one; same keys as a device's points
  *   };
+ *
+ * A profile is for Modbus devices or for SNMP devices, and its points tell
+ * which: SNMP points have an oid. The loader refuses a device whose profile
+ * is of the other kind.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +38,8 @@ static void parse_profile(struct conf__ctx *c, const config_setting_t *root,
 	const config_setting_t *list = conf__member(c, g, "profile", "points", true);
 	if (!list)
 		return;
-	if (conf__parse_points(c, list, "profile.points", points, npoints) && *npoints == 0)
+	if (conf__parse_points(c, list, "profile.points", CONF_POINTS_ANY, points,
+	                       npoints) && *npoints == 0)
 		conf__error(c, list, "profile.points: a profile needs at least one point");
 }
 

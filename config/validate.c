@@ -1,10 +1,12 @@
 /* validate.c - the cross-checks, once every section is parsed.
  *
  * Owns: what no single section can check alone: duplicate names, a device's
- * bus, a device's profile (loaded here, once per profile, and merged with
- * the device's own points), and the point each rule watches. A check that
- * depends on a section which had problems is skipped, so one typo gives one
- * message instead of a cascade ("unknown bus" for a bus whose name was bad).
+ * bus, the implicit bus SNMP devices are on, a device's profile (loaded
+ * here, once per profile, checked to be for the device's kind and merged
+ * with the device's own points), the point each rule watches and the enum
+ * names rules compare with. A check that depends on a section which had
+ * problems is skipped, so one typo gives one message instead of a cascade
+ * ("unknown bus" for a bus whose name was bad).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -52,16 +54,59 @@ static void check_duplicates(struct conf__state *st, const char *section,
 	check_duplicates((st), (section), (kind), (arr), (n), sizeof(type), \
 	                 offsetof(type, name), offsetof(type, origin))
 
+/* Modbus devices only: an SNMP device's bus is the implicit one. */
 static void check_device_buses(struct conf__state *st)
 {
 	if (!st->buses_ok)
 		return;
 	for (size_t i = 0; i < st->cfg->ndevices; i++) {
 		const struct fm_device *d = &st->cfg->devices[i];
-		if (d->bus[0] && !config_find_bus(st->cfg, d->bus))
-			conf__error(&st->ctx, entry_setting(st, "devices", i, "bus"),
-			            "devices.[%zu].bus: unknown bus '%s'", i, d->bus);
+		if (d->kind != FM_DEVICE_MODBUS || !d->bus[0])
+			continue;
+		const config_setting_t *s = entry_setting(st, "devices", i, "bus");
+		if (strcmp(d->bus, FM_SNMP_BUS_NAME) == 0)
+			conf__error(&st->ctx, s, "devices.[%zu].bus: '%s' is the implicit bus "
+			            "of SNMP devices; give this device type = \"snmp\" and "
+			            "its host, or a modbus bus", i, d->bus);
+		else if (!config_find_bus(st->cfg, d->bus))
+			conf__error(&st->ctx, s, "devices.[%zu].bus: unknown bus '%s'", i,
+			            d->bus);
 	}
+}
+
+/* SNMP devices are all on one bus that no one writes: appended here so
+ * whatever walks cfg->buses (one worker per bus) finds them. The trap
+ * listener runs on that bus's worker, so it carries the listener's
+ * settings; without an SNMP device there is neither, and traps would be
+ * refused from everyone (only device hosts may send them): said, not
+ * ignored. */
+static void add_snmp_bus(struct conf__state *st)
+{
+	struct fm_config *cfg = st->cfg;
+	size_t first = 0;
+	while (first < cfg->ndevices && cfg->devices[first].kind != FM_DEVICE_SNMP)
+		first++;
+	if (first == cfg->ndevices) {
+		if (cfg->traps.enabled && st->devices_ok)
+			conf__error(&st->ctx, config_setting_get_member(st->root, "snmp_traps"),
+			            "snmp_traps: there are no snmp devices; traps are "
+			            "accepted only from their hosts");
+		return;
+	}
+
+	struct fm_bus *buses = realloc(cfg->buses, (cfg->nbuses + 1) * sizeof(*buses));
+	if (!buses) {
+		conf__error(&st->ctx, entry_setting(st, "devices", first, NULL),
+		            "devices.[%zu]: out of memory", first);
+		return;
+	}
+	cfg->buses = buses;
+	struct fm_bus *b = &buses[cfg->nbuses++];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->name, sizeof(b->name), "%s", FM_SNMP_BUS_NAME);
+	b->type = FM_BUS_SNMP;
+	b->traps = cfg->traps;
+	b->origin = cfg->devices[first].origin;
 }
 
 /* ---- profiles ---- */
@@ -152,6 +197,14 @@ static bool device_points(struct conf__state *st, struct profile_cache *pc, size
 			            d->profile, st->cfg->agent.profile_dir);
 		if (!e->ok)
 			return false;
+		enum fm_device_kind pk = conf__points_kind(e->points, e->npoints);
+		if (pk != d->kind) {
+			conf__error(&st->ctx, ds->profile, "devices.[%zu].profile: profile %s "
+			            "has %s points, device %s is %s device", i, d->profile,
+			            pk == FM_DEVICE_SNMP ? "SNMP" : "Modbus", d->name,
+			            d->kind == FM_DEVICE_SNMP ? "an snmp" : "a modbus");
+			return false;
+		}
 	}
 	if (!merge_points(d, e ? e->points : NULL, e ? e->npoints : 0, ds->own, ds->nown)) {
 		conf__error(&st->ctx, entry_setting(st, "devices", i, NULL),
@@ -188,10 +241,45 @@ static void point_names(const struct fm_device *d, char *buf, size_t size)
 		                         d->points[i].name);
 }
 
+/* "other, none, normal" so a typo shows its fix. */
+static void enum_names(const struct fm_point *p, char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->nenums && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+		                         p->enums[i].name);
+}
+
+/* equals = "battery": the value the point's enum gives that name. */
+static void resolve_enum_name(struct conf__state *st, size_t i, struct fm_rule *r,
+                              const struct fm_point *p)
+{
+	const config_setting_t *s = st->rules[i].enum_name;
+	const char *key = config_setting_name(s);
+	const char *name = config_setting_get_string(s);
+	if (p->nenums == 0) {
+		conf__error(&st->ctx, s, "rules.[%zu].%s: point '%s.%s' has no enum; %s "
+		            "needs a number", i, key, r->device, r->point, key);
+		return;
+	}
+	for (size_t k = 0; k < p->nenums; k++) {
+		if (strcmp(p->enums[k].name, name) == 0) {
+			r->threshold = p->enums[k].value;
+			r->clear = r->threshold;
+			return;
+		}
+	}
+	char names[FM_TEXT_MAX / 2];
+	enum_names(p, names, sizeof(names));
+	conf__error(&st->ctx, s, "rules.[%zu].%s: '%s' is not a value of %s.%s (%s)", i,
+	            key, name, r->device, r->point, names);
+}
+
 static void check_rule_points(struct conf__state *st)
 {
 	for (size_t i = 0; i < st->cfg->nrules; i++) {
-		const struct fm_rule *r = &st->cfg->rules[i];
+		struct fm_rule *r = &st->cfg->rules[i];
 		if (!r->device[0])
 			continue;
 		const config_setting_t *s = entry_setting(st, "rules", i, "point");
@@ -202,8 +290,14 @@ static void check_rule_points(struct conf__state *st)
 				            i, r->device);
 			continue;
 		}
-		if (!st->devs[d - st->cfg->devices].ok || device_find_point(d, r->point))
+		if (!st->devs[d - st->cfg->devices].ok)
 			continue;
+		const struct fm_point *p = device_find_point(d, r->point);
+		if (p) {
+			if (st->rules && st->rules[i].enum_name)
+				resolve_enum_name(st, i, r, p);
+			continue;
+		}
 		char names[FM_TEXT_MAX / 2];
 		point_names(d, names, sizeof(names));
 		conf__error(&st->ctx, s, "rules.[%zu].point: unknown point '%s.%s' (%s)",
@@ -220,6 +314,7 @@ void conf__validate(struct conf__state *st)
 	                 cfg->ndevices);
 	CHECK_DUPLICATES(st, "rules", "rule", struct fm_rule, cfg->rules, cfg->nrules);
 	check_device_buses(st);
+	add_snmp_bus(st);
 	merge_profiles(st);
 	check_rule_points(st);
 }

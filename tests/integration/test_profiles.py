@@ -183,13 +183,21 @@ def same(got, want):
     return float(f"{got:.10g}") == float(f"{want:.10g}")
 
 
+def is_snmp_profile(path):
+    """SNMP profiles (points with an oid) are read by test_snmp.py against
+    snmpsim, not by the Modbus simulator."""
+    with open(path) as f:
+        return re.search(r"^\s*\{[^#\n]*\boid\s*=", f.read(), re.M) is not None
+
+
 def discover():
-    """Profile names, from the directory the agent and the simulator use
-    ($FACMON_PROFILE_DIR, which ctest sets to the source tree's
+    """Modbus profile names, from the directory the agent and the simulator
+    use ($FACMON_PROFILE_DIR, which ctest sets to the source tree's
     hw/profiles), else from the source tree."""
     directory = profile_dir() or SOURCE_PROFILES
     return sorted(os.path.basename(p)[:-len(".cfg")]
-                  for p in glob.glob(os.path.join(directory, "*.cfg"))), directory
+                  for p in glob.glob(os.path.join(directory, "*.cfg"))
+                  if not is_snmp_profile(p)), directory
 
 
 class Profiles(unittest.TestCase):

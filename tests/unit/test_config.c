@@ -8,7 +8,12 @@
  *
  * FACMON_TEST_DATA (tests/) and FACMON_PROFILE_DIR (hw/profiles) come from
  * CTest; when run by hand they are derived from this file's path.
+ *
+ * SNMPv3 passphrase files (tests/configs/secrets/) must not be readable by
+ * every user, and one of them must be: git keeps no such modes and a
+ * checkout follows the umask, so the group setup sets them.
  */
+#include <errno.h>
 #include <glob.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -287,6 +293,214 @@ static void test_full_and_override(void **state)
 	config_free(cfg);
 }
 
+static const struct fm_rule *rule_named(const struct fm_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (strcmp(cfg->rules[i].name, name) == 0)
+			return &cfg->rules[i];
+	fail_msg("no rule %s", name);
+	return NULL;
+}
+
+static void assert_enum(const struct fm_point *p, size_t i, const char *name, int value)
+{
+	assert_true(i < p->nenums);
+	assert_string_equal(p->enums[i].name, name);
+	assert_int_equal(p->enums[i].value, value);
+}
+
+static void test_snmp_devices(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("configs/good/snmp.cfg");
+	char want[PATH_MAX];
+
+	/* the implicit bus comes after the user's, from the first SNMP device */
+	assert_int_equal(cfg->nbuses, 2);
+	assert_string_equal(cfg->buses[0].name, "bms");
+	const struct fm_bus *sb = &cfg->buses[1];
+	assert_string_equal(sb->name, FM_SNMP_BUS_NAME);
+	assert_int_equal(sb->type, FM_BUS_SNMP);
+	assert_ptr_equal(config_find_bus(cfg, "snmp"), sb);
+	assert_true(ends_with(sb->origin.file, "/good/snmp.cfg"));
+	assert_int_equal(sb->origin.line, 12);
+	assert_true(sb->traps.enabled);
+	assert_int_equal(sb->traps.port, 1162);
+
+	/* v2c by default, with a profile and a point of its own */
+	const struct fm_device *ups1 = config_find_device(cfg, "ups1");
+	assert_non_null(ups1);
+	assert_int_equal(ups1->kind, FM_DEVICE_SNMP);
+	assert_string_equal(ups1->bus, FM_SNMP_BUS_NAME);
+	assert_int_equal(ups1->interval, 5);
+	const struct fm_snmp_conf *s1 = &ups1->snmp;
+	assert_string_equal(s1->host, "192.0.2.30");
+	assert_int_equal(s1->port, 161);
+	assert_int_equal(s1->version, FM_SNMP_V2C);
+	assert_string_equal(s1->community, "public");
+	assert_int_equal(s1->level, FM_SNMP_NOAUTH);
+	assert_int_equal(s1->auth, FM_AUTH_NONE);
+	assert_int_equal(s1->priv, FM_PRIV_NONE);
+	assert_int_equal(s1->timeout_ms, 1000);
+	assert_int_equal(s1->retries, 1);
+	assert_int_equal(ups1->npoints, 5);
+	const struct fm_point *bs = point_at(cfg, "ups1", 0, "battery_status");
+	assert_string_equal(bs->oid, "1.3.6.1.2.1.33.1.2.1.0");
+	assert_int_equal(bs->nenums, 4);
+	assert_enum(bs, 3, "batteryDepleted", 4);
+	const struct fm_point *volts = point_at(cfg, "ups1", 2, "battery_voltage");
+	assert_string_equal(volts->oid, "1.3.6.1.2.1.33.1.2.5.0"); /* leading dot dropped */
+	assert_true(volts->scale == 0.1);
+	assert_int_equal(volts->bit, -1);
+	assert_int_equal(volts->nenums, 0);
+	const struct fm_point *src = point_at(cfg, "ups1", 3, "output_source");
+	assert_int_equal(src->nenums, 7);
+	assert_enum(src, 0, "other", 1);
+	assert_enum(src, 4, "battery", 5);
+	assert_enum(src, 6, "reducer", 7);
+	const struct fm_point *temp = point_at(cfg, "ups1", 4, "battery_temp");
+	assert_string_equal(temp->oid, "1.3.6.1.2.1.33.1.2.7.0");
+	assert_string_equal(temp->unit, "degC");
+	assert_true(temp->scale == 1.0 && temp->offset == 0.0);
+	assert_true(ends_with(temp->origin.file, "/good/snmp.cfg"));
+
+	/* v3 authPriv, secrets relative to the config file */
+	const struct fm_device *ups2 = config_find_device(cfg, "ups2");
+	assert_non_null(ups2);
+	const struct fm_snmp_conf *s2 = &ups2->snmp;
+	assert_string_equal(s2->host, "ups2.example");
+	assert_int_equal(s2->port, 1161);
+	assert_int_equal(s2->version, FM_SNMP_V3);
+	assert_string_equal(s2->community, "");
+	assert_string_equal(s2->user, "facmon");
+	assert_int_equal(s2->level, FM_SNMP_AUTHPRIV);
+	assert_int_equal(s2->auth, FM_AUTH_SHA256);
+	assert_int_equal(s2->priv, FM_PRIV_AES256);
+	data_path(want, sizeof(want), "configs/good/../secrets/ups.auth");
+	assert_string_equal(s2->auth_passphrase_file, want);
+	data_path(want, sizeof(want), "configs/good/../secrets/ups.priv");
+	assert_string_equal(s2->priv_passphrase_file, want);
+	assert_int_equal(s2->timeout_ms, 2500);
+	assert_int_equal(s2->retries, 3);
+	assert_int_equal(ups2->down_after, 5);
+	assert_int_equal(ups2->npoints, 4);
+
+	/* v1 with a community; v3 authNoPriv defaults to SHA and no privacy */
+	const struct fm_device *ups3 = config_find_device(cfg, "ups3");
+	assert_non_null(ups3);
+	assert_int_equal(ups3->snmp.version, FM_SNMP_V1);
+	assert_string_equal(ups3->snmp.community, "ops-ro");
+	const struct fm_snmp_conf *s4 = &config_find_device(cfg, "ups4")->snmp;
+	assert_int_equal(s4->level, FM_SNMP_AUTHNOPRIV);
+	assert_int_equal(s4->auth, FM_AUTH_SHA);
+	assert_int_equal(s4->priv, FM_PRIV_NONE);
+	assert_string_equal(s4->priv_passphrase_file, "");
+
+	/* a Modbus device beside them, with an enum point */
+	const struct fm_device *crac = config_find_device(cfg, "crac1");
+	assert_non_null(crac);
+	assert_int_equal(crac->kind, FM_DEVICE_MODBUS);
+	assert_string_equal(crac->bus, "bms");
+	const struct fm_point *st = point_at(cfg, "crac1", 0, "state");
+	assert_string_equal(st->oid, "");
+	assert_int_equal(st->read, FM_READ_INPUT);
+	assert_int_equal(st->address, 100);
+	assert_int_equal(st->nenums, 3);
+	assert_enum(st, 0, "off", 0);
+	assert_enum(st, 2, "standby", 2);
+
+	/* enum names in rules are their values */
+	const struct fm_rule *r = rule_named(cfg, "ups1-on-battery");
+	assert_int_equal(r->kind, FM_RULE_EQUALS);
+	assert_true(r->threshold == 5.0 && r->clear == 5.0);
+	assert_int_equal(r->severity, FM_SEV_MAJOR);
+	r = rule_named(cfg, "ups2-not-normal");
+	assert_int_equal(r->kind, FM_RULE_NOT_EQUALS);
+	assert_true(r->threshold == 3.0 && r->clear == 3.0);
+	r = rule_named(cfg, "crac1-off");
+	assert_true(r->threshold == 0.0);
+	assert_true(rule_named(cfg, "crac1-state-2")->threshold == 2.0);
+	r = rule_named(cfg, "ups1-battery-hot");
+	assert_true(r->threshold == 40.0 && r->clear == 38.0);
+
+	assert_true(cfg->traps.enabled);
+	assert_string_equal(cfg->traps.listen, "127.0.0.1");
+	assert_int_equal(cfg->traps.port, 1162);
+	assert_string_equal(cfg->traps.community, "traps-ro");
+	config_free(cfg);
+}
+
+/* The SNMP example, with the library's ups-mib and liebert-icom profiles. */
+static void test_example_snmp_ups(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("../config/examples/snmp-ups.cfg");
+
+	assert_int_equal(cfg->nbuses, 2);
+	assert_int_equal(cfg->buses[1].type, FM_BUS_SNMP);
+	const struct fm_device *ups = config_find_device(cfg, "ups1");
+	assert_non_null(ups);
+	assert_int_equal(ups->kind, FM_DEVICE_SNMP);
+	assert_true(ends_with(ups->points[0].origin.file, "/ups-mib.cfg"));
+	const struct fm_point *src = device_find_point(ups, "output_source");
+	assert_non_null(src);
+	assert_true(src->oid[0] != '\0');
+
+	/* the own enum point replaced the profile's in place */
+	const struct fm_device *crac = config_find_device(cfg, "crac1");
+	assert_non_null(crac);
+	const struct fm_point *run = device_find_point(crac, "system_operating_state");
+	assert_non_null(run);
+	assert_true(ends_with(run->origin.file, "/snmp-ups.cfg"));
+	assert_int_equal(run->nenums, 3);
+
+	assert_true(rule_named(cfg, "ups-on-battery")->threshold == 5.0);
+	assert_true(rule_named(cfg, "ups-on-bypass")->threshold == 4.0);
+	assert_true(rule_named(cfg, "ups-battery-low")->threshold == 3.0);
+	const struct fm_rule *r = rule_named(cfg, "crac1-not-running");
+	assert_int_equal(r->kind, FM_RULE_NOT_EQUALS);
+	assert_true(r->threshold == 1.0);
+	assert_true(cfg->traps.enabled);
+	assert_int_equal(cfg->traps.port, 162);
+	config_free(cfg);
+}
+
+static void test_snmp_defaults(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("configs/good/snmp-defaults.cfg");
+
+	/* no buses section: the implicit bus is the only one */
+	assert_int_equal(cfg->nbuses, 1);
+	assert_int_equal(cfg->buses[0].type, FM_BUS_SNMP);
+	const struct fm_device *d = config_find_device(cfg, "env");
+	assert_non_null(d);
+	assert_int_equal(d->kind, FM_DEVICE_SNMP);
+	assert_int_equal(d->interval, 10);
+	assert_int_equal(d->down_after, 3);
+	assert_int_equal(d->snmp.version, FM_SNMP_V2C);
+	assert_string_equal(d->snmp.community, "public");
+	assert_int_equal(d->snmp.port, 161);
+
+	/* `snmp_traps = {};` turns the listener on with every default */
+	assert_true(cfg->traps.enabled);
+	assert_string_equal(cfg->traps.listen, "0.0.0.0");
+	assert_int_equal(cfg->traps.port, 162);
+	assert_string_equal(cfg->traps.community, "public");
+	assert_true(cfg->buses[0].traps.enabled);
+	config_free(cfg);
+
+	/* without SNMP devices or snmp_traps: no implicit bus, no listener */
+	cfg = load_good("configs/good/minimal.cfg");
+	assert_int_equal(cfg->nbuses, 2);
+	assert_null(config_find_bus(cfg, FM_SNMP_BUS_NAME));
+	assert_int_equal(config_find_device(cfg, "meter")->kind, FM_DEVICE_MODBUS);
+	assert_false(cfg->traps.enabled);
+	assert_string_equal(cfg->traps.listen, "0.0.0.0");
+	assert_int_equal(cfg->traps.port, 162);
+	config_free(cfg);
+}
+
 /* ---- bad files ---- */
 
 struct bad_case {
@@ -359,12 +573,85 @@ static const struct bad_case bad_cases[] = {
 	{ "topic-prefix.cfg", NULL, 10, "'facmon/#' must not contain the MQTT wildcards", 1 },
 	{ "baud.cfg", NULL, 5, "buses.[0].baud: 1000 is not one of 1200, 2400", 2 },
 	{ "baud.cfg", NULL, 5, "buses.[0].parity: 'mark' is not one of none, even, odd", 2 },
-	{ "snmp-device.cfg", NULL, 5, "devices.[0].type: snmp devices are not supported yet", 1 },
 	{ "no-points.cfg", NULL, 5, "devices.[0]: 'd1' has no points", 1 },
 	/* two devices use the broken profile: its problems are told once, at its own lines */
 	{ "profile-problem.cfg", "profiles/broken.cfg", 3, "profile: missing required key 'model'", 2 },
 	{ "profile-problem.cfg", "profiles/broken.cfg", 7,
 	  "profile.points.[1].address: 70000 is out of range (0-65535)", 2 },
+	/* SNMP devices */
+	{ "snmp-version.cfg", NULL, 5, "devices.[0].version: '2' is not one of 1, 2c, 3", 1 },
+	{ "snmp-version-number.cfg", NULL, 5,
+	  "devices.[0].version: expected a string (\"1\", \"2c\" or \"3\"), got an integer", 1 },
+	{ "snmp-no-host.cfg", NULL, 4, "devices.[0]: missing required key 'host'", 1 },
+	{ "snmp-v3-no-user.cfg", NULL, 4, "devices.[0]: missing required key 'user'", 1 },
+	{ "snmp-v3-no-priv-file.cfg", NULL, 5,
+	  "devices.[0]: missing required key 'priv_passphrase_file'", 1 },
+	{ "snmp-passphrase-missing.cfg", NULL, 6, "devices.[0].auth_passphrase_file: ", 1 },
+	{ "snmp-passphrase-missing.cfg", NULL, 6,
+	  "/bad/../secrets/no-such.auth: cannot read: No such file or directory", 1 },
+	{ "snmp-passphrase-world-readable.cfg", NULL, 7,
+	  "priv_passphrase_file: ", 1 },
+	{ "snmp-passphrase-world-readable.cfg", NULL, 7,
+	  "/secrets/world-readable.auth is readable by every user; chmod 600 it", 1 },
+	{ "snmp-v3-community.cfg", NULL, 6,
+	  "devices.[0].community: community is not used by SNMPv3", 1 },
+	{ "snmp-v2c-v3-key.cfg", NULL, 5,
+	  "devices.[0].user: user is an SNMPv3 key; this device uses version 2c", 1 },
+	{ "snmp-noauth-auth-key.cfg", NULL, 7,
+	  "auth_protocol is not used with security_level noAuthNoPriv", 1 },
+	{ "snmp-auth-protocol.cfg", NULL, 6,
+	  "'SHA1' is not one of SHA, SHA-224, SHA-256, SHA-384, SHA-512, MD5", 1 },
+	{ "snmp-bus.cfg", NULL, 6, "devices.[0].bus: snmp devices have no bus; they are "
+	  "polled over UDP at host:port", 1 },
+	{ "snmp-modbus-device-keys.cfg", NULL, 6, "devices.[0].unit: snmp devices have no unit id", 2 },
+	{ "snmp-modbus-device-keys.cfg", NULL, 7, "devices.[0].max_gap: max_gap is a Modbus key", 2 },
+	{ "modbus-device-snmp-key.cfg", NULL, 6,
+	  "devices.[0].community: community is a key of snmp devices", 1 },
+	{ "modbus-device-snmp-bus.cfg", NULL, 9,
+	  "devices.[1].bus: 'snmp' is the implicit bus of SNMP devices", 1 },
+	{ "bus-named-snmp.cfg", NULL, 4,
+	  "buses.[0].name: bus name 'snmp' is reserved for SNMP devices", 1 },
+	{ "bus-type-snmp.cfg", NULL, 4, "buses.[0].type: snmp devices need no bus", 1 },
+	/* SNMP points and profiles */
+	{ "snmp-point-no-oid.cfg", NULL, 6, "devices.[0].points.[0]: missing required key 'oid'", 1 },
+	{ "snmp-oid-not-numeric.cfg", NULL, 8,
+	  "points.[2].oid: 'ups.battery' is not a numeric OID (1.3.6.1...)", 1 },
+	{ "snmp-oid-forms.cfg", NULL, 7, "points.[0].oid: '1' is not a numeric OID "
+	  "(1.3.6.1...); an OID has at least two arcs", 4 },
+	{ "snmp-oid-forms.cfg", NULL, 8, "points.[1].oid: '1.3.6.4294967296' is not a numeric "
+	  "OID (1.3.6.1...); each arc is at most 4294967295", 4 },
+	{ "snmp-oid-forms.cfg", NULL, 9, "points.[2].oid: '1.3.6.' is not a numeric OID", 4 },
+	{ "snmp-oid-forms.cfg", NULL, 10, "points.[3].oid: is too long (143 bytes, at most 127)", 4 },
+	{ "snmp-point-modbus-key.cfg", NULL, 7,
+	  "devices.[0].points.[0].type: type is a Modbus key; SNMP points take oid", 1 },
+	{ "modbus-point-oid.cfg", NULL, 7, "devices.[0].points.[0].oid: oid is an SNMP key; "
+	  "Modbus points take read and address", 1 },
+	{ "profile-other-kind.cfg", NULL, 7, "devices.[0].profile: profile test-ups-mib has "
+	  "SNMP points, device rack-a is a modbus device", 2 },
+	{ "profile-other-kind.cfg", NULL, 9, "devices.[1].profile: profile test-crac has "
+	  "Modbus points, device ups1 is an snmp device", 2 },
+	/* most of its points are Modbus: the SNMP one is the odd one out */
+	{ "profile-mixed.cfg", "profiles/mixed.cfg", 6, "profile.points.[1].oid: oid is an "
+	  "SNMP key; Modbus points take read and address", 1 },
+	/* enums, and rules that compare with their names */
+	{ "enum-not-group.cfg", NULL, 8, "points.[0].enum: expected a group of names and their "
+	  "values { normal = 3; battery = 5; }, got an array", 1 },
+	{ "enum-duplicate-value.cfg", NULL, 9,
+	  "points.[0].enum.running: 1 is already named 'on'", 1 },
+	{ "enum-items.cfg", NULL, 9, "points.[0].enum.on: expected an integer, got a string", 4 },
+	{ "enum-items.cfg", NULL, 11, "points.[1].enum.a_name_of_thirty_two_characters_: the "
+	  "name is too long (32 bytes, at most 31)", 4 },
+	{ "enum-items.cfg", NULL, 13, "points.[2].enum: 25 values, at most 24", 4 },
+	{ "enum-items.cfg", NULL, 18, "points.[3].enum: enum names raw integer readings; it "
+	  "cannot be combined with scale or offset", 4 },
+	{ "rule-enum-unknown.cfg", NULL, 13, "rules.[0].equals: 'batery' is not a value of "
+	  "ups1.output_source (other, none, normal, bypass, battery, booster, reducer)", 1 },
+	/* the trap listener */
+	{ "traps-unknown-key.cfg", NULL, 8, "snmp_traps: unknown key 'adress'", 1 },
+	{ "traps-port.cfg", NULL, 8, "snmp_traps.port: 70000 is out of range (1-65535)", 1 },
+	{ "traps-listen.cfg", NULL, 7, "snmp_traps.listen: 'any' is not an IPv4 address", 1 },
+	{ "traps-no-snmp-device.cfg", NULL, 8,
+	  "snmp_traps: there are no snmp devices; traps are accepted only from their hosts", 1 },
 	/* one file, a problem in every section: all of them are reported */
 	{ "several.cfg", NULL, 5, "agent.log_level: 'verbose' is not one of error", 8 },
 	{ "several.cfg", NULL, 7, "mqtt.qos: 2 is out of range (0-1)", 8 },
@@ -502,6 +789,20 @@ static void test_load_profile(void **state)
 	assert_ptr_equal(points[0].origin.file, files[0]);
 	free(points);
 
+	/* an SNMP profile: its points have oids and no Modbus keys */
+	char good_profiles[PATH_MAX];
+	data_path(good_profiles, sizeof(good_profiles), "configs/good/profiles");
+	assert_int_equal(config_load_profile(good_profiles, "test-ups-mib", &points,
+	                                     &npoints, &files, &nfiles, &d), 0);
+	assert_int_equal(d.count, 0);
+	assert_int_equal(npoints, 4);
+	assert_string_equal(points[3].name, "output_source");
+	assert_string_equal(points[3].oid, "1.3.6.1.2.1.33.1.4.1.0");
+	assert_int_equal(points[3].nenums, 7);
+	assert_int_equal(points[3].bit, -1);
+	assert_int_equal(nfiles, 2);
+	free(points);
+
 	assert_int_equal(config_load_profile(profile_dir, "../etc", &points, &npoints,
 	                                     &files, &nfiles, &d), -1);
 	assert_int_equal(config_load_profile(profile_dir, "no-such", &points, &npoints,
@@ -544,6 +845,27 @@ static void test_names_and_lookups(void **state)
 	config_free(NULL);
 }
 
+/* Sets a passphrase file's mode, whatever the checkout's umask made it. */
+static int set_secret_mode(const char *name, mode_t mode)
+{
+	char rel[PATH_MAX], path[PATH_MAX];
+	path_join(rel, sizeof(rel), "configs/secrets", name);
+	data_path(path, sizeof(path), rel);
+	if (chmod(path, mode) == 0)
+		return 0;
+	print_error("chmod %o %s: %s\n", (unsigned)mode, path, strerror(errno));
+	return -1;
+}
+
+static int setup_secrets(void **state)
+{
+	(void)state;
+	if (set_secret_mode("ups.auth", 0600) < 0 || set_secret_mode("ups.priv", 0600) < 0 ||
+	    set_secret_mode("world-readable.auth", 0644) < 0)
+		return -1;
+	return 0;
+}
+
 int main(void)
 {
 	find_dirs();
@@ -551,6 +873,9 @@ int main(void)
 		cmocka_unit_test(test_example_opsroom),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_full_and_override),
+		cmocka_unit_test(test_snmp_devices),
+		cmocka_unit_test(test_example_snmp_ups),
+		cmocka_unit_test(test_snmp_defaults),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_every_bad_file_has_a_row),
 		cmocka_unit_test(test_missing_file),
@@ -558,5 +883,5 @@ int main(void)
 		cmocka_unit_test(test_load_profile),
 		cmocka_unit_test(test_names_and_lookups),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup_secrets, NULL);
 }

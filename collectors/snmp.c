@@ -1,0 +1,442 @@
+/* snmp.c - the SNMP collector, on net-snmp's asynchronous API.
+ *
+ * Owns: one net-snmp session per SNMP device (v1, v2c or v3), the GET
+ * requests of each poll (up to SNMP_OIDS_PER_REQUEST OIDs each, all sent at
+ * once), and the replies and timeouts that complete the polls. Every SNMP
+ * device is on the one implicit "snmp" bus, whose worker thread is the only
+ * thread that touches net-snmp: it sleeps in select() on every session's
+ * socket (wait_set) and hands what arrived to net-snmp (process), so any
+ * number of agents are in flight together and a dead one costs nobody else
+ * anything. Decoding varbinds is snmp_value.c; traps are snmp_trap.c.
+ *
+ * A varbind that is not a reading (noSuchObject, a wrong type) fails its
+ * point and counts as a failed request, so the device shows degraded with
+ * the OID named; an answered request counts as one that succeeded.
+ */
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/log.h"
+#include "collectors/snmp.h"
+#include "collectors/snmp_private.h"
+
+static void library_init(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	/* no snmp.conf, no MIB files, no persistent state: our OIDs are numeric */
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+	setenv("MIBS", "", 1);
+	init_snmp("facmon");
+}
+
+static int plan_requests(struct snmp_dev *d)
+{
+	size_t n = d->conf.npoints;
+	d->nreqs = (n + SNMP_OIDS_PER_REQUEST - 1) / SNMP_OIDS_PER_REQUEST;
+	d->reqs = calloc(d->nreqs ? d->nreqs : 1, sizeof *d->reqs);
+	if (!d->reqs)
+		return -ENOMEM;
+	for (size_t r = 0; r < d->nreqs; r++) {
+		size_t first = r * SNMP_OIDS_PER_REQUEST;
+		d->reqs[r] = (struct snmp_req){
+			.dev = d, .first = first,
+			.count = n - first < SNMP_OIDS_PER_REQUEST ? n - first : SNMP_OIDS_PER_REQUEST,
+		};
+	}
+	return 0;
+}
+
+static int device_init(struct snmp_state *s, struct snmp_dev *d, const struct fm_device *dev)
+{
+	d->conf = *dev;
+	d->owner = s;
+	if (dev->npoints) {
+		d->points = malloc(dev->npoints * sizeof *d->points);
+		if (!d->points)
+			return -ENOMEM;
+		memcpy(d->points, dev->points, dev->npoints * sizeof *d->points);
+	}
+	d->conf.points = d->points;
+	return plan_requests(d);
+}
+
+static void snmpc_release(void *state);
+
+static int snmpc_configure(const struct fm_bus *bus, const struct fm_device *const *devices,
+                          size_t ndevices, void **state, char *err, size_t errlen)
+{
+	library_init();
+	struct snmp_state *s = calloc(1, sizeof *s);
+	if (!s || !(s->devs = calloc(ndevices ? ndevices : 1, sizeof *s->devs))) {
+		free(s);
+		snprintf(err, errlen, "snmp: out of memory");
+		return -ENOMEM;
+	}
+	s->ndevs = ndevices;
+	s->traps = bus->traps;
+	for (size_t i = 0; i < ndevices; i++)
+		if (device_init(s, &s->devs[i], devices[i]) < 0) {
+			snmpc_release(s);
+			snprintf(err, errlen, "snmp: out of memory");
+			return -ENOMEM;
+		}
+	*state = s;
+	return 0;
+}
+
+/* Reads a passphrase file's first line into BUF. */
+static int read_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strlen(buf) < 8) {
+		snprintf(err, errlen, "%s: an SNMPv3 passphrase has at least 8 characters", path);
+		return -1;
+	}
+	return 0;
+}
+
+static const oid *auth_proto(enum fm_snmp_auth a, size_t *len)
+{
+	*len = USM_AUTH_PROTO_SHA_LEN; /* every HMAC protocol OID has this length */
+	switch (a) {
+	case FM_AUTH_MD5: return usmHMACMD5AuthProtocol;
+	case FM_AUTH_SHA224: return usmHMAC128SHA224AuthProtocol;
+	case FM_AUTH_SHA256: return usmHMAC192SHA256AuthProtocol;
+	case FM_AUTH_SHA384: return usmHMAC256SHA384AuthProtocol;
+	case FM_AUTH_SHA512: return usmHMAC384SHA512AuthProtocol;
+	default: return usmHMACSHA1AuthProtocol;
+	}
+}
+
+static const oid *priv_proto(enum fm_snmp_priv p, size_t *len)
+{
+	switch (p) {
+	case FM_PRIV_DES: *len = USM_PRIV_PROTO_DES_LEN; return usmDESPrivProtocol;
+	case FM_PRIV_AES192:
+		*len = sizeof usmAES192PrivProtocol / sizeof(oid);
+		return usmAES192PrivProtocol;
+	case FM_PRIV_AES256:
+		*len = sizeof usmAES256PrivProtocol / sizeof(oid);
+		return usmAES256PrivProtocol;
+	default: *len = USM_PRIV_PROTO_AES_LEN; return usmAESPrivProtocol;
+	}
+}
+
+/* Derives a localizable key from a passphrase file (RFC 3414 2.6). */
+static int derive_key(const oid *hash, size_t hashlen, const char *file, u_char *key,
+                      size_t *keylen, char *err, size_t errlen)
+{
+	char pass[256];
+	int rc = read_secret(file, pass, sizeof pass, err, errlen);
+	if (rc == 0 && generate_Ku(hash, (u_int)hashlen, (u_char *)pass, strlen(pass), key,
+	                           keylen) != SNMPERR_SUCCESS) {
+		snprintf(err, errlen, "%s: cannot derive the SNMPv3 key", file);
+		rc = -1;
+	}
+	memset(pass, 0, sizeof pass);
+	return rc;
+}
+
+static int setup_v3(struct snmp_session *ss, const struct fm_snmp_conf *c, char *err,
+                    size_t errlen)
+{
+	ss->version = SNMP_VERSION_3;
+	ss->securityName = strdup(c->user);
+	ss->securityNameLen = strlen(c->user);
+	ss->securityLevel = c->level == FM_SNMP_AUTHPRIV ? SNMP_SEC_LEVEL_AUTHPRIV
+	                    : c->level == FM_SNMP_AUTHNOPRIV ? SNMP_SEC_LEVEL_AUTHNOPRIV
+	                                                     : SNMP_SEC_LEVEL_NOAUTH;
+	if (c->level == FM_SNMP_NOAUTH)
+		return 0;
+	size_t alen;
+	const oid *a = auth_proto(c->auth, &alen);
+	ss->securityAuthProto = snmp_duplicate_objid(a, alen);
+	ss->securityAuthProtoLen = alen;
+	ss->securityAuthKeyLen = USM_AUTH_KU_LEN;
+	if (derive_key(a, alen, c->auth_passphrase_file, ss->securityAuthKey,
+	               &ss->securityAuthKeyLen, err, errlen) < 0)
+		return -1;
+	if (c->level != FM_SNMP_AUTHPRIV)
+		return 0;
+	size_t plen;
+	const oid *p = priv_proto(c->priv, &plen);
+	ss->securityPrivProto = snmp_duplicate_objid(p, plen);
+	ss->securityPrivProtoLen = plen;
+	ss->securityPrivKeyLen = USM_PRIV_KU_LEN;
+	return derive_key(a, alen, c->priv_passphrase_file, ss->securityPrivKey,
+	                  &ss->securityPrivKeyLen, err, errlen);
+}
+
+static void resolve(struct snmp_dev *d)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	if (getaddrinfo(d->conf.snmp.host, NULL, &hints, &ai) == 0 && ai) {
+		memcpy(&d->addr, ai->ai_addr, ai->ai_addrlen);
+		d->addrlen = ai->ai_addrlen;
+	}
+	freeaddrinfo(ai);
+}
+
+static int callback(int op, struct snmp_session *sp, int reqid, struct snmp_pdu *pdu,
+                    void *magic);
+
+/* Opens D's session (v3 discovers the agent's engine ID here). */
+static int session_open(struct snmp_dev *d, char *err, size_t errlen)
+{
+	const struct fm_snmp_conf *c = &d->conf.snmp;
+	struct snmp_session tmpl;
+	char peer[FM_TEXT_MAX + 32];
+	snmp_sess_init(&tmpl);
+	snprintf(peer, sizeof peer, strchr(c->host, ':') ? "udp6:[%s]:%d" : "udp:%s:%d",
+	         c->host, c->port);
+	tmpl.peername = peer;
+	tmpl.timeout = (long)c->timeout_ms * 1000L;
+	tmpl.retries = c->retries;
+	tmpl.callback = callback;
+	if (c->version == FM_SNMP_V3) {
+		if (setup_v3(&tmpl, c, err, errlen) < 0) {
+			free(tmpl.securityName);
+			free(tmpl.securityAuthProto);
+			free(tmpl.securityPrivProto);
+			return -1;
+		}
+	} else {
+		tmpl.version = c->version == FM_SNMP_V1 ? SNMP_VERSION_1 : SNMP_VERSION_2c;
+		tmpl.community = (u_char *)strdup(c->community);
+		tmpl.community_len = strlen(c->community);
+	}
+	d->session = snmp_open(&tmpl);
+	if (!d->session) {
+		int liberr, syserr;
+		char *msg = NULL;
+		snmp_error(&tmpl, &syserr, &liberr, &msg);
+		snprintf(err, errlen, "%.120s: %.120s", peer, msg ? msg : "cannot open session");
+		free(msg);
+	}
+	/* snmp_open copied what it needs */
+	free(tmpl.securityName);
+	free(tmpl.securityAuthProto);
+	free(tmpl.securityPrivProto);
+	free(tmpl.community);
+	return d->session ? 0 : -1;
+}
+
+static int snmpc_open(void *state, char *err, size_t errlen)
+{
+	struct snmp_state *s = state;
+	for (size_t i = 0; i < s->ndevs; i++)
+		resolve(&s->devs[i]);
+	return s->traps.enabled ? snmp_trap_open(s, err, errlen) : 0;
+}
+
+static void snmpc_attach(void *state, void (*done)(void *, struct fm_poll_result *),
+                        void *arg)
+{
+	struct snmp_state *s = state;
+	s->done = done;
+	s->arg = arg;
+}
+
+static void finish(struct snmp_dev *d)
+{
+	struct fm_poll_result *out = d->out;
+	d->out = NULL;
+	d->owner->done(d->owner->arg, out);
+}
+
+static void request_failed(struct snmp_req *q, const char *why)
+{
+	struct fm_poll_result *out = q->dev->out;
+	out->requests_failed++;
+	if (!out->error[0])
+		snprintf(out->error, sizeof out->error, "%s", why);
+}
+
+/* Fills the request's points from an answer. */
+static void request_answered(struct snmp_req *q, const struct snmp_pdu *pdu)
+{
+	struct snmp_dev *d = q->dev;
+	struct fm_poll_result *out = d->out;
+	char why[FM_TEXT_MAX];
+	if (pdu->errstat != SNMP_ERR_NOERROR) {
+		size_t bad = pdu->errindex > 0 ? (size_t)pdu->errindex - 1 : 0;
+		snprintf(why, sizeof why, "%s: %s",
+		         d->points[q->first + (bad < q->count ? bad : 0)].oid,
+		         snmp_errstring((int)pdu->errstat));
+		request_failed(q, why);
+		return;
+	}
+	out->requests_ok++;
+	const netsnmp_variable_list *vb = pdu->variables;
+	for (size_t k = 0; k < q->count; k++, vb = vb ? vb->next_variable : NULL) {
+		const struct fm_point *p = &d->points[q->first + k];
+		struct fm_point_value *v = &out->values[q->first + k];
+		if (!vb) {
+			snprintf(why, sizeof why, "%s: missing from the answer", p->oid);
+			request_failed(q, why);
+		} else if (snmp_value(p, vb, &v->value, why, sizeof why) == 0) {
+			v->status = FM_POINT_OK;
+		} else {
+			request_failed(q, why);
+		}
+	}
+}
+
+static void report_failure(struct snmp_req *q, struct snmp_session *sp,
+                           const struct snmp_pdu *pdu, int op)
+{
+	char why[FM_TEXT_MAX];
+	const struct fm_snmp_conf *c = &q->dev->conf.snmp;
+	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
+		snprintf(why, sizeof why, "%s:%d: no answer (timeout)", c->host, c->port);
+	else if (pdu && pdu->command == SNMP_MSG_REPORT)
+		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port,
+		         snmp_api_errstring(snmpv3_get_report_type((struct snmp_pdu *)pdu)));
+	else
+		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port,
+		         snmp_api_errstring(sp ? sp->s_snmp_errno : SNMPERR_GENERR));
+	request_failed(q, why);
+}
+
+static int callback(int op, struct snmp_session *sp, int reqid, struct snmp_pdu *pdu,
+                    void *magic)
+{
+	(void)reqid;
+	struct snmp_req *q = magic;
+	struct snmp_dev *d = q->dev;
+	if (!d->out)
+		return 1;
+	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu &&
+	    pdu->command == SNMP_MSG_RESPONSE)
+		request_answered(q, pdu);
+	else
+		report_failure(q, sp, pdu, op);
+	if (--d->outstanding == 0)
+		finish(d);
+	return 1;
+}
+
+static bool send_request(struct snmp_req *q, char *why, size_t whylen)
+{
+	struct snmp_dev *d = q->dev;
+	struct snmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+	for (size_t k = 0; k < q->count; k++) {
+		oid name[MAX_OID_LEN];
+		size_t len = MAX_OID_LEN;
+		if (snmpc_parse_oid(d->points[q->first + k].oid, name, &len) == 0)
+			snmp_add_null_var(pdu, name, len);
+	}
+	if (snmp_async_send(d->session, pdu, callback, q) == 0) {
+		snprintf(why, whylen, "%.120s: send: %.120s", d->conf.snmp.host,
+		         snmp_api_errstring(d->session->s_snmp_errno));
+		snmp_free_pdu(pdu);
+		return false;
+	}
+	return true;
+}
+
+static void snmpc_start(void *state, size_t dev, struct fm_poll_result *out)
+{
+	struct snmp_state *s = state;
+	struct snmp_dev *d = &s->devs[dev];
+	char why[FM_TEXT_MAX] = "";
+	d->out = out;
+	d->outstanding = 0;
+	if (!d->session && session_open(d, why, sizeof why) < 0) {
+		out->requests_failed = (unsigned)d->nreqs;
+		snprintf(out->error, sizeof out->error, "%s", why);
+		finish(d);
+		return;
+	}
+	d->outstanding = d->nreqs + 1; /* +1: held until every request is sent */
+	for (size_t r = 0; r < d->nreqs; r++)
+		if (!send_request(&d->reqs[r], why, sizeof why)) {
+			request_failed(&d->reqs[r], why);
+			d->outstanding--;
+		}
+	if (--d->outstanding == 0)
+		finish(d);
+}
+
+static void snmpc_wait_set(void *state, fd_set *rfds, int *maxfd, int *timeout_ms)
+{
+	(void)state;
+	int numfds = *maxfd + 1, block = 1;
+	struct timeval tv = {0, 0};
+	snmp_select_info(&numfds, rfds, &tv, &block);
+	*maxfd = numfds - 1;
+	if (!block) {
+		int ms = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+		if (ms < *timeout_ms)
+			*timeout_ms = ms;
+	}
+}
+
+static void snmpc_process(void *state, fd_set *rfds)
+{
+	(void)state;
+	snmp_read(rfds);
+	snmp_timeout(); /* retries, and the callbacks of requests that gave up */
+}
+
+static void snmpc_close(void *state)
+{
+	struct snmp_state *s = state;
+	if (!s)
+		return;
+	snmp_trap_close(s);
+	for (size_t i = 0; i < s->ndevs; i++) {
+		struct snmp_dev *d = &s->devs[i];
+		if (d->out) { /* stopping mid-poll: hand it back, failed */
+			snprintf(d->out->error, sizeof d->out->error, "stopped");
+			finish(d);
+		}
+		if (d->session)
+			snmp_close(d->session);
+		d->session = NULL;
+	}
+}
+
+static void snmpc_release(void *state)
+{
+	struct snmp_state *s = state;
+	if (!s)
+		return;
+	snmpc_close(s);
+	for (size_t i = 0; i < s->ndevs; i++) {
+		free(s->devs[i].points);
+		free(s->devs[i].reqs);
+	}
+	free(s->devs);
+	free(s);
+}
+
+const struct fm_collector_ops snmp_collector = {
+	.kind = "snmp",
+	.configure = snmpc_configure,
+	.open = snmpc_open,
+	.close = snmpc_close,
+	.release = snmpc_release,
+	.attach = snmpc_attach,
+	.start = snmpc_start,
+	.wait_set = snmpc_wait_set,
+	.process = snmpc_process,
+};
