@@ -210,7 +210,6 @@ static int session_open(struct snmp_dev *d, char *err, size_t errlen)
 	tmpl.peername = peer;
 	tmpl.timeout = (long)c->timeout_ms * 1000L;
 	tmpl.retries = c->retries;
-	tmpl.callback = callback;
 	if (c->version == FM_SNMP_V3) {
 		if (setup_v3(&tmpl, c, err, errlen) < 0) {
 			free(tmpl.securityName);
@@ -305,14 +304,22 @@ static void report_failure(struct snmp_req *q, struct snmp_session *sp,
 {
 	char why[FM_TEXT_MAX];
 	const struct fm_snmp_conf *c = &q->dev->conf.snmp;
-	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
+	int err = sp ? sp->s_snmp_errno : SNMPERR_GENERR;
+	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT && err != 0 && err != SNMPERR_TIMEOUT &&
+	    c->version == FM_SNMP_V3)
+		/* the agent answered, but not in a way our keys could read */
+		snprintf(why, sizeof why, "%s:%d: SNMPv3 authentication or privacy failed: "
+		         "check user, auth/priv protocols and passphrases (%s)", c->host, c->port,
+		         snmp_api_errstring(err));
+	else if (op == NETSNMP_CALLBACK_OP_TIMED_OUT && err != 0 && err != SNMPERR_TIMEOUT)
+		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port, snmp_api_errstring(err));
+	else if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
 		snprintf(why, sizeof why, "%s:%d: no answer (timeout)", c->host, c->port);
 	else if (pdu && pdu->command == SNMP_MSG_REPORT)
 		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port,
 		         snmp_api_errstring(snmpv3_get_report_type((struct snmp_pdu *)pdu)));
 	else
-		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port,
-		         snmp_api_errstring(sp ? sp->s_snmp_errno : SNMPERR_GENERR));
+		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port, snmp_api_errstring(err));
 	request_failed(q, why);
 }
 
@@ -321,9 +328,9 @@ static int callback(int op, struct snmp_session *sp, int reqid, struct snmp_pdu 
 {
 	(void)reqid;
 	struct snmp_req *q = magic;
+	if (!q || !q->dev->out)
+		return 1; /* not one of our requests, or its poll was given up */
 	struct snmp_dev *d = q->dev;
-	if (!d->out)
-		return 1;
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu &&
 	    pdu->command == SNMP_MSG_RESPONSE)
 		request_answered(q, pdu);

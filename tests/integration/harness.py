@@ -10,6 +10,10 @@ loopback and free ports, each in its own temporary directory:
   Agent       facmon run (env FACMON_BIN) with a config written from text
   MqttWatch   a paho-mqtt subscriber that records what the agent publishes
   run_cli     facmon's one-shot subcommands (check, once, probe, history)
+  SnmpSim     snmpsimd serving .snmprec recordings (tests/data/snmp) on one
+              or many UDP ports, SNMPv1/v2c and optionally v3 users
+  snmpget, snmptrap   Debian's net-snmp tools, to read an agent and to send
+              traps to facmon independently of facmon's own SNMP code
 
 Every process is started with its PID saved, readiness is checked by
 polling its port, and it is stopped by that PID (SIGTERM, then SIGKILL):
@@ -21,8 +25,10 @@ Runs under Debian's /usr/bin/python3 (python3-paho-mqtt 1.6).
 """
 
 import atexit
+import grp
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -745,3 +751,435 @@ def mosquitto_pub(port, topic, payload, retain=False, qos=1):
     if retain:
         argv.append("-r")
     subprocess.run(argv, check=True, timeout=10, stdin=subprocess.DEVNULL)
+
+
+# ---- SNMP: snmpsim agents and the net-snmp tools ---------------------------
+#
+# SnmpSim runs Debian's snmpsimd (snmpsim 0.4.5) serving .snmprec recordings
+# (tests/data/snmp/) on free UDP ports of 127.0.0.1. The net-snmp command
+# line tools (snmpget, snmptrap) talk to it and to the agent, independently
+# of facmon's own SNMP code.
+
+SNMPSIMD = "/usr/bin/snmpsimd"
+SNMPGET = "/usr/bin/snmpget"
+SNMPTRAP = "/usr/bin/snmptrap"
+# snmpsimd is Python: Debian's interpreter, whatever python3 is first on PATH.
+_SYS_PYTHON = "/usr/bin/python3"
+SNMP_DATA = os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "data", "snmp"))
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+# snmpsimd names its Nth UDP endpoint (0-based, in command-line order)
+# <snmpUDPDomain>.N and, for an SNMPv3 request with an empty context name,
+# looks for a data file of that name: how it answers a v3 manager that sets
+# no context, as real devices are polled.
+_UDP_DOMAIN = "1.3.6.1.6.1.1"
+# The account snmpsimd runs as when the tests run as root (it refuses root).
+_SNMPSIM_USER = "nobody"
+_SNMPSIM_GROUP = "nogroup"
+
+
+def free_udp_port(host=HOST):
+    """A UDP port on HOST that nothing is bound to right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_udp_ports(n, host=HOST):
+    """N distinct free UDP ports (all held open while choosing)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks.append(s)
+            s.bind((host, 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+V3User = namedtuple("V3User", "user auth_key priv_key auth_proto priv_proto",
+                    defaults=(None, "SHA", "AES"))
+V3User.__doc__ = """An SNMPv3 USM user. AUTH_KEY and PRIV_KEY are the
+passphrases (8 characters or more); PRIV_KEY None is authNoPriv.
+AUTH_PROTO: MD5, SHA, SHA224, SHA256, SHA384, SHA512. PRIV_PROTO: DES, AES
+(AES-128), AES192, AES256 - the AES-192/256 key extension net-snmp uses
+(Blumenthal), which snmpsimd calls AES192BLMT/AES256BLMT."""
+
+# Protocol names: ours -> (snmpsimd option value, net-snmp -a/-x value).
+_AUTH_PROTOS = {"MD5": ("MD5", "MD5"), "SHA": ("SHA", "SHA"),
+                "SHA224": ("SHA224", "SHA-224"),
+                "SHA256": ("SHA256", "SHA-256"),
+                "SHA384": ("SHA384", "SHA-384"),
+                "SHA512": ("SHA512", "SHA-512")}
+_PRIV_PROTOS = {"DES": ("DES", "DES"), "AES": ("AES", "AES"),
+                "AES128": ("AES", "AES"),
+                "AES192": ("AES192BLMT", "AES-192"),
+                "AES256": ("AES256BLMT", "AES-256")}
+
+
+def _proto(table, name, what):
+    try:
+        return table[name.upper().replace("-", "")]
+    except KeyError:
+        raise ValueError(f"unknown SNMPv3 {what} protocol {name!r}; known: "
+                         f"{', '.join(sorted(table))}") from None
+
+
+def _v3_client_args(v3, context=None):
+    """net-snmp command line options for V3 (a V3User)."""
+    args = ["-v3", "-u", v3.user]
+    if v3.auth_key is None:
+        args += ["-l", "noAuthNoPriv"]
+    else:
+        args += ["-a", _proto(_AUTH_PROTOS, v3.auth_proto, "auth")[1],
+                 "-A", v3.auth_key]
+        if v3.priv_key is None:
+            args += ["-l", "authNoPriv"]
+        else:
+            args += ["-l", "authPriv",
+                     "-x", _proto(_PRIV_PROTOS, v3.priv_proto, "priv")[1],
+                     "-X", v3.priv_key]
+    if context is not None:
+        args += ["-n", context]
+    return args
+
+
+SnmpResult = namedtuple("SnmpResult", "returncode values stdout stderr")
+SnmpResult.__doc__ = """What snmpget said. VALUES maps each numeric OID
+(without a leading dot) to (type, value): type as net-snmp prints it
+("INTEGER", "STRING", "OID", "Timeticks", "Gauge32", "Counter32",
+"Counter64", "IpAddress", "Hex-STRING", ...) with value an int for the
+numeric types (Timeticks in hundredths of a second), the text for
+strings, the numeric OID for OIDs; or ("noSuchObject" | "noSuchInstance" |
+"endOfMibView", None)."""
+
+_SNMP_LINE = re.compile(r"^\.?([0-9.]+) = (.*)$")
+_NO_SUCH = {"No Such Object available on this agent at this OID":
+            "noSuchObject",
+            "No Such Instance currently exists at this OID":
+            "noSuchInstance",
+            "No more variables left in this MIB View (It is past the end "
+            "of the MIB tree)": "endOfMibView"}
+_INT_TYPES = {"INTEGER", "Gauge32", "Counter32", "Counter64", "Timeticks",
+              "UInteger32", "Unsigned32"}
+
+
+def parse_snmp_output(text):
+    """{oid: (type, value)} from net-snmp output printed with -On -Oe."""
+    values = {}
+    for line in text.splitlines():
+        m = _SNMP_LINE.match(line.strip())
+        if not m:
+            continue
+        oid, rest = m.groups()
+        if rest in _NO_SUCH:
+            values[oid] = (_NO_SUCH[rest], None)
+            continue
+        typ, sep, val = rest.partition(": ")
+        if not sep:  # an empty string prints as 'STRING: ' -> no ': ' split
+            typ, val = rest.rstrip(":"), ""
+        if typ == "Timeticks":  # "Timeticks: (123456789) 14 days, 6:56:07.89"
+            m = re.match(r"\((\d+)\)", val)
+            val = int(m.group(1)) if m else val
+        elif typ in _INT_TYPES:
+            try:
+                val = int(val.split()[0])
+            except (ValueError, IndexError):
+                pass
+        elif typ == "STRING" and len(val) >= 2 and val[0] == val[-1] == '"':
+            val = val[1:-1]
+        elif typ == "OID":
+            val = val.lstrip(".")
+        values[oid] = (typ, val)
+    return values
+
+
+def snmpget(port, *oids, community="public", v3=None, context=None,
+            host=HOST, version="2c", timeout=1.0, retries=0):
+    """Runs Debian's snmpget against HOST:PORT for OIDS (numeric) and
+    returns an SnmpResult; a non-zero exit status is returned, not raised
+    (a timeout is "Timeout: No Response from ..." on stderr). With V3 (a
+    V3User) it speaks SNMPv3 (CONTEXT: the context name, default none)."""
+    argv = [SNMPGET, "-On", "-Oe", "-t", str(timeout),
+            "-r", str(retries)]
+    if v3 is not None:
+        argv += _v3_client_args(v3, context)
+    else:
+        argv += ["-v", version, "-c", community]
+    argv += [f"{host}:{port}"] + [o.lstrip(".") for o in oids]
+    proc = subprocess.run(argv, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL,
+                          timeout=(timeout + 1) * (retries + 1) + 10)
+    return SnmpResult(proc.returncode, parse_snmp_output(proc.stdout),
+                      proc.stdout, proc.stderr)
+
+
+def _trap_value_type(value):
+    if isinstance(value, bool):
+        return "i", str(int(value))
+    if isinstance(value, int):
+        return "i", str(value)
+    return "s", str(value)
+
+
+def _v1_trap_fields(trap_oid):
+    """RFC 3584 3.2: the SNMPv1 enterprise, generic-trap and specific-trap
+    for an SNMPv2 notification OID."""
+    arcs = trap_oid.lstrip(".").split(".")
+    std = "1.3.6.1.6.3.1.1.5".split(".")
+    if arcs[:len(std)] == std and len(arcs) == len(std) + 1:
+        return "1.3.6.1.6.3.1.1.5", str(int(arcs[-1]) - 1), "0"
+    if len(arcs) >= 3 and arcs[-2] == "0":
+        return ".".join(arcs[:-2]), "6", arcs[-1]
+    return ".".join(arcs[:-1]), "6", arcs[-1]
+
+
+def snmptrap(port, community, trap_oid, varbinds=(), version="2c",
+             source=None, host=HOST, uptime="", timeout=10.0):
+    """Sends one trap with Debian's snmptrap to HOST:PORT (UDP) and returns
+    the CompletedProcess; raises RuntimeError if snmptrap fails.
+
+    TRAP_OID is the notification OID (snmpTrapOID.0), e.g. RFC 1628
+    upsTrapOnBattery "1.3.6.1.2.1.33.2.1". VARBINDS: (oid, type, value)
+    with snmptrap's type letters (i integer, u unsigned, c counter32,
+    s string, x hex, d decimal string, n null, o OID, t timeticks,
+    a IP address), or (oid, value) for an int (i) or a string (s).
+    VERSION "2c" (an SNMPv2-Trap) or "1" (a Trap-PDU, its enterprise,
+    generic and specific trap derived from TRAP_OID as RFC 3584 does).
+    SOURCE: the local address to send from (e.g. "127.0.0.2", any 127/8
+    address works on Linux), to test who the agent accepts traps from; for
+    v1 it is also the agent-addr field. UPTIME: sysUpTime in hundredths of
+    a second, "" for snmptrap's own."""
+    argv = [SNMPTRAP, "-v", "1" if str(version) == "1" else "2c",
+            "-c", community]
+    if source:
+        argv.append(f"--clientaddr={source}")
+    argv.append(f"{host}:{port}")
+    if str(version) == "1":
+        enterprise, generic, specific = _v1_trap_fields(trap_oid)
+        argv += [enterprise, source or "", generic, specific, str(uptime)]
+    elif str(version) == "2c":
+        argv += [str(uptime), trap_oid]
+    else:
+        raise ValueError(f"snmptrap: version {version!r} (1 or 2c)")
+    for vb in varbinds:
+        if len(vb) == 2:
+            oid, value = vb
+            typ, text = _trap_value_type(value)
+        else:
+            oid, typ, text = vb
+        argv += [str(oid), str(typ), str(text)]
+    proc = subprocess.run(argv, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"snmptrap exited {proc.returncode}: "
+                           f"{proc.stderr.strip()} (argv {argv})")
+    return proc
+
+
+class SnmpSim(_Fixture):
+    """snmpsimd serving .snmprec recordings on ENDPOINTS free UDP ports of
+    127.0.0.1 (or on the given PORTS), one process for all of them.
+    Started by the constructor; ready when every port answers snmpget.
+
+    FILES: paths of .snmprec files, served to the community named after the
+    file ("ups-mains.snmprec" -> community "ups-mains"); or a dict
+    {community: path}. A bare name ("ups-mains" or "ups-mains.snmprec") is
+    looked up in tests/data/snmp.
+    Every endpoint serves every community: to give agents different data,
+    give them different communities.
+
+    V3: a V3User (or a list of them) accepted on every endpoint. snmpsimd
+    picks the data for a v3 request by its context name: "-n COMMUNITY"
+    reads that community's file; an empty context (what facmon and most
+    managers send) reads V3_COMMUNITY's file (default: the first one).
+
+    .port / .endpoint are the first endpoint ("127.0.0.1:PORT"); .ports /
+    .endpoints all of them; .communities the names served. The process is
+    snmpsimd itself (it forks only with --daemonize, never used here), so
+    .pid is the server. Run as root, it is started as user nobody (snmpsimd
+    refuses root, and dropping privileges itself would clear the
+    parent-death signal), with its data and cache in the fixture's
+    temporary directory, made readable by that user."""
+
+    name = "snmpsim"
+
+    def __init__(self, files, endpoints=1, ports=None, v3=None,
+                 v3_community=None, timeout=30.0, extra_args=()):
+        super().__init__()
+        try:
+            self.host = HOST
+            self.ports = list(ports) if ports else free_udp_ports(endpoints)
+            if not self.ports:
+                raise ValueError("SnmpSim needs at least one endpoint")
+            if v3 is None:
+                self.v3_users = []
+            elif isinstance(v3, V3User):
+                self.v3_users = [v3]
+            else:
+                self.v3_users = list(v3)
+            self.v3_community = v3_community
+            self.extra_args = list(extra_args)
+            self.data_dir = os.path.join(self.tmp, "data")
+            self.cache_dir = os.path.join(self.tmp, "cache")
+            self.files = {}
+            self._as_nobody = os.geteuid() == 0
+            if self._as_nobody:
+                os.chmod(self.tmp, 0o755)  # mkdtemp made it 0700
+            self._write_data(files)
+            self.start(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def port(self):
+        return self.ports[0]
+
+    @property
+    def endpoint(self):
+        return f"{self.host}:{self.ports[0]}"
+
+    @property
+    def endpoints(self):
+        return [f"{self.host}:{p}" for p in self.ports]
+
+    @property
+    def communities(self):
+        return list(self.files)
+
+    @staticmethod
+    def _resolve(path):
+        """PATH, or a recording in tests/data/snmp named PATH (with or
+        without .snmprec)."""
+        path = os.fspath(path)
+        if os.path.isfile(path):
+            return path
+        if os.path.dirname(path) == "":
+            for name in (path, f"{path}.snmprec"):
+                candidate = os.path.join(SNMP_DATA, name)
+                if os.path.isfile(candidate):
+                    return candidate
+        raise FileNotFoundError(f"no SNMP recording {path!r} (nor in "
+                                f"{SNMP_DATA})")
+
+    def _write_data(self, files):
+        """(Re)makes the data dir: one <community>.snmprec per recording,
+        and, if v3 users are given, <snmpUDPDomain>.<N>.snmprec per
+        endpoint N for the empty context."""
+        if isinstance(files, (str, bytes, os.PathLike)):
+            files = [files]
+        if isinstance(files, dict):
+            mapping = {c: self._resolve(p) for c, p in files.items()}
+        else:
+            mapping = {}
+            for p in files:
+                path = self._resolve(p)
+                stem = os.path.basename(path)
+                stem = stem[:-len(".snmprec")] if stem.endswith(".snmprec") else stem
+                mapping[stem] = path
+        if not mapping:
+            raise ValueError("SnmpSim needs at least one recording")
+        for community in mapping:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", community):
+                raise ValueError(f"community {community!r}: letters, digits, "
+                                 f"'_', '.', '-', at most 32")
+        if self.v3_users:
+            v3c = self.v3_community or next(iter(mapping))
+            if v3c not in mapping:
+                raise ValueError(f"v3_community {v3c!r} is not served; "
+                                 f"communities: {', '.join(mapping)}")
+            self.v3_community = v3c
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+        os.makedirs(self.data_dir)
+        os.makedirs(self.cache_dir)
+        targets = {f"{c}.snmprec": p for c, p in mapping.items()}
+        if self.v3_users:
+            for i in range(len(self.ports)):
+                targets[f"{_UDP_DOMAIN}.{i}.snmprec"] = mapping[self.v3_community]
+        for name, src in targets.items():
+            dst = os.path.join(self.data_dir, name)
+            shutil.copyfile(src, dst)
+            os.chmod(dst, 0o644)
+        self.files = mapping
+        if self._as_nobody:
+            os.chmod(self.data_dir, 0o755)
+            pw = pwd.getpwnam(_SNMPSIM_USER)
+            os.chown(self.cache_dir, pw.pw_uid, grp.getgrnam(_SNMPSIM_GROUP).gr_gid)
+
+    def argv(self):
+        argv = [_SYS_PYTHON, SNMPSIMD,
+                f"--data-dir={self.data_dir}",
+                f"--cache-dir={self.cache_dir}",
+                "--logging-method=stderr"]
+        argv += [f"--agent-udpv4-endpoint={self.host}:{p}" for p in self.ports]
+        for u in self.v3_users:
+            argv.append(f"--v3-user={u.user}")
+            if u.auth_key is not None:
+                argv += [f"--v3-auth-key={u.auth_key}",
+                         "--v3-auth-proto="
+                         + _proto(_AUTH_PROTOS, u.auth_proto, "auth")[0]]
+                if u.priv_key is not None:
+                    argv += [f"--v3-priv-key={u.priv_key}",
+                             "--v3-priv-proto="
+                             + _proto(_PRIV_PROTOS, u.priv_proto, "priv")[0]]
+        argv += self.extra_args
+        if self._as_nobody:
+            # The outer setpriv (in _Process.start) sets the parent-death
+            # signal; this one changes user, which clears it, and sets it
+            # again afterwards. The PID stays the same through both execs.
+            argv = [_SETPRIV, f"--reuid={_SNMPSIM_USER}",
+                    f"--regid={_SNMPSIM_GROUP}", "--clear-groups",
+                    "--pdeathsig", "KILL", "--"] + argv
+        return argv
+
+    def answers(self, port, timeout=0.5):
+        """True if PORT answers a v2c GET of sysDescr (any answer, even
+        noSuchObject, proves the agent is up)."""
+        community = next(iter(self.files))
+        r = snmpget(port, SYS_DESCR, community=community, host=self.host,
+                    timeout=timeout)
+        return bool(r.values)
+
+    def start(self, timeout=30.0):
+        """Starts snmpsimd and waits until every port answers (snmpsimd
+        indexes its data files first: a second or more)."""
+        self.process.start(self.argv())
+        deadline = time.monotonic() + timeout
+        for port in self.ports:
+            while not self.answers(port):
+                if not self.process.running():
+                    raise RuntimeError(
+                        f"snmpsimd exited with status "
+                        f"{self.process.returncode} before answering on "
+                        f"{self.host}:{port}; its log:\n{self.log()}")
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"snmpsimd does not answer on {self.host}:{port} "
+                        f"after {timeout:.1f}s; its log:\n{self.log()[-3000:]}")
+                time.sleep(0.1)
+
+    def restart(self, files=None, timeout=30.0):
+        """Stops snmpsimd and starts it again on the same ports, with new
+        recordings if FILES is given (as in the constructor): a device whose
+        state changed, e.g. {"ups1": "ups-battery.snmprec"} after serving
+        {"ups1": "ups-mains.snmprec"}."""
+        self.stop()
+        if files is not None:
+            self._write_data(files)
+        self.start(timeout)
+
+    def get(self, oid, community=None, port=None, **kw):
+        """snmpget of one OID on this agent: its (type, value)."""
+        r = snmpget(port or self.port, oid,
+                    community=community or next(iter(self.files)),
+                    host=self.host, **kw)
+        if r.returncode != 0 or oid.lstrip(".") not in r.values:
+            raise RuntimeError(f"snmpget {oid} on {self.host}:"
+                               f"{port or self.port} failed ({r.returncode}): "
+                               f"{r.stderr.strip() or r.stdout.strip()}")
+        return r.values[oid.lstrip(".")]
