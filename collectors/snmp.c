@@ -20,10 +20,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 
 #include "agent/log.h"
 #include "collectors/snmp.h"
 #include "collectors/snmp_private.h"
+
+/* net-snmp's own messages ("Authentication failed for ...") go to our log,
+ * one line each, instead of raw to stderr. */
+static int library_log(int major, int minor, void *arg, void *client)
+{
+	(void)major;
+	(void)minor;
+	(void)client;
+	const struct snmp_log_message *m = arg;
+	char line[FM_TEXT_MAX];
+	snprintf(line, sizeof line, "%s", m->msg ? m->msg : "");
+	line[strcspn(line, "\n")] = '\0';
+	if (m->priority <= LOG_WARNING)
+		log_warn("snmp: net-snmp: %s", line);
+	else
+		log_debug("snmp: net-snmp: %s", line);
+	return 0;
+}
 
 static void library_init(void)
 {
@@ -31,6 +50,9 @@ static void library_init(void)
 	if (done)
 		return;
 	done = true;
+	snmp_disable_stderrlog();
+	snmp_enable_calllog();
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, library_log, NULL);
 	/* no snmp.conf, no MIB files, no persistent state: our OIDs are numeric */
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);

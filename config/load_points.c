@@ -4,8 +4,12 @@
  * registers to read, with the checks a read needs before it ever reaches a
  * device: coils and discrete inputs are single bits, `bit` picks from one
  * 16-bit register, and the last register a value occupies must still be a
- * protocol address. An SNMP point gives a numeric OID instead. Either kind
- * may name its integer values (`enum`), so rules can compare with names.
+ * protocol address. An SNMP point gives a numeric OID instead, or a table
+ * column with `rows` (and optionally `row_names`), which becomes one point
+ * per row: `input_voltage` with rows [1, 2, 3] and row_names ["L1", "L2",
+ * "L3"] is input_voltage_L1 (column.1), input_voltage_L2, input_voltage_L3.
+ * Either kind may name its integer values (`enum`), so rules can compare
+ * with names.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,8 +23,10 @@
 
 static const char *const point_keys[] = {
 	"name", "read", "address", "type", "order", "bit", "scale", "offset", "unit",
-	"enum", "oid", NULL,
+	"enum", "oid", "rows", "row_names", NULL,
 };
+
+#define MAX_ROWS 64 /* rows one table point may expand to */
 
 /* Keys that say where a Modbus value is; an SNMP point has an oid instead. */
 static const char *const modbus_point_keys[] = {
@@ -314,20 +320,108 @@ enum fm_device_kind conf__points_kind(const struct fm_point *points, size_t npoi
 	return npoints && points[0].oid[0] ? FM_DEVICE_SNMP : FM_DEVICE_MODBUS;
 }
 
-/* Names are unique within one list; the first one wins the message. */
-static bool check_duplicate_points(struct conf__ctx *c, const config_setting_t *list,
-                                   const char *path, const struct fm_point *points,
-                                   size_t n)
+/* The rows a table point names: 0 rows (no `rows` key), or COUNT rows with
+ * their instance numbers and labels; -1 after a reported problem. */
+struct table_rows {
+	size_t count;
+	unsigned long index[MAX_ROWS];
+	char label[MAX_ROWS][FM_NAME_MAX];
+};
+
+static int parse_row_names(struct conf__ctx *c, const config_setting_t *g,
+                           const char *path, struct table_rows *t)
+{
+	const config_setting_t *names = config_setting_get_member(g, "row_names");
+	if (!names)
+		return 0;
+	if (!config_setting_is_array(names) ||
+	    (size_t)config_setting_length(names) != t->count) {
+		conf__error(c, names, "%s.row_names: expected an array of %zu names, one per row",
+		            path, t->count);
+		return -1;
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		const char *v = config_setting_get_string_elem(names, (int)i);
+		if (!v || !conf__name_valid(v, CONF_NAME)) {
+			conf__error(c, names, "%s.row_names: [%zu] is not a valid name", path, i);
+			return -1;
+		}
+		snprintf(t->label[i], sizeof t->label[i], "%s", v);
+	}
+	return 0;
+}
+
+static int parse_rows(struct conf__ctx *c, const config_setting_t *g, const char *path,
+                      struct table_rows *t)
+{
+	t->count = 0;
+	const config_setting_t *rows = config_setting_get_member(g, "rows");
+	if (!rows) {
+		if (config_setting_get_member(g, "row_names"))
+			conf__error(c, config_setting_get_member(g, "row_names"),
+			            "%s.row_names: goes with rows", path);
+		return 0;
+	}
+	int n = config_setting_is_array(rows) ? config_setting_length(rows) : 0;
+	if (n < 1 || n > MAX_ROWS || config_setting_get_elem(rows, 0) == NULL ||
+	    config_setting_type(config_setting_get_elem(rows, 0)) != CONFIG_TYPE_INT) {
+		conf__error(c, rows, "%s.rows: expected an array of 1 to %d row indexes, "
+		            "like [1, 2, 3]", path, MAX_ROWS);
+		return -1;
+	}
+	t->count = (size_t)n;
+	for (size_t i = 0; i < t->count; i++) {
+		long long v = config_setting_get_int64_elem(rows, (int)i);
+		if (v < 0 || v > 4294967295LL) {
+			conf__error(c, rows, "%s.rows: %lld is not a row index", path, v);
+			return -1;
+		}
+		t->index[i] = (unsigned long)v;
+		snprintf(t->label[i], sizeof t->label[i], "%lld", v);
+	}
+	return parse_row_names(c, g, path, t);
+}
+
+/* Writes the points a table point becomes into OUT; returns how many. */
+static size_t expand_rows(const struct fm_point *column, const struct table_rows *t,
+                          struct fm_point *out)
+{
+	if (t->count == 0) {
+		out[0] = *column;
+		return 1;
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		out[i] = *column;
+		snprintf(out[i].name, sizeof out[i].name, "%.*s_%s",
+		         (int)(FM_NAME_MAX / 2), column->name, t->label[i]);
+		snprintf(out[i].oid, sizeof out[i].oid, "%.*s.%lu", (int)(FM_OID_MAX - 12),
+		         column->oid, t->index[i]);
+	}
+	return t->count;
+}
+
+static size_t row_count(const config_setting_t *g)
+{
+	const config_setting_t *rows = g ? config_setting_get_member(g, "rows") : NULL;
+	int n = rows && config_setting_is_array(rows) ? config_setting_length(rows) : 0;
+	return n > 0 && n <= MAX_ROWS ? (size_t)n : 1;
+}
+
+/* Names are unique within one list, rows included; ELEM maps each point to
+ * the list element it came from, for the message's line. */
+static bool check_duplicates(struct conf__ctx *c, const config_setting_t *list,
+                             const char *path, const struct fm_point *points,
+                             const int *elem, size_t n)
 {
 	bool ok = true;
 	for (size_t i = 1; i < n; i++) {
 		for (size_t j = 0; points[i].name[0] && j < i; j++) {
 			if (strcmp(points[i].name, points[j].name) != 0)
 				continue;
-			const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+			const config_setting_t *g = config_setting_get_elem(list, (unsigned)elem[i]);
 			conf__error(c, config_setting_get_member(g, "name"),
-			            "%s.[%zu].name: duplicate point name '%s' (first at %s:%d)",
-			            path, i, points[i].name, points[j].origin.file,
+			            "%s.[%d].name: duplicate point name '%s' (first at %s:%d)",
+			            path, elem[i], points[i].name, points[j].origin.file,
 			            points[j].origin.line);
 			ok = false;
 			break;
@@ -346,24 +440,42 @@ bool conf__parse_points(struct conf__ctx *c, const config_setting_t *list,
 		return false;
 
 	int n = config_setting_length(list);
-	*points = calloc((size_t)n + 1, sizeof(**points));
-	if (!*points) {
+	size_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += row_count(config_setting_get_elem(list, (unsigned)i));
+	*points = calloc(total + 1, sizeof(**points));
+	int *elem = calloc(total + 1, sizeof *elem);
+	if (!*points || !elem) {
+		free(elem);
 		conf__error(c, list, "%s: out of memory", path);
 		return false;
 	}
-	*npoints = (size_t)n;
 	enum fm_device_kind k = kind == CONF_POINTS_ANY ? list_kind(list, n)
 	                                                : (enum fm_device_kind)kind;
-
 	bool ok = true;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		char p[CONF_PATH_MAX];
 		conf__path_index(p, path, i);
-		(*points)[i].bit = -1;
+		struct fm_point column = {.bit = -1};
+		struct table_rows rows = {0};
 		if (!conf__expect(c, g, p, CONFIG_TYPE_GROUP) ||
-		    !parse_point(c, g, p, k, &(*points)[i]))
+		    !parse_point(c, g, p, k, &column) || parse_rows(c, g, p, &rows) < 0) {
 			ok = false;
+			rows.count = 0;
+		}
+		if (rows.count && !column.oid[0]) {
+			conf__error(c, config_setting_get_member(g, "rows"),
+			            "%s.rows: only SNMP points (with an oid) have table rows", p);
+			ok = false;
+			rows.count = 0;
+		}
+		size_t made = expand_rows(&column, &rows, *points + *npoints);
+		for (size_t r = 0; r < made; r++)
+			elem[*npoints + r] = i;
+		*npoints += made;
 	}
-	return check_duplicate_points(c, list, path, *points, *npoints) && ok;
+	ok = check_duplicates(c, list, path, *points, elem, *npoints) && ok;
+	free(elem);
+	return ok;
 }

@@ -41,6 +41,13 @@ ON_BATTERY = """
 """
 
 
+TABLE = """points = (
+    { name = "out_v"; oid = "1.3.6.1.2.1.33.1.4.4.1.2"; rows = [1]; row_names = ["L1"];
+      unit = "V"; },
+    { name = "out_pct"; oid = "1.3.6.1.2.1.33.1.4.4.1.5"; rows = [1]; unit = "%"; }
+  );"""
+
+
 def snmp_device(name, port, community="ups", interval=1, extra=""):
     return (f'  {{ name = "{name}"; type = "snmp"; host = "127.0.0.1"; port = {port}; '
             f'community = "{community}"; profile = "ups-mib"; interval = {interval}; '
@@ -65,8 +72,12 @@ class Ups(unittest.TestCase):
     def test_mains_then_battery_fires_and_resolves(self):
         with Mosquitto() as broker, SnmpSim({"ups": MAINS}) as sim, \
                 MqttWatch(broker.port, f"{ROOT}/#") as watch, \
-                Agent(config(broker.port, [snmp_device("ups1", sim.port)], ON_BATTERY)):
+                Agent(config(broker.port, [snmp_device("ups1", sim.port, extra=TABLE)],
+                             ON_BATTERY)):
             tel = watch.wait_for(f"{ROOT}/telemetry/ups1").payload["points"]
+            # a table column read row by row
+            self.assertEqual(tel["out_v_L1"], {"v": 230, "unit": "V"})
+            self.assertEqual(tel["out_pct_1"], {"v": 35, "unit": "%"})
             self.assertEqual(tel["output_source"], {"v": 3, "text": "normal"})
             self.assertEqual(tel["battery_charge"], {"v": 100, "unit": "%"})
             self.assertEqual(tel["input_voltage"], {"v": 230, "unit": "V"})

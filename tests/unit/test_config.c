@@ -465,6 +465,35 @@ static void test_example_snmp_ups(void **state)
 	config_free(cfg);
 }
 
+/* A table column with rows becomes one point per row. */
+static void test_snmp_table_rows(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("configs/good/snmp.cfg");
+	assert_non_null(cfg);
+	const struct fm_device *d = config_find_device(cfg, "ups3");
+	assert_non_null(d);
+	static const char *const want[][2] = {
+		{"load", "1.3.6.1.2.1.33.1.4.4.1.5.1"},
+		{"in_volts_L1", "1.3.6.1.2.1.33.1.3.3.1.3.1"},
+		{"in_volts_L2", "1.3.6.1.2.1.33.1.3.3.1.3.2"},
+		{"in_volts_L3", "1.3.6.1.2.1.33.1.3.3.1.3.3"},
+		{"out_load_2", "1.3.6.1.2.1.33.1.4.4.1.5.2"},
+		{"out_load_3", "1.3.6.1.2.1.33.1.4.4.1.5.3"},
+	};
+	assert_int_equal(d->npoints, 6);
+	int failures = 0;
+	for (size_t i = 0; i < 6; i++)
+		if (strcmp(d->points[i].name, want[i][0]) || strcmp(d->points[i].oid, want[i][1])) {
+			printf("point %zu: got %s %s, want %s %s\n", i, d->points[i].name,
+			       d->points[i].oid, want[i][0], want[i][1]);
+			failures++;
+		}
+	assert_int_equal(failures, 0);
+	assert_string_equal(d->points[2].unit, "V");
+	config_free(cfg);
+}
+
 static void test_snmp_defaults(void **state)
 {
 	(void)state;
@@ -549,6 +578,9 @@ static const struct bad_case bad_cases[] = {
 	{ "unit-0.cfg", NULL, 6, "devices.[0].unit: 0 is out of range (1-247)", 1 },
 	{ "unit-248.cfg", NULL, 6, "devices.[0].unit: 248 is out of range (1-247)", 1 },
 	{ "max-registers-0.cfg", NULL, 5, "devices.[0].max_registers: 0 is out of range (1-125)", 1 },
+	{ "rows-modbus.cfg", NULL, 7, "points.[0].rows: only SNMP points (with an oid) have table rows", 1 },
+	{ "rows-names.cfg", NULL, 8, "points.[0].row_names: expected an array of 2 names, one per row", 2 },
+	{ "rows-names.cfg", NULL, 10, "points.[2].name: duplicate point name 'v_1' (first at", 2 },
 	{ "coalesce-not-bool.cfg", NULL, 5, "devices.[0].max_gap: 200 is out of range (0-124)", 2 },
 	{ "coalesce-not-bool.cfg", NULL, 6, "devices.[0].coalesce: expected a boolean", 2 },
 	{ "address-65536.cfg", NULL, 8,
@@ -876,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_snmp_devices),
 		cmocka_unit_test(test_example_snmp_ups),
 		cmocka_unit_test(test_snmp_defaults),
+		cmocka_unit_test(test_snmp_table_rows),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_every_bad_file_has_a_row),
 		cmocka_unit_test(test_missing_file),
