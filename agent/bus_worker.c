@@ -297,7 +297,6 @@ static void run_async(struct bus_worker *w)
 {
 	char err[FM_TEXT_MAX] = "";
 	w->ops->attach(w->state, async_done, w);
-	w->ops->attach(w->state, async_done, w);
 	if (w->ops->open(w->state, err, sizeof err) < 0)
 		log_error("%s[%s]: %s", bus_kind(w->bus), w->bus->name, err);
 	while (start_queued(w)) {

@@ -4,8 +4,9 @@
  * option and worked examples) and probe_main(), which parses the command
  * line (probe_args.c) and hands the options to the mode that does the
  * work: probe_read.c (a plain read, --all-orders), probe_scan.c (--scan),
- * probe_profile.c (--profile). How failures are explained is
- * probe_report.c's. The exit statuses are documented in the help.
+ * probe_profile.c (--profile), probe_snmp.c (`probe snmp`: OIDs or a
+ * profile). How failures are explained is probe_report.c's. The exit
+ * statuses are documented in the help.
  */
 #include <stdio.h>
 
@@ -15,12 +16,14 @@
 static const char probe_usage[] =
 "Usage: facmon probe tcp HOST[:PORT] [OPTIONS]\n"
 "       facmon probe rtu DEVICE [SERIAL OPTIONS] [OPTIONS]\n"
+"       facmon probe snmp HOST[:PORT] [SNMP OPTIONS] (OID... | --profile NAME)\n"
 "\n"
-"Reads one Modbus device ad hoc, without a config, to commission a new sensor\n"
-"on an RS-485 line or behind a Modbus TCP gateway: prints what the device\n"
+"Reads one Modbus device or SNMP agent ad hoc, without a config, to\n"
+"commission a new sensor on an RS-485 line or behind a Modbus TCP gateway,\n"
+"or a UPS, PDU or environment monitor on the network: prints what the device\n"
 "answers or, when it does not, what to check.\n"
 "\n"
-"Where the device is:\n"
+"Where the Modbus device is:\n"
 "  tcp HOST[:PORT]        a Modbus TCP device or gateway; PORT defaults to 502\n"
 "                         (an IPv6 address with a port: [ADDR]:PORT)\n"
 "  rtu DEVICE             a serial port: /dev/ttyUSB0, /dev/serial/by-id/...\n"
@@ -30,7 +33,7 @@ static const char probe_usage[] =
 "      --data-bits N      7 or 8 (default 8)\n"
 "      --stop-bits N      1 or 2 (default 1)\n"
 "\n"
-"What to read:\n"
+"What to read (Modbus):\n"
 "  -u, --unit N           unit id (slave address), 1..247 (default 1)\n"
 "  -r, --read KIND        holding (FC03), input (FC04), coil (FC01) or\n"
 "                         discrete (FC02) (default holding)\n"
@@ -67,14 +70,43 @@ static const char probe_usage[] =
 "                         exists. Asks for --read/--address (holding 0)\n"
 "  -h, --help             this help\n"
 "\n"
+"SNMP: snmp HOST[:PORT] GETs numeric OIDs, or every point of an SNMP profile\n"
+"(--profile ups-mib: with units and enum names), from an SNMP agent (UDP; PORT\n"
+"defaults to 161; [ADDR]:PORT for IPv6) exactly as the agent polls it:\n"
+"  OID...                 numeric OIDs, e.g. 1.3.6.1.2.1.33.1.4.1.0 (a leading\n"
+"                         dot is allowed); facmon reads no MIB files:\n"
+"                         `snmptranslate -On UPS-MIB::upsOutputSource.0` gives\n"
+"                         the number\n"
+"      --version V        1, 2c or 3 (default 2c)\n"
+"      --community C      version 1 and 2c (default public)\n"
+"      --user U           version 3: the USM user (required)\n"
+"      --level L          version 3: noAuthNoPriv, authNoPriv or authPriv\n"
+"                         (default authPriv)\n"
+"      --auth-protocol P  SHA, SHA-224, SHA-256, SHA-384, SHA-512 or MD5\n"
+"                         (default SHA)\n"
+"      --auth-passphrase-file F   the authentication passphrase, on the first\n"
+"                         line of F; never on the command line, where `ps`\n"
+"                         shows it. F must not be readable by every user\n"
+"                         (chmod 600 F)\n"
+"      --priv-protocol P  AES, AES-192, AES-256 or DES (default AES)\n"
+"      --priv-passphrase-file F   the privacy passphrase, likewise\n"
+"      --timeout MS       per try, 10..60000 ms (default 1000)\n"
+"      --retries N        tries after the first when the agent is silent,\n"
+"                         0..10 (default 1)\n"
+"      --profile NAME, --profile-dir DIR, --json   as above\n"
+"\n"
 "Output: one line per register (address, raw value in decimal and hex, and\n"
-"the decoded value on the first register of each value) or per bit.\n"
+"the decoded value on the first register of each value) or per bit; for\n"
+"snmp one line per OID or point: its value, unit and enum name (3 (normal)),\n"
+"or FAILED and why (noSuchObject, noSuchInstance, a wrong type).\n"
 "Messages about failures go to stderr.\n"
 "\n"
 "Exit status: 0 the device answered with values (--scan: some unit answered;\n"
-"--profile: every point was read); 3 it did not answer, refused with a Modbus\n"
-"exception or could not be reached (the message says which, and what to\n"
-"check); 2 bad command line; 1 the profile could not be loaded.\n"
+"--profile and snmp: every point or OID was read); 3 it did not answer,\n"
+"refused with a Modbus exception, could not be reached, or (snmp) answered\n"
+"an OID with an error (the message says which, and what to check); 2 bad\n"
+"command line, or a profile for the other kind of device; 1 the profile\n"
+"could not be loaded.\n"
 "\n"
 "Examples:\n"
 "  facmon probe rtu /dev/ttyUSB0 --scan\n"
@@ -90,7 +122,15 @@ static const char probe_usage[] =
 "  facmon probe tcp 192.0.2.10 -u 3 -a 52 -t float32 -o cdab -n 3 --json\n"
 "      three floats, for a script\n"
 "  facmon probe tcp 192.0.2.10 -u 2 -r discrete -n 8\n"
-"      the eight dry contacts of a digital-input module\n";
+"      the eight dry contacts of a digital-input module\n"
+"  facmon probe snmp 192.0.2.20 --community ops 1.3.6.1.2.1.33.1.4.1.0\n"
+"      a UPS's output source (UPS-MIB): 3 is normal, 5 on battery\n"
+"  facmon probe snmp 192.0.2.20 --community ops --profile ups-mib\n"
+"      every point of the UPS-MIB profile, with units and enum names\n"
+"  facmon probe snmp 192.0.2.21:1161 --version 3 --user facmon \\\n"
+"        --auth-protocol SHA-256 --auth-passphrase-file /etc/facmon/ups.auth \\\n"
+"        --priv-passphrase-file /etc/facmon/ups.priv --json 1.3.6.1.2.1.1.3.0\n"
+"      sysUpTime over SNMPv3 authPriv (AES), for a script\n";
 
 int probe_main(int argc, char **argv)
 {
@@ -106,6 +146,8 @@ int probe_main(int argc, char **argv)
 		        "Run 'facmon probe --help' for the options and examples.\n", err);
 		return PROBE_EXIT_USAGE;
 	}
+	if (o.bus.type == FM_BUS_SNMP)
+		return probe_snmp(&o);
 	switch (o.mode) {
 	case PROBE_MODE_ALL_ORDERS:
 		return probe_all_orders(&o);

@@ -2,12 +2,14 @@
  *
  * Owns: getopt parsing of the probe's arguments, the value parsers (unit,
  * address in decimal or 0x hex, type, order, serial settings, scan range,
- * HOST[:PORT]) and the checks of combinations (a --type with coils, a
- * request past address 65535 or over 125 registers, options that mean
- * nothing in the chosen mode). Every problem is one message naming the
- * option and what it wants, and nothing touches the line before all is
- * valid. The limits are the config's (config/load_*.c), so a read that
- * works here can be written into a config as it is.
+ * HOST[:PORT]; those of snmp's options are probe_snmp_args.c's) and the
+ * checks of combinations (a --type with coils, a request past address
+ * 65535 or over 125 registers, options that mean nothing in the chosen
+ * mode or transport, SNMPv3 options without --version 3). Every problem is
+ * one message naming the option and what it wants, and nothing touches
+ * the line before all is valid. The limits are the config's
+ * (config/load_*.c), so a read that works here can be written into a
+ * config as it is.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,20 +27,40 @@ enum {
 	G_TYPE = 1 << 4, G_ORDER = 1 << 5, G_SCALE = 1 << 6, G_OFFSET = 1 << 7,
 	G_TIMEOUT = 1 << 8, G_SERIAL = 1 << 9, G_ALL_ORDERS = 1 << 10,
 	G_PROFILE = 1 << 11, G_PROFILE_DIR = 1 << 12, G_SCAN = 1 << 13,
+	/* snmp */
+	G_VERSION = 1 << 14, G_COMMUNITY = 1 << 15, G_USER = 1 << 16, G_LEVEL = 1 << 17,
+	G_AUTH_PROTOCOL = 1 << 18, G_AUTH_FILE = 1 << 19, G_PRIV_PROTOCOL = 1 << 20,
+	G_PRIV_FILE = 1 << 21, G_RETRIES = 1 << 22,
 };
+
+/* The options that mean nothing to an SNMP agent, and those that mean
+ * nothing to a Modbus device. */
+#define G_MODBUS_ONLY (G_UNIT | G_READ | G_ADDRESS | G_COUNT | G_TYPE | G_ORDER | \
+                       G_SCALE | G_OFFSET | G_SERIAL | G_ALL_ORDERS | G_SCAN)
+#define G_SNMP_ONLY (G_VERSION | G_COMMUNITY | G_USER | G_LEVEL | G_AUTH_PROTOCOL | \
+                     G_AUTH_FILE | G_PRIV_PROTOCOL | G_PRIV_FILE | G_RETRIES)
+#define G_SNMP_V3 (G_USER | G_LEVEL | G_AUTH_PROTOCOL | G_AUTH_FILE | \
+                   G_PRIV_PROTOCOL | G_PRIV_FILE)
 
 enum {
 	OPT_BAUD = 256, OPT_PARITY, OPT_DATA_BITS, OPT_STOP_BITS, OPT_SCALE,
 	OPT_OFFSET, OPT_TIMEOUT, OPT_ALL_ORDERS, OPT_PROFILE, OPT_PROFILE_DIR,
 	OPT_SCAN, OPT_JSON,
+	OPT_VERSION, OPT_COMMUNITY, OPT_USER, OPT_LEVEL, OPT_AUTH_PROTOCOL,
+	OPT_AUTH_FILE, OPT_PRIV_PROTOCOL, OPT_PRIV_FILE, OPT_RETRIES,
 };
 
 struct probe_cli {
 	struct probe_opts o;
 	unsigned given;
 	const char *serial_opt; /* the first serial option given, for messages */
+	const char *snmp_opt;   /* the first SNMP option given, for messages */
 	const char *transport;
 	const char *target;
+	char **rest;            /* the words after the target: snmp's OIDs */
+	size_t nrest;
+	const char *auth_file;  /* snmp v3, checked once the level is known */
+	const char *priv_file;
 	char err[FM_TEXT_MAX * 2];
 };
 
@@ -308,6 +330,89 @@ static int opt_other(struct probe_cli *c, int opt, const char *arg,
 	}
 }
 
+/* ---- snmp options ------------------------------------------------------ */
+
+/* ARG into OUT (OUTSZ bytes with the NUL); never empty. */
+static int opt_text(struct probe_cli *c, const char *opt, const char *arg,
+                    char *out, size_t outsz)
+{
+	if (arg[0] == '\0')
+		return cli_error(c, "--%s must not be empty", opt);
+	if (strlen(arg) >= outsz)
+		return cli_error(c, "--%s: too long (at most %zu characters)", opt, outsz - 1);
+	memcpy(out, arg, strlen(arg) + 1);
+	return 0;
+}
+
+static int opt_snmp_enum(struct probe_cli *c, int opt, const char *arg)
+{
+	struct fm_snmp_conf *s = &c->o.snmp;
+	switch (opt) {
+	case OPT_VERSION:
+		c->given |= G_VERSION;
+		if (probe_parse_snmp_version(arg, &s->version) != 0)
+			return cli_error(c, "--version %s: want 1, 2c or 3%s", arg,
+			                 strcmp(arg, "2") == 0 ? " (SNMPv2 is 2c)" : "");
+		return 0;
+	case OPT_LEVEL:
+		c->given |= G_LEVEL;
+		if (probe_parse_snmp_level(arg, &s->level) != 0)
+			return cli_error(c, "--level %s: want noAuthNoPriv, authNoPriv or "
+			                 "authPriv", arg);
+		return 0;
+	case OPT_AUTH_PROTOCOL:
+		c->given |= G_AUTH_PROTOCOL;
+		if (probe_parse_snmp_auth(arg, &s->auth) != 0)
+			return cli_error(c, "--auth-protocol %s: want SHA, SHA-224, SHA-256, "
+			                 "SHA-384, SHA-512 or MD5", arg);
+		return 0;
+	case OPT_PRIV_PROTOCOL:
+		c->given |= G_PRIV_PROTOCOL;
+		if (probe_parse_snmp_priv(arg, &s->priv) != 0)
+			return cli_error(c, "--priv-protocol %s: want AES, AES-192, AES-256 or "
+			                 "DES", arg);
+		return 0;
+	default:
+		return -2;
+	}
+}
+
+static int opt_snmp(struct probe_cli *c, int opt, const char *name, const char *arg)
+{
+	struct fm_snmp_conf *s = &c->o.snmp;
+	long v;
+	if (opt < OPT_VERSION || opt > OPT_RETRIES)
+		return -2;
+	if (!c->snmp_opt)
+		c->snmp_opt = name;
+	switch (opt) {
+	case OPT_COMMUNITY:
+		c->given |= G_COMMUNITY;
+		return opt_text(c, name, arg, s->community, sizeof s->community);
+	case OPT_USER:
+		c->given |= G_USER;
+		return opt_text(c, name, arg, s->user, sizeof s->user);
+	case OPT_AUTH_FILE:
+		c->given |= G_AUTH_FILE;
+		c->auth_file = arg;
+		return opt_text(c, name, arg, s->auth_passphrase_file,
+		                sizeof s->auth_passphrase_file);
+	case OPT_PRIV_FILE:
+		c->given |= G_PRIV_FILE;
+		c->priv_file = arg;
+		return opt_text(c, name, arg, s->priv_passphrase_file,
+		                sizeof s->priv_passphrase_file);
+	case OPT_RETRIES:
+		c->given |= G_RETRIES;
+		if (parse_long(arg, 0, 10, &v) != 0)
+			return cli_error(c, "--retries %s: want 0..10 (tries after the first)", arg);
+		s->retries = (int)v;
+		return 0;
+	default:
+		return opt_snmp_enum(c, opt, arg);
+	}
+}
+
 static const struct option probe_long_opts[] = {
 	{"unit", required_argument, NULL, 'u'},
 	{"read", required_argument, NULL, 'r'},
@@ -327,6 +432,15 @@ static const struct option probe_long_opts[] = {
 	{"profile-dir", required_argument, NULL, OPT_PROFILE_DIR},
 	{"scan", optional_argument, NULL, OPT_SCAN},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"version", required_argument, NULL, OPT_VERSION},
+	{"community", required_argument, NULL, OPT_COMMUNITY},
+	{"user", required_argument, NULL, OPT_USER},
+	{"level", required_argument, NULL, OPT_LEVEL},
+	{"auth-protocol", required_argument, NULL, OPT_AUTH_PROTOCOL},
+	{"auth-passphrase-file", required_argument, NULL, OPT_AUTH_FILE},
+	{"priv-protocol", required_argument, NULL, OPT_PRIV_PROTOCOL},
+	{"priv-passphrase-file", required_argument, NULL, OPT_PRIV_FILE},
+	{"retries", required_argument, NULL, OPT_RETRIES},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -369,6 +483,8 @@ static int parse_args(struct probe_cli *c, int argc, char **argv)
 			rc = opt_decode(c, opt, optarg);
 		if (rc == -2)
 			rc = opt_other(c, opt, optarg, argv, argc);
+		if (rc == -2)
+			rc = opt_snmp(c, opt, long_name(opt), optarg);
 		if (rc != 0)
 			return -1;
 	}
@@ -376,15 +492,16 @@ static int parse_args(struct probe_cli *c, int argc, char **argv)
 		c->transport = argv[optind++];
 	if (optind < argc)
 		c->target = argv[optind++];
-	if (optind < argc)
-		return cli_error(c, "unexpected argument '%s'", argv[optind]);
+	c->rest = argv + optind;
+	c->nrest = (size_t)(argc - optind);
 	return 0;
 }
 
 /* ---- where ------------------------------------------------------------- */
 
-/* HOST, HOST:PORT, [V6]:PORT, or a bare IPv6 address. */
-static int parse_tcp_target(struct probe_cli *c, const char *s)
+/* HOST, HOST:PORT, [V6]:PORT, or a bare IPv6 address; PORT defaults to
+ * DEFAULT_PORT. */
+static int parse_host_port(struct probe_cli *c, const char *s, int default_port)
 {
 	struct fm_bus *b = &c->o.bus;
 	const char *host = s, *port = NULL;
@@ -404,17 +521,68 @@ static int parse_tcp_target(struct probe_cli *c, const char *s)
 		return cli_error(c, "'%s': want HOST or HOST:PORT", s);
 	memcpy(b->host, host, hostlen);
 	b->host[hostlen] = '\0';
-	long v = 502;
+	long v = default_port;
 	if (port && parse_long(port, 1, 65535, &v) != 0)
 		return cli_error(c, "'%s': the port must be 1..65535", s);
 	b->port = (int)v;
 	return 0;
 }
 
+static const char *first_given(unsigned given, unsigned mask);
+
+/* What tcp and rtu refuse: SNMP options, words after the target. */
+static int check_modbus_only(struct probe_cli *c)
+{
+	if (c->given & G_SNMP_ONLY)
+		return cli_error(c, "--%s is an SNMP option; it applies to snmp only",
+		                 c->snmp_opt);
+	if (c->nrest > 0)
+		return cli_error(c, "unexpected argument '%s'", c->rest[0]);
+	return 0;
+}
+
+/* "1.3.6.1.2.1.1.3.0" where the agent's address belongs: digits and dots,
+ * but not the four numbers of an IPv4 address. */
+static bool looks_like_oid(const char *s)
+{
+	size_t dots = 0;
+	if (strspn(s, "0123456789.") != strlen(s))
+		return false;
+	for (const char *p = s; *p; p++)
+		dots += *p == '.';
+	return s[0] == '.' || dots > 3;
+}
+
+static int parse_snmp_target(struct probe_cli *c)
+{
+	struct probe_opts *o = &c->o;
+	o->bus.type = FM_BUS_SNMP;
+	snprintf(o->bus.name, sizeof o->bus.name, "%s", FM_SNMP_BUS_NAME);
+	if (!c->target)
+		return cli_error(c, "snmp needs the agent's address: facmon probe snmp "
+		                 "HOST[:PORT] OID... (or --profile NAME)");
+	if (looks_like_oid(c->target))
+		return cli_error(c, "'%s' looks like an OID; give the agent's address "
+		                 "first: facmon probe snmp HOST[:PORT] OID...", c->target);
+	if (c->given & G_SERIAL)
+		return cli_error(c, "--%s is a serial setting of Modbus RTU; snmp reads OIDs",
+		                 c->serial_opt);
+	const char *clash = first_given(c->given, G_MODBUS_ONLY);
+	if (clash)
+		return cli_error(c, "%s is a Modbus option; snmp reads OIDs: facmon probe "
+		                 "snmp HOST[:PORT] OID... (or --profile NAME)", clash);
+	if (parse_host_port(c, c->target, PROBE_SNMP_PORT) != 0)
+		return -1;
+	snprintf(o->snmp.host, sizeof o->snmp.host, "%s", o->bus.host);
+	o->snmp.port = o->bus.port;
+	return 0;
+}
+
 static int parse_target(struct probe_cli *c)
 {
 	if (!c->transport)
-		return cli_error(c, "say where the device is: tcp HOST[:PORT] or rtu DEVICE");
+		return cli_error(c, "say where the device is: tcp HOST[:PORT] or rtu DEVICE "
+		                 "(Modbus), or snmp HOST[:PORT] (an SNMP agent)");
 	if (strcmp(c->transport, "tcp") == 0) {
 		c->o.bus.type = FM_BUS_MODBUS_TCP;
 		if (!c->target)
@@ -423,20 +591,26 @@ static int parse_target(struct probe_cli *c)
 		if (c->given & G_SERIAL)
 			return cli_error(c, "--%s is a serial setting; it applies to rtu only",
 			                 c->serial_opt);
-		return parse_tcp_target(c, c->target);
+		if (check_modbus_only(c) != 0)
+			return -1;
+		return parse_host_port(c, c->target, 502);
 	}
 	if (strcmp(c->transport, "rtu") == 0) {
 		c->o.bus.type = FM_BUS_MODBUS_RTU;
 		if (!c->target)
 			return cli_error(c, "rtu needs the serial device: facmon probe rtu "
 			                 "/dev/ttyUSB0 (see ls /dev/serial/by-id/)");
+		if (check_modbus_only(c) != 0)
+			return -1;
 		if (strlen(c->target) >= sizeof c->o.bus.device)
 			return cli_error(c, "'%s': the device path is too long", c->target);
 		snprintf(c->o.bus.device, sizeof c->o.bus.device, "%s", c->target);
 		return 0;
 	}
-	return cli_error(c, "unknown transport '%s': want tcp HOST[:PORT] or rtu DEVICE",
-	                 c->transport);
+	if (strcmp(c->transport, "snmp") == 0)
+		return parse_snmp_target(c);
+	return cli_error(c, "unknown transport '%s': want tcp HOST[:PORT] or rtu DEVICE "
+	                 "(Modbus), or snmp HOST[:PORT] (an SNMP agent)", c->transport);
 }
 
 /* ---- combinations ------------------------------------------------------ */
@@ -449,7 +623,9 @@ static const char *first_given(unsigned given, unsigned mask)
 		{G_COUNT, "--count"}, {G_TYPE, "--type"}, {G_ORDER, "--order"},
 		{G_SCALE, "--scale"}, {G_OFFSET, "--offset"},
 		{G_ALL_ORDERS, "--all-orders"}, {G_PROFILE, "--profile"},
-		{G_SCAN, "--scan"},
+		{G_SCAN, "--scan"}, {G_USER, "--user"}, {G_LEVEL, "--level"},
+		{G_AUTH_PROTOCOL, "--auth-protocol"}, {G_AUTH_FILE, "--auth-passphrase-file"},
+		{G_PRIV_PROTOCOL, "--priv-protocol"}, {G_PRIV_FILE, "--priv-passphrase-file"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (given & mask & names[i].bit)
@@ -534,6 +710,80 @@ static int check_span(struct probe_cli *c)
 	return 0;
 }
 
+/* ---- snmp: which options go together ----------------------------------- */
+
+static int check_secret(struct probe_cli *c, const char *opt, const char *path)
+{
+	return probe_check_secret_file(opt, path, c->err, sizeof c->err);
+}
+
+static int check_v3(struct probe_cli *c)
+{
+	struct fm_snmp_conf *s = &c->o.snmp;
+	const char *level = probe_snmp_level_name(s->level);
+	if (c->given & G_COMMUNITY)
+		return cli_error(c, "--community is for --version 1 and 2c; SNMPv3 "
+		                 "authenticates with --user and --level (and passphrase files)");
+	if (!(c->given & G_USER))
+		return cli_error(c, "--version 3 needs --user: the SNMPv3 user configured "
+		                 "on the agent");
+	if (s->level == FM_SNMP_NOAUTH && (c->given & (G_AUTH_PROTOCOL | G_AUTH_FILE)))
+		return cli_error(c, "--%s is not used with --level noAuthNoPriv (no "
+		                 "authentication); leave it out or raise --level",
+		                 c->given & G_AUTH_PROTOCOL ? "auth-protocol" : "auth-passphrase-file");
+	if (s->level != FM_SNMP_AUTHPRIV && (c->given & (G_PRIV_PROTOCOL | G_PRIV_FILE)))
+		return cli_error(c, "--%s is not used with --level %s (no encryption); leave "
+		                 "it out or use --level authPriv",
+		                 c->given & G_PRIV_PROTOCOL ? "priv-protocol" : "priv-passphrase-file",
+		                 level);
+	if (s->level == FM_SNMP_NOAUTH) {
+		s->auth = FM_AUTH_NONE;
+		s->priv = FM_PRIV_NONE;
+		return 0;
+	}
+	if (!c->auth_file)
+		return cli_error(c, "--level %s%s needs --auth-passphrase-file FILE (the "
+		                 "passphrase on its first line, chmod 600)", level,
+		                 c->given & G_LEVEL ? "" : " (the default)");
+	if (check_secret(c, "auth-passphrase-file", c->auth_file) != 0)
+		return -1;
+	if (s->level == FM_SNMP_AUTHNOPRIV) {
+		s->priv = FM_PRIV_NONE;
+		return 0;
+	}
+	if (!c->priv_file)
+		return cli_error(c, "--level authPriv%s needs --priv-passphrase-file FILE "
+		                 "(the passphrase on its first line, chmod 600)",
+		                 c->given & G_LEVEL ? "" : " (the default)");
+	return check_secret(c, "priv-passphrase-file", c->priv_file);
+}
+
+static int check_snmp(struct probe_cli *c)
+{
+	struct probe_opts *o = &c->o;
+	if (o->snmp.version == FM_SNMP_V3) {
+		if (check_v3(c) != 0)
+			return -1;
+	} else if (c->given & G_SNMP_V3) {
+		return cli_error(c, "%s is an SNMPv3 option; add --version 3 (this probe "
+		                 "speaks version %s, with --community)",
+		                 first_given(c->given, G_SNMP_V3),
+		                 probe_snmp_version_name(o->snmp.version));
+	}
+	o->snmp.timeout_ms = o->bus.timeout_ms;
+	if (o->mode == PROBE_MODE_PROFILE && c->nrest > 0)
+		return cli_error(c, "'%s': give OIDs or --profile, not both", c->rest[0]);
+	if (o->mode != PROBE_MODE_PROFILE && c->nrest == 0)
+		return cli_error(c, "say what to read: numeric OIDs (facmon probe snmp %s "
+		                 "1.3.6.1.2.1.1.3.0) or --profile NAME", c->target);
+	for (size_t i = 0; i < c->nrest; i++)
+		if (probe_check_oid(c->rest[i], c->err, sizeof c->err) != 0)
+			return -1;
+	o->oids = c->rest;
+	o->noids = c->nrest;
+	return 0;
+}
+
 static void set_defaults(struct probe_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -553,12 +803,22 @@ static void set_defaults(struct probe_opts *o)
 	o->point.scale = 1.0;
 	o->scan_from = 1;
 	o->scan_to = 247;
+	o->snmp.port = PROBE_SNMP_PORT;
+	o->snmp.version = FM_SNMP_V2C;
+	snprintf(o->snmp.community, sizeof o->snmp.community, "public");
+	o->snmp.level = FM_SNMP_AUTHPRIV; /* with --version 3, as in the config */
+	o->snmp.auth = FM_AUTH_SHA;
+	o->snmp.priv = FM_PRIV_AES;
+	o->snmp.timeout_ms = PROBE_TIMEOUT_MS;
+	o->snmp.retries = PROBE_SNMP_RETRIES;
 }
 
 static int validate(struct probe_cli *c)
 {
-	if (parse_target(c) != 0 || pick_mode(c) != 0 || check_types(c) != 0 ||
-	    check_span(c) != 0)
+	if (parse_target(c) != 0 || pick_mode(c) != 0)
+		return -1;
+	if (c->o.bus.type == FM_BUS_SNMP ? check_snmp(c) != 0
+	                                 : check_types(c) != 0 || check_span(c) != 0)
 		return -1;
 	if (c->o.mode == PROBE_MODE_SCAN && !(c->given & G_TIMEOUT))
 		c->o.bus.timeout_ms = PROBE_SCAN_TIMEOUT_MS;

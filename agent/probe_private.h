@@ -7,6 +7,8 @@
  *   probe_read.c     a plain read and --all-orders (mb_link_* directly);
  *   probe_scan.c     --scan: which unit ids answer on the line;
  *   probe_profile.c  --profile: a profile's points through the real collector;
+ *   probe_snmp.c     `probe snmp`: OIDs or a profile through the SNMP collector;
+ *   probe_snmp_args.c  the values of snmp's options (OIDs, passphrase files);
  *   probe_report.c   what a failure means and what to check, JSON output.
  * Nothing here is used outside agent/probe*.c.
  */
@@ -37,9 +39,13 @@ enum probe_mode {
 
 #define PROBE_TIMEOUT_MS 1000
 #define PROBE_SCAN_TIMEOUT_MS 200
+#define PROBE_SNMP_PORT 161
+#define PROBE_SNMP_RETRIES 1
 
 struct probe_opts {
-	struct fm_bus bus;       /* type, host/port or serial settings, timeout */
+	/* type, host/port or serial settings, timeout; FM_BUS_SNMP for
+	 * `probe snmp`, whose agent and credentials are in snmp below */
+	struct fm_bus bus;
 	enum probe_mode mode;
 	int unit;
 	enum fm_read_kind read;
@@ -50,6 +56,11 @@ struct probe_opts {
 	const char *profile;
 	const char *profile_dir;
 	bool json;
+	/* snmp: the agent (host, port, version, community or v3 user and
+	 * passphrase files, timeout, retries) as a device's config has it */
+	struct fm_snmp_conf snmp;
+	char *const *oids;       /* the OIDs to GET, as given (argv); may start with '.' */
+	size_t noids;
 };
 
 /* Parses ARGV (ARGV[0] is "probe"). Returns 0 with O filled, 1 for
@@ -64,11 +75,65 @@ int probe_read(const struct probe_opts *o);
 int probe_all_orders(const struct probe_opts *o);
 int probe_scan(const struct probe_opts *o);
 int probe_profile(const struct probe_opts *o);
+int probe_snmp(const struct probe_opts *o);
+
+/* ---- probe_snmp_args.c: the values of snmp's options ------------------- */
+
+/* Each returns 0 with the value in OUT, or -1 when S is not a name of one
+ * ("2c", "authPriv", "SHA-256", "AES"; case does not matter). */
+int probe_parse_snmp_version(const char *s, enum fm_snmp_version *out);
+int probe_parse_snmp_level(const char *s, enum fm_snmp_level *out);
+int probe_parse_snmp_auth(const char *s, enum fm_snmp_auth *out);
+int probe_parse_snmp_priv(const char *s, enum fm_snmp_priv *out);
+/* "2c", "authPriv": as the command line and the config write them. */
+const char *probe_snmp_version_name(enum fm_snmp_version v);
+const char *probe_snmp_level_name(enum fm_snmp_level l);
+
+/* TEXT as a numeric OID the collector can send; 0, or -1 with why in ERR. */
+int probe_check_oid(const char *text, char *err, size_t errlen);
+/* The passphrase file PATH given to --OPT, as the config loader checks
+ * one (readable, a regular file, not readable by every user), with a
+ * passphrase of at least 8 characters on its first line; 0, or -1 with
+ * why in ERR. */
+int probe_check_secret_file(const char *opt, const char *path, char *err,
+                            size_t errlen);
+
+/* ---- probe_profile.c, shared with probe_snmp.c ------------------------- */
+
+/* Where O's profile is looked up: --profile-dir, $FACMON_PROFILE_DIR, or
+ * the compiled-in directory. */
+const char *probe_profile_dir(const struct probe_opts *o);
+
+/* Loads O's profile from DIR and checks it is for the probe's transport
+ * (an SNMP profile's points have OIDs). Problems go to stderr. Returns
+ * PROBE_EXIT_OK, PROBE_EXIT_PROFILE (cannot be loaded) or PROBE_EXIT_USAGE
+ * (a profile of the other kind of device); free *POINTS and *FILES with
+ * probe_profile_free either way. */
+int probe_profile_load(const struct probe_opts *o, const char *dir,
+                       struct fm_point **points, size_t *npoints,
+                       char ***files, size_t *nfiles);
+void probe_profile_free(struct fm_point *points, char **files, size_t nfiles);
 
 /* ---- probe_report.c ---------------------------------------------------- */
 
 /* "unit 1 at 127.0.0.1:502" / "unit 1 on /dev/ttyUSB0 9600 8N1". */
 void probe_where(const struct probe_opts *o, int unit, char *buf, size_t len);
+
+/* `probe snmp`: "192.0.2.20:161 (SNMP v2c)", "[2001:db8::1]:161 (SNMPv3
+ * user ops, authPriv)". */
+void probe_snmp_where(const struct probe_opts *o, char *buf, size_t len);
+
+/* `probe snmp`: the agent did not answer the poll at all; ERROR is the
+ * collector's words ("192.0.2.20:161: no answer (timeout)"). The message
+ * with what to check in MSG; returns a short kind for JSON: "no-answer",
+ * "v3-auth" or "connection". */
+const char *probe_snmp_explain_dead(const struct probe_opts *o, const char *error,
+                                    char *msg, size_t len);
+
+/* `probe snmp`: what to check when the agent answered OID with ERROR (the
+ * collector's words, "1.3.6.1...: noSuchInstance"); "" when nothing
+ * useful can be added. */
+const char *probe_snmp_advice(const struct probe_opts *o, const char *error);
 
 /* What failed read errno E of WHAT ("input 1..2") from UNIT means, with
  * what to check, in MSG (one paragraph); returns a short kind for JSON:
@@ -85,7 +150,7 @@ void probe_range_text(enum fm_read_kind read, unsigned address, unsigned count,
                       char *buf, size_t len);
 
 /* A JSON document with what every mode reports first: transport, target,
- * unit (when UNIT > 0). */
+ * unit (when UNIT > 0); for snmp the version and, for v3, user and level. */
 cJSON *probe_json_start(const struct probe_opts *o, int unit);
 /* Adds {"kind","message"} as "error" to DOC. */
 void probe_json_error(cJSON *doc, const char *kind, const char *message);

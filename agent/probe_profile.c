@@ -2,10 +2,11 @@
  * the way the agent reads them.
  *
  * Owns: loading one profile (config_load_profile, so its problems are the
- * loader's FILE:LINE messages), polling the unit once through the real
- * collector for the bus type (same request coalescing, same splitting of a
- * block on an exception, same decoding), and printing every point with its
- * value and unit or why it failed.
+ * loader's FILE:LINE messages; an SNMP profile on a Modbus probe, or the
+ * reverse, is refused; probe_snmp.c loads its profiles here too), polling
+ * the unit once through the real collector for the bus type (same request
+ * coalescing, same splitting of a block on an exception, same decoding),
+ * and printing every point with its value and unit or why it failed.
  *
  * DESIGN: a poll result carries only its first error, but a commissioning
  * engineer wants each failed point's own reason. So the collector is
@@ -43,7 +44,7 @@ struct profile_run {
 	size_t failed;
 };
 
-static const char *profile_dir(const struct probe_opts *o)
+const char *probe_profile_dir(const struct probe_opts *o)
 {
 	const char *env = getenv("FACMON_PROFILE_DIR");
 	if (o->profile_dir)
@@ -73,13 +74,33 @@ static void list_profiles(const char *dir)
 	free(names);
 }
 
-static int load(struct profile_run *r)
+/* A profile of the other kind of device than the probe's transport. */
+static int wrong_kind(const struct probe_opts *o, const struct fm_point *points)
+{
+	bool snmp = points[0].oid[0] != '\0'; /* a profile is all of one kind */
+	if (snmp == (o->bus.type == FM_BUS_SNMP))
+		return PROBE_EXIT_OK;
+	if (snmp)
+		fprintf(stderr, "facmon probe: profile %s is for SNMP agents (its points "
+		        "are OIDs): facmon probe snmp HOST[:PORT] --profile %s\n",
+		        o->profile, o->profile);
+	else
+		fprintf(stderr, "facmon probe: profile %s is for Modbus devices (its points "
+		        "are registers): facmon probe tcp HOST[:PORT] -u UNIT --profile %s, "
+		        "or rtu DEVICE\n", o->profile, o->profile);
+	fprintf(stderr, "Run 'facmon probe --help' for the options and examples.\n");
+	return PROBE_EXIT_USAGE;
+}
+
+int probe_profile_load(const struct probe_opts *o, const char *dir,
+                       struct fm_point **points, size_t *npoints,
+                       char ***files, size_t *nfiles)
 {
 	struct fm_diags diags = {0};
-	if (config_load_profile(r->dir, r->o->profile, &r->points, &r->npoints,
-	                        &r->files, &r->nfiles, &diags) == 0) {
+	if (config_load_profile(dir, o->profile, points, npoints, files, nfiles,
+	                        &diags) == 0) {
 		diags_free(&diags);
-		return 0;
+		return *npoints ? wrong_kind(o, *points) : PROBE_EXIT_OK;
 	}
 	for (size_t i = 0; i < diags.count; i++) {
 		const struct fm_diag *g = &diags.items[i];
@@ -89,11 +110,19 @@ static int load(struct profile_run *r)
 			fprintf(stderr, "%s: %s\n", g->file, g->message);
 	}
 	char path[FM_TEXT_MAX * 2];
-	snprintf(path, sizeof path, "%s/%s.cfg", r->dir, r->o->profile);
+	snprintf(path, sizeof path, "%s/%s.cfg", dir, o->profile);
 	if (access(path, F_OK) != 0)
-		list_profiles(r->dir);
+		list_profiles(dir);
 	diags_free(&diags);
-	return -1;
+	return PROBE_EXIT_PROFILE;
+}
+
+void probe_profile_free(struct fm_point *points, char **files, size_t nfiles)
+{
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	free(points);
 }
 
 static void device_init(struct fm_device *d, const struct probe_opts *o,
@@ -137,10 +166,7 @@ static void release(struct profile_run *r)
 {
 	if (r->ops && r->state)
 		r->ops->release(r->state);
-	for (size_t i = 0; i < r->nfiles; i++)
-		free(r->files[i]);
-	free(r->files);
-	free(r->points);
+	probe_profile_free(r->points, r->files, r->nfiles);
 	free(r->devices);
 	free(r->devptrs);
 	free(r->reasons);
@@ -318,20 +344,21 @@ static int run(struct profile_run *r, cJSON *doc)
 
 int probe_profile(const struct probe_opts *o)
 {
-	struct profile_run r = {.o = o, .dir = profile_dir(o)};
+	struct profile_run r = {.o = o, .dir = probe_profile_dir(o)};
 	/* The collector's own log lines (a block split on an exception) would
 	 * repeat what the table says per point. */
 	log_set_level(FM_LOG_ERROR);
-	if (load(&r) != 0) {
+	int rc = probe_profile_load(o, r.dir, &r.points, &r.npoints, &r.files, &r.nfiles);
+	if (rc != PROBE_EXIT_OK) {
 		release(&r);
-		return PROBE_EXIT_PROFILE;
+		return rc;
 	}
 	cJSON *doc = NULL;
 	if (o->json) {
 		doc = probe_json_start(o, o->unit);
 		cJSON_AddStringToObject(doc, "profile", o->profile);
 	}
-	int rc = run(&r, doc);
+	rc = run(&r, doc);
 	release(&r);
 	return rc;
 }

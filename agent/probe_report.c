@@ -3,9 +3,13 @@
  *
  * Owns: turning a libmodbus failure into a sentence a facility engineer
  * can act on (no answer: check wiring, baud, unit id...; an exception: the
- * register map differs...), the JSON frame every probe mode shares, and
- * the formatting of values. The classification itself is modbus_link.h's,
- * so the probe and the agent agree on what an error means.
+ * register map differs...), the same for an SNMP agent that does not
+ * answer (host, port, firewall, version and community, or the SNMPv3
+ * user, protocols and passphrases) or answers an OID with an error, the
+ * JSON frame every probe mode shares, and the formatting of values. The
+ * Modbus classification itself is modbus_link.h's, so the probe and the
+ * agent agree on what an error means; SNMP failures are worded by the
+ * collector (collectors/snmp.c) and only explained here.
  */
 #include <math.h>
 #include <stdio.h>
@@ -164,12 +168,117 @@ void probe_explain_open(const struct probe_opts *o, const char *err,
 		         "no firewall is in the way", err);
 }
 
+/* ---- SNMP -------------------------------------------------------------- */
+
+static void snmp_target(const struct probe_opts *o, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(o->snmp.host, ':') ? "[%s]:%d" : "%s:%d", o->snmp.host,
+	         o->snmp.port);
+}
+
+void probe_snmp_where(const struct probe_opts *o, char *buf, size_t len)
+{
+	char target[FM_TEXT_MAX + 16];
+	snmp_target(o, target, sizeof target);
+	if (o->snmp.version == FM_SNMP_V3)
+		snprintf(buf, len, "%s (SNMPv3 user %s, %s)", target, o->snmp.user,
+		         probe_snmp_level_name(o->snmp.level));
+	else
+		snprintf(buf, len, "%s (SNMP v%s)", target,
+		         probe_snmp_version_name(o->snmp.version));
+}
+
+/* ERROR without the "HOST:PORT: " the collector puts in front. */
+static const char *without_target(const struct probe_opts *o, const char *error)
+{
+	char target[FM_TEXT_MAX + 16];
+	snprintf(target, sizeof target, "%s:%d: ", o->snmp.host, o->snmp.port);
+	size_t n = strlen(target);
+	return strncmp(error, target, n) == 0 ? error + n : error;
+}
+
+const char *probe_snmp_explain_dead(const struct probe_opts *o, const char *error,
+                                    char *msg, size_t len)
+{
+	static const char v3_options[] = "--user, --level, --auth-protocol with "
+	                                 "--auth-passphrase-file, --priv-protocol with "
+	                                 "--priv-passphrase-file";
+	char where[FM_TEXT_MAX * 2];
+	bool v3 = o->snmp.version == FM_SNMP_V3;
+	int tries = o->snmp.retries + 1;
+	probe_snmp_where(o, where, sizeof where);
+	if (strstr(error, "SNMPv3 authentication or privacy failed")) {
+		snprintf(msg, len, "%s answered, but %s; on this command line they are %s",
+		         where, without_target(o, error), v3_options);
+		return "v3-auth";
+	}
+	if (strstr(error, "no answer (timeout)")) {
+		snprintf(msg, len, "no answer from %s to %d tr%s of %d ms: check the host and "
+		         "port (SNMP agents listen on UDP 161), that SNMP is enabled on the "
+		         "device and allows this host, that no firewall drops UDP on the way, "
+		         "%s%s", where, tries, tries == 1 ? "y" : "ies", o->snmp.timeout_ms,
+		         v3 ? "and the SNMPv3 settings (an agent does not answer what it "
+		              "cannot authenticate or decrypt): "
+		            : "and --version and --community (an agent does not answer a "
+		              "community it does not know)",
+		         v3 ? v3_options : "");
+		return "no-answer";
+	}
+	if (strstr(error, "Unknown host")) {
+		snprintf(msg, len, "%s: the host name does not resolve: check it, or give "
+		         "the agent's IP address (%s)", where, without_target(o, error));
+		return "connection";
+	}
+	if (v3)
+		snprintf(msg, len, "%s: %s: check the host name and port, and the SNMPv3 "
+		         "settings: %s", where, without_target(o, error), v3_options);
+	else
+		snprintf(msg, len, "%s: %s: check the host name and port, and that the agent "
+		         "speaks SNMP version %s (--version)", where, without_target(o, error),
+		         probe_snmp_version_name(o->snmp.version));
+	return "connection";
+}
+
+const char *probe_snmp_advice(const struct probe_opts *o, const char *error)
+{
+	if (strstr(error, "noSuchObject") || strstr(error, "endOfMibView"))
+		return "the agent does not have this object: check the OID (is its MIB "
+		       "one this device implements? snmpwalk a prefix of it to see what "
+		       "the agent has)";
+	if (strstr(error, "noSuchInstance"))
+		return "the agent has the object but not this instance: check the index "
+		       "at the end of the OID (.0 for a scalar, the row number in a table)";
+	if (strstr(error, "noSuchName"))
+		return o->snmp.version == FM_SNMP_V1
+		       ? "the agent does not have this OID (with SNMPv1 a request fails "
+		         "as a whole on its first unknown OID)"
+		       : "the agent does not have this OID";
+	if (strstr(error, "wrong type"))
+		return "the value is not a number: facmon reads INTEGER, Gauge32, "
+		       "Counter32/64, TimeTicks, Unsigned32 and numbers sent as text; "
+		       "check the OID";
+	return "";
+}
+
 /* ---- JSON -------------------------------------------------------------- */
 
 cJSON *probe_json_start(const struct probe_opts *o, int unit)
 {
 	char link[FM_TEXT_MAX + 32];
 	cJSON *doc = cJSON_CreateObject();
+	if (o->bus.type == FM_BUS_SNMP) {
+		snmp_target(o, link, sizeof link);
+		cJSON_AddStringToObject(doc, "transport", "snmp");
+		cJSON_AddStringToObject(doc, "target", link);
+		cJSON_AddStringToObject(doc, "version", probe_snmp_version_name(o->snmp.version));
+		if (o->snmp.version == FM_SNMP_V3) {
+			cJSON_AddStringToObject(doc, "user", o->snmp.user);
+			cJSON_AddStringToObject(doc, "level", probe_snmp_level_name(o->snmp.level));
+		}
+		cJSON_AddNumberToObject(doc, "timeout_ms", o->snmp.timeout_ms);
+		cJSON_AddNumberToObject(doc, "retries", o->snmp.retries);
+		return doc;
+	}
 	mb_link_describe(&o->bus, link, sizeof link);
 	cJSON_AddStringToObject(doc, "transport",
 	                        o->bus.type == FM_BUS_MODBUS_RTU ? "rtu" : "tcp");

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
+#include "agent/clock.h"
 #include "agent/log.h"
 #include "collectors/snmp.h"
 #include "collectors/snmp_private.h"
@@ -350,8 +351,11 @@ static int callback(int op, struct snmp_session *sp, int reqid, struct snmp_pdu 
 {
 	(void)reqid;
 	struct snmp_req *q = magic;
-	if (!q || !q->dev->out)
+	if (op == NETSNMP_CALLBACK_OP_RESEND)
+		return 1; /* a retry is under way: not the end of the request */
+	if (!q || !q->pending || !q->dev->out)
 		return 1; /* not one of our requests, or its poll was given up */
+	q->pending = false;
 	struct snmp_dev *d = q->dev;
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu &&
 	    pdu->command == SNMP_MSG_RESPONSE)
@@ -373,6 +377,7 @@ static bool send_request(struct snmp_req *q, char *why, size_t whylen)
 		if (snmpc_parse_oid(d->points[q->first + k].oid, name, &len) == 0)
 			snmp_add_null_var(pdu, name, len);
 	}
+	q->pending = true;
 	if (snmp_async_send(d->session, pdu, callback, q) == 0) {
 		snprintf(why, whylen, "%.120s: send: %.120s", d->conf.snmp.host,
 		         snmp_api_errstring(d->session->s_snmp_errno));
@@ -382,6 +387,29 @@ static bool send_request(struct snmp_req *q, char *why, size_t whylen)
 	return true;
 }
 
+/* net-snmp discovers a v3 agent's engine ID synchronously when the first
+ * request is sent, so a dead v3 agent blocks this thread for its timeout.
+ * After such a failure the device is not asked again for a minute (its
+ * polls fail at once with the same error), which bounds what a dead v3
+ * agent costs the others. */
+#define V3_DISCOVERY_BACKOFF_MS 60000
+
+static void v3_discovery_failed(struct snmp_dev *d, const char *why)
+{
+	d->v3_retry_ms = clock_mono_ms() + V3_DISCOVERY_BACKOFF_MS;
+	snprintf(d->v3_error, sizeof d->v3_error, "%.200s (not asked again for a minute)",
+	         why);
+	/* every request of the poll still pending fails with the session */
+	for (size_t r = 0; r < d->nreqs; r++)
+		if (d->reqs[r].pending) {
+			d->reqs[r].pending = false;
+			request_failed(&d->reqs[r], why);
+			d->outstanding--;
+		}
+	snmp_close(d->session);
+	d->session = NULL;
+}
+
 static void snmpc_start(void *state, size_t dev, struct fm_poll_result *out)
 {
 	struct snmp_state *s = state;
@@ -389,6 +417,12 @@ static void snmpc_start(void *state, size_t dev, struct fm_poll_result *out)
 	char why[FM_TEXT_MAX] = "";
 	d->out = out;
 	d->outstanding = 0;
+	if (clock_mono_ms() < d->v3_retry_ms) {
+		out->requests_failed = (unsigned)d->nreqs;
+		snprintf(out->error, sizeof out->error, "%s", d->v3_error);
+		finish(d);
+		return;
+	}
 	if (!d->session && session_open(d, why, sizeof why) < 0) {
 		out->requests_failed = (unsigned)d->nreqs;
 		snprintf(out->error, sizeof out->error, "%s", why);
@@ -396,11 +430,25 @@ static void snmpc_start(void *state, size_t dev, struct fm_poll_result *out)
 		return;
 	}
 	d->outstanding = d->nreqs + 1; /* +1: held until every request is sent */
-	for (size_t r = 0; r < d->nreqs; r++)
-		if (!send_request(&d->reqs[r], why, sizeof why)) {
-			request_failed(&d->reqs[r], why);
+	for (size_t r = 0; r < d->nreqs; r++) {
+		struct snmp_req *q = &d->reqs[r];
+		if (send_request(q, why, sizeof why))
+			continue;
+		if (d->conf.snmp.version == FM_SNMP_V3) {
+			/* q is still pending unless the callback already took it */
+			v3_discovery_failed(d, why);
+			for (size_t rest = r + 1; rest < d->nreqs; rest++) {
+				request_failed(&d->reqs[rest], why);
+				d->outstanding--;
+			}
+			break;
+		}
+		if (q->pending) { /* not already completed by the callback */
+			q->pending = false;
+			request_failed(q, why);
 			d->outstanding--;
 		}
+	}
 	if (--d->outstanding == 0)
 		finish(d);
 }

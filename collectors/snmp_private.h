@@ -20,6 +20,7 @@ struct snmp_req {
 	struct snmp_dev *dev;
 	size_t first;  /* index of its first point */
 	size_t count;
+	bool pending;  /* sent, neither answered nor given up yet */
 };
 
 struct snmp_dev {
@@ -30,6 +31,8 @@ struct snmp_dev {
 	size_t nreqs;
 	struct fm_poll_result *out;   /* the poll in flight, or NULL */
 	size_t outstanding;           /* its requests not yet answered */
+	int64_t v3_retry_ms;          /* v3 engine discovery failed: not before */
+	char v3_error[FM_TEXT_MAX];
 	struct sockaddr_storage addr; /* resolved host, to match trap senders */
 	socklen_t addrlen;
 	struct snmp_state *owner;
