@@ -325,24 +325,25 @@ static void request_answered(struct snmp_req *q, const struct snmp_pdu *pdu)
 static void report_failure(struct snmp_req *q, struct snmp_session *sp,
                            const struct snmp_pdu *pdu, int op)
 {
-	char why[FM_TEXT_MAX];
+	char why[FM_TEXT_MAX], where[80];
 	const struct fm_snmp_conf *c = &q->dev->conf.snmp;
 	int err = sp ? sp->s_snmp_errno : SNMPERR_GENERR;
+	snprintf(where, sizeof where, "%.60s:%d", c->host, c->port);
 	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT && err != 0 && err != SNMPERR_TIMEOUT &&
 	    c->version == FM_SNMP_V3)
 		/* the agent answered, but not in a way our keys could read */
-		snprintf(why, sizeof why, "%s:%d: SNMPv3 authentication or privacy failed: "
-		         "check user, auth/priv protocols and passphrases (%s)", c->host, c->port,
+		snprintf(why, sizeof why, "%s: SNMPv3 authentication or privacy failed: "
+		         "check user, auth/priv protocols and passphrases (%.60s)", where,
 		         snmp_api_errstring(err));
 	else if (op == NETSNMP_CALLBACK_OP_TIMED_OUT && err != 0 && err != SNMPERR_TIMEOUT)
-		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port, snmp_api_errstring(err));
+		snprintf(why, sizeof why, "%s: %.100s", where, snmp_api_errstring(err));
 	else if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
-		snprintf(why, sizeof why, "%s:%d: no answer (timeout)", c->host, c->port);
+		snprintf(why, sizeof why, "%s: no answer (timeout)", where);
 	else if (pdu && pdu->command == SNMP_MSG_REPORT)
-		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port,
+		snprintf(why, sizeof why, "%s: %.100s", where,
 		         snmp_api_errstring(snmpv3_get_report_type((struct snmp_pdu *)pdu)));
 	else
-		snprintf(why, sizeof why, "%s:%d: %s", c->host, c->port, snmp_api_errstring(err));
+		snprintf(why, sizeof why, "%s: %.100s", where, snmp_api_errstring(err));
 	request_failed(q, why);
 }
 

@@ -342,8 +342,9 @@ static int parse_row_names(struct conf__ctx *c, const config_setting_t *g,
 	}
 	for (size_t i = 0; i < t->count; i++) {
 		const char *v = config_setting_get_string_elem(names, (int)i);
-		if (!v || !conf__name_valid(v, CONF_NAME)) {
-			conf__error(c, names, "%s.row_names: [%zu] is not a valid name", path, i);
+		if (!v || !conf__name_valid(v, CONF_NAME) || strlen(v) > 31) {
+			conf__error(c, names, "%s.row_names: [%zu] is not a valid name (1-31 of "
+			            "A-Z a-z 0-9 _ -)", path, i);
 			return -1;
 		}
 		snprintf(t->label[i], sizeof t->label[i], "%s", v);
@@ -363,6 +364,14 @@ static int parse_rows(struct conf__ctx *c, const config_setting_t *g, const char
 		return 0;
 	}
 	int n = config_setting_is_array(rows) ? config_setting_length(rows) : 0;
+	const char *name = NULL;
+	config_setting_lookup_string(g, "name", &name);
+	if (name && strlen(name) > 31) {
+		conf__error(c, rows, "%s.rows: a table point's name has at most 31 "
+		            "characters ('%s' is %zu), so that name_row fits", path, name,
+		            strlen(name));
+		return -1;
+	}
 	if (n < 1 || n > MAX_ROWS || config_setting_get_elem(rows, 0) == NULL ||
 	    config_setting_type(config_setting_get_elem(rows, 0)) != CONFIG_TYPE_INT) {
 		conf__error(c, rows, "%s.rows: expected an array of 1 to %d row indexes, "
@@ -392,8 +401,9 @@ static size_t expand_rows(const struct fm_point *column, const struct table_rows
 	}
 	for (size_t i = 0; i < t->count; i++) {
 		out[i] = *column;
-		snprintf(out[i].name, sizeof out[i].name, "%.*s_%s",
-		         (int)(FM_NAME_MAX / 2), column->name, t->label[i]);
+		/* parse_rows made sure the name fits */
+		snprintf(out[i].name, sizeof out[i].name, "%.31s_%.31s", column->name,
+		         t->label[i]);
 		snprintf(out[i].oid, sizeof out[i].oid, "%.*s.%lu", (int)(FM_OID_MAX - 12),
 		         column->oid, t->index[i]);
 	}
