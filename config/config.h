@@ -123,13 +123,41 @@ struct fm_mqtt_conf {
 	int keepalive; /* seconds */
 };
 
+/* How an SNMP device is reached (devices with type = "snmp"). */
+struct fm_snmp_conf {
+	char host[FM_TEXT_MAX];
+	int port;                        /* default 161 */
+	enum fm_snmp_version version;    /* default 2c */
+	char community[FM_TEXT_MAX];     /* v1/v2c, default "public" */
+	/* v3 */
+	char user[FM_TEXT_MAX];
+	enum fm_snmp_level level;
+	enum fm_snmp_auth auth;          /* default SHA when a level needs it */
+	char auth_passphrase_file[FM_TEXT_MAX];
+	enum fm_snmp_priv priv;          /* default AES when a level needs it */
+	char priv_passphrase_file[FM_TEXT_MAX];
+	int timeout_ms;                  /* default 1000 */
+	int retries;                     /* default 1 */
+};
+
 /* The optional SNMP trap listener (`snmp_traps = { ... }`). Traps are
  * accepted only from the hosts of configured SNMP devices. */
+#define FM_TRAP_USERS_MAX 8
+
+/* An SNMPv3 user traps are accepted from: the sending agent's engine ID
+ * (hex) and the USM credentials (only the v3 fields of SNMP are used). */
+struct fm_trap_user {
+	char engine_id[FM_OID_MAX];
+	struct fm_snmp_conf v3;
+};
+
 struct fm_trap_conf {
 	bool enabled;
 	char listen[FM_TEXT_MAX];   /* address to bind, default "0.0.0.0" */
 	int port;                   /* default 162 */
 	char community[FM_TEXT_MAX];/* v1/v2c traps must carry it; default "public" */
+	struct fm_trap_user v3_users[FM_TRAP_USERS_MAX];
+	size_t nv3_users;
 };
 
 struct fm_bus {
@@ -173,23 +201,6 @@ struct fm_point {
 	struct fm_enum_item enums[FM_ENUM_MAX]; /* names for integer values */
 	size_t nenums;
 	struct fm_origin origin;
-};
-
-/* How an SNMP device is reached (devices with type = "snmp"). */
-struct fm_snmp_conf {
-	char host[FM_TEXT_MAX];
-	int port;                        /* default 161 */
-	enum fm_snmp_version version;    /* default 2c */
-	char community[FM_TEXT_MAX];     /* v1/v2c, default "public" */
-	/* v3 */
-	char user[FM_TEXT_MAX];
-	enum fm_snmp_level level;
-	enum fm_snmp_auth auth;          /* default SHA when a level needs it */
-	char auth_passphrase_file[FM_TEXT_MAX];
-	enum fm_snmp_priv priv;          /* default AES when a level needs it */
-	char priv_passphrase_file[FM_TEXT_MAX];
-	int timeout_ms;                  /* default 1000 */
-	int retries;                     /* default 1 */
 };
 
 struct fm_device {

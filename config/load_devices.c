@@ -170,9 +170,9 @@ static void refuse_keys(struct conf__ctx *c, const config_setting_t *g,
 	}
 }
 
-static void parse_snmp_v3(struct conf__ctx *c, const config_setting_t *g,
-                          const char *path, const char *config_path,
-                          struct fm_snmp_conf *s)
+void conf__parse_snmp_v3(struct conf__ctx *c, const config_setting_t *g,
+                         const char *path, const char *config_path,
+                         struct fm_snmp_conf *s)
 {
 	static const char *const auth_keys[] = { "auth_protocol", "auth_passphrase_file", NULL };
 	static const char *const priv_keys[] = { "priv_protocol", "priv_passphrase_file", NULL };
@@ -245,7 +245,7 @@ static void parse_snmp(struct conf__ctx *c, const config_setting_t *g,
 		return; /* which keys belong is not known */
 	s->version = (enum fm_snmp_version)version;
 	if (s->version == FM_SNMP_V3) {
-		parse_snmp_v3(c, g, path, config_path, s);
+		conf__parse_snmp_v3(c, g, path, config_path, s);
 		return;
 	}
 	char why[FM_TEXT_MAX];

@@ -121,6 +121,11 @@ void conf__parse_buses(struct conf__state *st, const config_setting_t *root);
 void conf__parse_devices(struct conf__state *st, const config_setting_t *root);
 void conf__parse_rules(struct conf__state *st, const config_setting_t *root);
 void conf__parse_traps(struct conf__state *st, const config_setting_t *root);
+/* The SNMPv3 keys of G (user, security_level, protocols, passphrase files)
+ * into S; shared by SNMP devices and trap users. */
+void conf__parse_snmp_v3(struct conf__ctx *c, const config_setting_t *g,
+                         const char *path, const char *config_path,
+                         struct fm_snmp_conf *s);
 
 /* Points, shared by devices and profiles (load_points.c). KIND is the
  * device's (FM_DEVICE_MODBUS, FM_DEVICE_SNMP), or CONF_POINTS_ANY for a

@@ -317,7 +317,54 @@ void conf__parse_buses(struct conf__state *st, const config_setting_t *root)
 
 /* ---- snmp_traps ---- */
 
-static const char *const trap_keys[] = { "listen", "port", "community", NULL };
+static const char *const trap_keys[] = { "listen", "port", "community", "v3_users", NULL };
+static const char *const trap_user_keys[] = {
+	"user", "engine_id", "security_level", "auth_protocol", "auth_passphrase_file",
+	"priv_protocol", "priv_passphrase_file", NULL,
+};
+
+/* An engine ID in hex, "80001f8880..." (an optional 0x is dropped):
+ * 5 to 32 octets, RFC 3411. */
+static void parse_engine_id(struct conf__ctx *c, const config_setting_t *g,
+                            const char *path, char *out, size_t outsz)
+{
+	char raw[FM_OID_MAX];
+	if (conf__string(c, g, path, "engine_id", true, raw, sizeof(raw)) != CONF_OK)
+		return;
+	const char *hex = strncmp(raw, "0x", 2) == 0 || strncmp(raw, "0X", 2) == 0 ? raw + 2 : raw;
+	size_t n = strlen(hex);
+	if (n < 10 || n > 64 || n % 2 || strspn(hex, "0123456789abcdefABCDEF") != n) {
+		conf__error(c, config_setting_get_member(g, "engine_id"),
+		            "%s.engine_id: '%s' is not an engine ID (10 to 64 hex digits, as "
+		            "the agent's snmpEngineID shows it)", path, raw);
+		return;
+	}
+	snprintf(out, outsz, "%s", hex);
+}
+
+static void parse_trap_users(struct conf__state *st, const config_setting_t *g)
+{
+	struct conf__ctx *c = &st->ctx;
+	struct fm_trap_conf *t = &st->cfg->traps;
+	const config_setting_t *list = config_setting_get_member(g, "v3_users");
+	if (!list || !conf__group_list(c, list, "snmp_traps.v3_users"))
+		return;
+	int n = config_setting_length(list);
+	if (n > FM_TRAP_USERS_MAX) {
+		conf__error(c, list, "snmp_traps.v3_users: at most %d users", FM_TRAP_USERS_MAX);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *u = config_setting_get_elem(list, (unsigned)i);
+		char path[CONF_PATH_MAX];
+		conf__path_index(path, "snmp_traps.v3_users", i);
+		struct fm_trap_user *tu = &t->v3_users[t->nv3_users++];
+		conf__known_keys(c, u, path, trap_user_keys);
+		parse_engine_id(c, u, path, tu->engine_id, sizeof(tu->engine_id));
+		tu->v3.version = FM_SNMP_V3;
+		conf__parse_snmp_v3(c, u, path, st->cfg->path, &tu->v3);
+	}
+}
 
 /* IPv4 only: the listener binds "udp:<listen>:<port>", which is net-snmp's
  * IPv4 transport. */
@@ -354,4 +401,5 @@ void conf__parse_traps(struct conf__state *st, const config_setting_t *root)
 	                 sizeof(t->community)) == CONF_OK && !t->community[0])
 		conf__error(c, config_setting_get_member(g, "community"),
 		            "snmp_traps.community: must not be empty");
+	parse_trap_users(st, g);
 }

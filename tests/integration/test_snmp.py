@@ -12,6 +12,7 @@ address or with a wrong community dropped.
 
 import collections
 import os
+import subprocess
 import time
 import unittest
 
@@ -262,6 +263,53 @@ class Traps(unittest.TestCase):
             print(f"upsTrapOnBattery to ups-on-battery firing: {took * 1000:.0f} ms")
             self.assertLess(took, 2.0)
             self.assertRegex(agent.log(), r"device ups1: trap upsTrapOnBattery, polling it now")
+
+
+class V3Traps(unittest.TestCase):
+
+    def test_v3_trap_with_the_users_keys_only(self):
+        trap_port = free_udp_port()
+        engine = "8000000001020304"
+        with Mosquitto() as broker, SnmpSim({"ups": MAINS}) as sim, \
+                MqttWatch(broker.port, f"{ROOT}/#") as watch:
+            agent = Agent(config(broker.port, []), start=False)
+            self.addCleanup(agent.close)
+            secrets = {}
+            for name, text in (("auth", "trap-auth-1"), ("priv", "trap-priv-1")):
+                secrets[name] = os.path.join(agent.tmp, f"{name}.pass")
+                with open(secrets[name], "w") as f:
+                    f.write(text + "\n")
+                os.chmod(secrets[name], 0o600)
+            extra = (f'snmp_traps = {{ listen = "127.0.0.1"; port = {trap_port}; '
+                     f'community = "unused"; v3_users = ( {{ user = "trapper"; '
+                     f'engine_id = "{engine}"; security_level = "authPriv"; '
+                     f'auth_passphrase_file = "{secrets["auth"]}"; '
+                     f'priv_passphrase_file = "{secrets["priv"]}"; }} ); }};')
+            agent.write_config(config(broker.port,
+                                      [snmp_device("ups1", sim.port, interval=300)],
+                                      ON_BATTERY, extra))
+            agent.start()
+            watch.wait_for(f"{ROOT}/alert/ups-on-battery", state_is("ok"))
+            sim.restart({"ups": BATTERY})
+            mark = watch.mark()
+
+            def v3trap(*security):
+                subprocess.run(["snmptrap", "-v", "3", "-e", "0x" + engine, "-u", "trapper",
+                                *security, f"127.0.0.1:{trap_port}", "",
+                                "1.3.6.1.2.1.33.2.1"], check=True, timeout=10,
+                               capture_output=True)
+
+            v3trap("-l", "authPriv", "-a", "SHA", "-A", "wrong-auth-9", "-x", "AES",
+                   "-X", "trap-priv-1")
+            v3trap("-l", "noAuthNoPriv")
+            time.sleep(1.5)
+            self.assertFalse(watch.messages(f"{ROOT}/events", mark),
+                             "a v3 trap without the user's keys must not act")
+            v3trap("-l", "authPriv", "-a", "SHA", "-A", "trap-auth-1", "-x", "AES",
+                   "-X", "trap-priv-1")
+            watch.wait_for(f"{ROOT}/events", event("ups-on-battery", "firing"),
+                           after=mark, timeout=10)
+            self.assertNotIn("trap-auth-1", agent.log())
 
 
 if __name__ == "__main__":

@@ -427,6 +427,12 @@ static void test_snmp_devices(void **state)
 	assert_string_equal(cfg->traps.listen, "127.0.0.1");
 	assert_int_equal(cfg->traps.port, 1162);
 	assert_string_equal(cfg->traps.community, "traps-ro");
+	assert_int_equal(cfg->traps.nv3_users, 1);
+	assert_string_equal(cfg->traps.v3_users[0].engine_id, "8000000001020304");
+	assert_string_equal(cfg->traps.v3_users[0].v3.user, "trapper");
+	assert_int_equal(cfg->traps.v3_users[0].v3.level, FM_SNMP_AUTHNOPRIV);
+	assert_int_equal(cfg->traps.v3_users[0].v3.auth, FM_AUTH_SHA256);
+	assert_true(ends_with(cfg->traps.v3_users[0].v3.auth_passphrase_file, "secrets/ups.auth"));
 	config_free(cfg);
 }
 
@@ -578,6 +584,8 @@ static const struct bad_case bad_cases[] = {
 	{ "unit-0.cfg", NULL, 6, "devices.[0].unit: 0 is out of range (1-247)", 1 },
 	{ "unit-248.cfg", NULL, 6, "devices.[0].unit: 248 is out of range (1-247)", 1 },
 	{ "max-registers-0.cfg", NULL, 5, "devices.[0].max_registers: 0 is out of range (1-125)", 1 },
+	{ "traps-v3-user.cfg", NULL, 6, "snmp_traps.v3_users.[0].engine_id: 'xyz' is not an engine ID", 2 },
+	{ "traps-v3-user.cfg", NULL, 6, "snmp_traps.v3_users.[0]: missing required key 'user'", 2 },
 	{ "rows-modbus.cfg", NULL, 7, "points.[0].rows: only SNMP points (with an oid) have table rows", 1 },
 	{ "rows-names.cfg", NULL, 8, "points.[0].row_names: expected an array of 2 names, one per row", 2 },
 	{ "rows-names.cfg", NULL, 10, "points.[2].name: duplicate point name 'v_1' (first at", 2 },
