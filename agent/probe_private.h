@@ -3,12 +3,15 @@
  * Owns: the parsed command line of one probe (struct probe_opts) and the
  * small interfaces between the probe's parts:
  *   probe.c          --help, and dispatch to the mode;
- *   probe_args.c     the command line into a probe_opts, validated;
+ *   probe_args.c     the command line into a probe_opts: the option table,
+ *                    the options of every transport, modes, defaults;
+ *   probe_modbus_args.c  tcp's and rtu's options, targets and checks;
  *   probe_read.c     a plain read and --all-orders (mb_link_* directly);
  *   probe_scan.c     --scan: which unit ids answer on the line;
  *   probe_profile.c  --profile: a profile's points through the real collector;
  *   probe_snmp.c     `probe snmp`: OIDs or a profile through the SNMP collector;
- *   probe_snmp_args.c  the values of snmp's options (OIDs, passphrase files);
+ *   probe_snmp_args.c  snmp's options, target and checks (OIDs, passphrase
+ *                    files, SNMPv3);
  *   probe_report.c   what a failure means and what to check, JSON output.
  * Nothing here is used outside agent/probe*.c.
  */
@@ -76,6 +79,81 @@ int probe_all_orders(const struct probe_opts *o);
 int probe_scan(const struct probe_opts *o);
 int probe_profile(const struct probe_opts *o);
 int probe_snmp(const struct probe_opts *o);
+
+/* ---- the command line: probe_args.c, probe_modbus_args.c and
+ * probe_snmp_args.c ------------------------------------------------------ */
+
+/* Which options were given, to reject combinations that mean nothing. */
+enum {
+	G_UNIT = 1 << 0, G_READ = 1 << 1, G_ADDRESS = 1 << 2, G_COUNT = 1 << 3,
+	G_TYPE = 1 << 4, G_ORDER = 1 << 5, G_SCALE = 1 << 6, G_OFFSET = 1 << 7,
+	G_TIMEOUT = 1 << 8, G_SERIAL = 1 << 9, G_ALL_ORDERS = 1 << 10,
+	G_PROFILE = 1 << 11, G_PROFILE_DIR = 1 << 12, G_SCAN = 1 << 13,
+	/* snmp */
+	G_VERSION = 1 << 14, G_COMMUNITY = 1 << 15, G_USER = 1 << 16, G_LEVEL = 1 << 17,
+	G_AUTH_PROTOCOL = 1 << 18, G_AUTH_FILE = 1 << 19, G_PRIV_PROTOCOL = 1 << 20,
+	G_PRIV_FILE = 1 << 21, G_RETRIES = 1 << 22,
+};
+
+/* The options that mean nothing to an SNMP agent, and those that mean
+ * nothing to a Modbus device. */
+#define G_MODBUS_ONLY (G_UNIT | G_READ | G_ADDRESS | G_COUNT | G_TYPE | G_ORDER | \
+                       G_SCALE | G_OFFSET | G_SERIAL | G_ALL_ORDERS | G_SCAN)
+#define G_SNMP_ONLY (G_VERSION | G_COMMUNITY | G_USER | G_LEVEL | G_AUTH_PROTOCOL | \
+                     G_AUTH_FILE | G_PRIV_PROTOCOL | G_PRIV_FILE | G_RETRIES)
+#define G_SNMP_V3 (G_USER | G_LEVEL | G_AUTH_PROTOCOL | G_AUTH_FILE | \
+                   G_PRIV_PROTOCOL | G_PRIV_FILE)
+
+/* getopt's values for the long options without a short letter. */
+enum {
+	OPT_BAUD = 256, OPT_PARITY, OPT_DATA_BITS, OPT_STOP_BITS, OPT_SCALE,
+	OPT_OFFSET, OPT_TIMEOUT, OPT_ALL_ORDERS, OPT_PROFILE, OPT_PROFILE_DIR,
+	OPT_SCAN, OPT_JSON,
+	OPT_VERSION, OPT_COMMUNITY, OPT_USER, OPT_LEVEL, OPT_AUTH_PROTOCOL,
+	OPT_AUTH_FILE, OPT_PRIV_PROTOCOL, OPT_PRIV_FILE, OPT_RETRIES,
+};
+
+/* One command line as it is parsed: the options so far, and what the
+ * checks of combinations need once all is read. */
+struct probe_cli {
+	struct probe_opts o;
+	unsigned given;
+	const char *serial_opt; /* the first serial option given, for messages */
+	const char *snmp_opt;   /* the first SNMP option given, for messages */
+	const char *transport;
+	const char *target;
+	char **rest;            /* the words after the target: snmp's OIDs */
+	size_t nrest;
+	const char *auth_file;  /* snmp v3, checked once the level is known */
+	const char *priv_file;
+	char err[FM_TEXT_MAX * 2];
+};
+
+/* Formats the message into C->err; returns -1. */
+int probe_cli_error(struct probe_cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The whole of S as a decimal integer in [MIN, MAX]; 0, or -1. */
+int probe_parse_long(const char *s, long min, long max, long *out);
+/* HOST, HOST:PORT, [V6]:PORT, or a bare IPv6 address into C->o.bus; PORT
+ * defaults to DEFAULT_PORT. */
+int probe_host_port(struct probe_cli *c, const char *s, int default_port);
+/* The first option in MASK that was given, named for a message. */
+const char *probe_first_given(unsigned given, unsigned mask);
+
+/* An option's handlers return -2 for an option not theirs, else 0 or -1
+ * with the message in C->err; NAME is the option's long name. A target
+ * sets the bus from C->transport's word and C->target; a check runs once
+ * all is read and the mode is known. */
+int probe_modbus_opt(struct probe_cli *c, int opt, const char *name, const char *arg);
+/* --scan's "FROM-TO" or one unit id. */
+int probe_scan_range(struct probe_cli *c, const char *arg);
+int probe_tcp_target(struct probe_cli *c);
+int probe_rtu_target(struct probe_cli *c);
+int probe_modbus_check(struct probe_cli *c);
+
+int probe_snmp_opt(struct probe_cli *c, int opt, const char *name, const char *arg);
+int probe_snmp_target(struct probe_cli *c);
+int probe_snmp_check(struct probe_cli *c);
 
 /* ---- probe_snmp_args.c: the values of snmp's options ------------------- */
 

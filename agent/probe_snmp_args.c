@@ -1,12 +1,14 @@
-/* probe_snmp_args.c - the values of `facmon probe snmp`'s options.
+/* probe_snmp_args.c - `facmon probe snmp`'s options.
  *
  * Owns: the names of SNMP versions, security levels and protocols as the
  * command line takes them (the config's, config/load_devices.c, matched
  * without regard to case), the check of a numeric OID (the config's rule,
- * config/load_points.c: what the collector can encode), and the check of
- * a passphrase file (the config loader's: a regular file not readable by
- * every user, and a passphrase net-snmp accepts). Which options go
- * together is probe_args.c's.
+ * config/load_points.c: what the collector can encode), the check of a
+ * passphrase file (the config loader's: a regular file not readable by
+ * every user, and a passphrase net-snmp accepts), the snmp target (and its
+ * refusal of Modbus options), and which of snmp's options go together
+ * (SNMPv3 options without --version 3, a --level without its passphrase
+ * files, OIDs and --profile). The option table is probe_args.c's.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <unistd.h>
 
 #include "agent/probe_private.h"
+
+/* ---- values ------------------------------------------------------------ */
 
 static const char *const version_names[] = {
 	[FM_SNMP_V1] = "1", [FM_SNMP_V2C] = "2c", [FM_SNMP_V3] = "3",
@@ -160,5 +164,206 @@ int probe_check_secret_file(const char *opt, const char *path, char *err, size_t
 		return fail(err, errlen, "--%s %s: the passphrase (the file's first line) "
 		            "has %zu character%s; SNMPv3 wants at least 8", opt, path, len,
 		            len == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+/* ARG into OUT (OUTSZ bytes with the NUL); never empty. */
+static int opt_text(struct probe_cli *c, const char *opt, const char *arg,
+                    char *out, size_t outsz)
+{
+	if (arg[0] == '\0')
+		return probe_cli_error(c, "--%s must not be empty", opt);
+	if (strlen(arg) >= outsz)
+		return probe_cli_error(c, "--%s: too long (at most %zu characters)", opt,
+		                       outsz - 1);
+	memcpy(out, arg, strlen(arg) + 1);
+	return 0;
+}
+
+static int opt_snmp_enum(struct probe_cli *c, int opt, const char *arg)
+{
+	struct fm_snmp_conf *s = &c->o.snmp;
+	switch (opt) {
+	case OPT_VERSION:
+		c->given |= G_VERSION;
+		if (probe_parse_snmp_version(arg, &s->version) != 0)
+			return probe_cli_error(c, "--version %s: want 1, 2c or 3%s", arg,
+			                       strcmp(arg, "2") == 0 ? " (SNMPv2 is 2c)" : "");
+		return 0;
+	case OPT_LEVEL:
+		c->given |= G_LEVEL;
+		if (probe_parse_snmp_level(arg, &s->level) != 0)
+			return probe_cli_error(c, "--level %s: want noAuthNoPriv, authNoPriv or "
+			                       "authPriv", arg);
+		return 0;
+	case OPT_AUTH_PROTOCOL:
+		c->given |= G_AUTH_PROTOCOL;
+		if (probe_parse_snmp_auth(arg, &s->auth) != 0)
+			return probe_cli_error(c, "--auth-protocol %s: want SHA, SHA-224, SHA-256, "
+			                       "SHA-384, SHA-512 or MD5", arg);
+		return 0;
+	case OPT_PRIV_PROTOCOL:
+		c->given |= G_PRIV_PROTOCOL;
+		if (probe_parse_snmp_priv(arg, &s->priv) != 0)
+			return probe_cli_error(c, "--priv-protocol %s: want AES, AES-192, "
+			                       "AES-256 or DES", arg);
+		return 0;
+	default:
+		return -2;
+	}
+}
+
+int probe_snmp_opt(struct probe_cli *c, int opt, const char *name, const char *arg)
+{
+	struct fm_snmp_conf *s = &c->o.snmp;
+	long v;
+	if (opt < OPT_VERSION || opt > OPT_RETRIES)
+		return -2;
+	if (!c->snmp_opt)
+		c->snmp_opt = name;
+	switch (opt) {
+	case OPT_COMMUNITY:
+		c->given |= G_COMMUNITY;
+		return opt_text(c, name, arg, s->community, sizeof s->community);
+	case OPT_USER:
+		c->given |= G_USER;
+		return opt_text(c, name, arg, s->user, sizeof s->user);
+	case OPT_AUTH_FILE:
+		c->given |= G_AUTH_FILE;
+		c->auth_file = arg;
+		return opt_text(c, name, arg, s->auth_passphrase_file,
+		                sizeof s->auth_passphrase_file);
+	case OPT_PRIV_FILE:
+		c->given |= G_PRIV_FILE;
+		c->priv_file = arg;
+		return opt_text(c, name, arg, s->priv_passphrase_file,
+		                sizeof s->priv_passphrase_file);
+	case OPT_RETRIES:
+		c->given |= G_RETRIES;
+		if (probe_parse_long(arg, 0, 10, &v) != 0)
+			return probe_cli_error(c, "--retries %s: want 0..10 (tries after the "
+			                       "first)", arg);
+		s->retries = (int)v;
+		return 0;
+	default:
+		return opt_snmp_enum(c, opt, arg);
+	}
+}
+
+/* ---- where ------------------------------------------------------------- */
+
+/* "1.3.6.1.2.1.1.3.0" where the agent's address belongs: digits and dots,
+ * but not the four numbers of an IPv4 address. */
+static bool looks_like_oid(const char *s)
+{
+	size_t dots = 0;
+	if (strspn(s, "0123456789.") != strlen(s))
+		return false;
+	for (const char *p = s; *p; p++)
+		dots += *p == '.';
+	return s[0] == '.' || dots > 3;
+}
+
+int probe_snmp_target(struct probe_cli *c)
+{
+	struct probe_opts *o = &c->o;
+	o->bus.type = FM_BUS_SNMP;
+	snprintf(o->bus.name, sizeof o->bus.name, "%s", FM_SNMP_BUS_NAME);
+	if (!c->target)
+		return probe_cli_error(c, "snmp needs the agent's address: facmon probe snmp "
+		                       "HOST[:PORT] OID... (or --profile NAME)");
+	if (looks_like_oid(c->target))
+		return probe_cli_error(c, "'%s' looks like an OID; give the agent's address "
+		                       "first: facmon probe snmp HOST[:PORT] OID...", c->target);
+	if (c->given & G_SERIAL)
+		return probe_cli_error(c, "--%s is a serial setting of Modbus RTU; snmp reads OIDs",
+		                       c->serial_opt);
+	const char *clash = probe_first_given(c->given, G_MODBUS_ONLY);
+	if (clash)
+		return probe_cli_error(c, "%s is a Modbus option; snmp reads OIDs: facmon probe "
+		                       "snmp HOST[:PORT] OID... (or --profile NAME)", clash);
+	if (probe_host_port(c, c->target, PROBE_SNMP_PORT) != 0)
+		return -1;
+	snprintf(o->snmp.host, sizeof o->snmp.host, "%s", o->bus.host);
+	o->snmp.port = o->bus.port;
+	return 0;
+}
+
+/* ---- which options go together ----------------------------------------- */
+
+static int check_secret(struct probe_cli *c, const char *opt, const char *path)
+{
+	return probe_check_secret_file(opt, path, c->err, sizeof c->err);
+}
+
+static int check_v3(struct probe_cli *c)
+{
+	struct fm_snmp_conf *s = &c->o.snmp;
+	const char *level = probe_snmp_level_name(s->level);
+	if (c->given & G_COMMUNITY)
+		return probe_cli_error(c, "--community is for --version 1 and 2c; SNMPv3 "
+		                       "authenticates with --user and --level (and "
+		                       "passphrase files)");
+	if (!(c->given & G_USER))
+		return probe_cli_error(c, "--version 3 needs --user: the SNMPv3 user configured "
+		                       "on the agent");
+	if (s->level == FM_SNMP_NOAUTH && (c->given & (G_AUTH_PROTOCOL | G_AUTH_FILE)))
+		return probe_cli_error(c, "--%s is not used with --level noAuthNoPriv (no "
+		                       "authentication); leave it out or raise --level",
+		                       c->given & G_AUTH_PROTOCOL ? "auth-protocol"
+		                                                   : "auth-passphrase-file");
+	if (s->level != FM_SNMP_AUTHPRIV && (c->given & (G_PRIV_PROTOCOL | G_PRIV_FILE)))
+		return probe_cli_error(c, "--%s is not used with --level %s (no encryption); leave "
+		                       "it out or use --level authPriv",
+		                       c->given & G_PRIV_PROTOCOL ? "priv-protocol"
+		                                                   : "priv-passphrase-file",
+		                       level);
+	if (s->level == FM_SNMP_NOAUTH) {
+		s->auth = FM_AUTH_NONE;
+		s->priv = FM_PRIV_NONE;
+		return 0;
+	}
+	if (!c->auth_file)
+		return probe_cli_error(c, "--level %s%s needs --auth-passphrase-file FILE (the "
+		                       "passphrase on its first line, chmod 600)", level,
+		                       c->given & G_LEVEL ? "" : " (the default)");
+	if (check_secret(c, "auth-passphrase-file", c->auth_file) != 0)
+		return -1;
+	if (s->level == FM_SNMP_AUTHNOPRIV) {
+		s->priv = FM_PRIV_NONE;
+		return 0;
+	}
+	if (!c->priv_file)
+		return probe_cli_error(c, "--level authPriv%s needs --priv-passphrase-file FILE "
+		                       "(the passphrase on its first line, chmod 600)",
+		                       c->given & G_LEVEL ? "" : " (the default)");
+	return check_secret(c, "priv-passphrase-file", c->priv_file);
+}
+
+int probe_snmp_check(struct probe_cli *c)
+{
+	struct probe_opts *o = &c->o;
+	if (o->snmp.version == FM_SNMP_V3) {
+		if (check_v3(c) != 0)
+			return -1;
+	} else if (c->given & G_SNMP_V3) {
+		return probe_cli_error(c, "%s is an SNMPv3 option; add --version 3 (this probe "
+		                       "speaks version %s, with --community)",
+		                       probe_first_given(c->given, G_SNMP_V3),
+		                       probe_snmp_version_name(o->snmp.version));
+	}
+	o->snmp.timeout_ms = o->bus.timeout_ms;
+	if (o->mode == PROBE_MODE_PROFILE && c->nrest > 0)
+		return probe_cli_error(c, "'%s': give OIDs or --profile, not both", c->rest[0]);
+	if (o->mode != PROBE_MODE_PROFILE && c->nrest == 0)
+		return probe_cli_error(c, "say what to read: numeric OIDs (facmon probe snmp %s "
+		                       "1.3.6.1.2.1.1.3.0) or --profile NAME", c->target);
+	for (size_t i = 0; i < c->nrest; i++)
+		if (probe_check_oid(c->rest[i], c->err, sizeof c->err) != 0)
+			return -1;
+	o->oids = c->rest;
+	o->noids = c->nrest;
 	return 0;
 }
