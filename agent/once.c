@@ -33,9 +33,11 @@ static size_t collect(struct poller *p, struct engine *e, size_t expected)
 			break;
 		struct fm_poll_result *r;
 		while ((r = poller_take(p))) {
-			engine_apply_poll(e, r, clock_mono_ms(), clock_wall_ms());
+			if (!r->trap[0]) {
+				engine_apply_poll(e, r, clock_mono_ms(), clock_wall_ms());
+				got++;
+			}
 			poll_result_free(r);
-			got++;
 		}
 	}
 	return got;
@@ -189,6 +191,10 @@ int agent_once(struct fm_config *cfg, bool json)
 		log_set_level(cfg->agent.log_level == FM_LOG_DEBUG ? FM_LOG_DEBUG : FM_LOG_WARN);
 	for (size_t i = 0; i < cfg->ndevices; i++)
 		cfg->devices[i].down_after = 1;
+	/* one poll, no listening: the trap port belongs to the running agent */
+	cfg->traps.enabled = false;
+	for (size_t i = 0; i < cfg->nbuses; i++)
+		cfg->buses[i].traps.enabled = false;
 	char err[FM_TEXT_MAX] = "";
 	int64_t now = clock_mono_ms();
 	struct outputs none = {0}; /* once publishes and stores nothing */

@@ -11,7 +11,8 @@ int agent_run(const struct fm_config *cfg);
 
 /* Polls every device once and prints readings, device states and what each
  * rule would do. Exit status: 0 all devices answered, 3 some did not.
- * Judges each device from this one poll, so CFG's down_after is set to 1. */
+ * Judges each device from this one poll, so CFG's down_after is set to 1,
+ * and leaves the trap port to the running agent (no listener). */
 int agent_once(struct fm_config *cfg, bool json);
 
 #endif
