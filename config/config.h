@@ -200,6 +200,9 @@ struct fm_point {
 	char unit[FM_UNIT_MAX];
 	struct fm_enum_item enums[FM_ENUM_MAX]; /* names for integer values */
 	size_t nenums;
+	/* config only: `{ name = "x"; drop = true; }` in a device's points
+	 * removes its profile's point x; never set in a loaded device */
+	bool drop;
 	struct fm_origin origin;
 };
 

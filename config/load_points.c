@@ -23,7 +23,7 @@
 
 static const char *const point_keys[] = {
 	"name", "read", "address", "type", "order", "bit", "scale", "offset", "unit",
-	"enum", "oid", "rows", "row_names", NULL,
+	"enum", "oid", "rows", "row_names", "drop", NULL,
 };
 
 #define MAX_ROWS 64 /* rows one table point may expand to */
@@ -278,6 +278,22 @@ static void parse_snmp_point(struct conf__ctx *c, const config_setting_t *g,
 	parse_point_scaling(c, g, path, p);
 }
 
+/* `{ name = "x"; drop = true; }`: true when G drops a profile point; then
+ * it takes nothing but its name. */
+static bool parse_drop(struct conf__ctx *c, const config_setting_t *g, const char *path,
+                       struct fm_point *p)
+{
+	if (conf__bool(c, g, path, "drop", false, &p->drop) != CONF_OK || !p->drop)
+		return false;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(m);
+		if (strcmp(key, "name") != 0 && strcmp(key, "drop") != 0)
+			conf__error(c, m, "%s.%s: a dropped point takes only its name", path, key);
+	}
+	return true;
+}
+
 static bool parse_point(struct conf__ctx *c, const config_setting_t *g,
                         const char *path, enum fm_device_kind kind, struct fm_point *p)
 {
@@ -286,6 +302,8 @@ static bool parse_point(struct conf__ctx *c, const config_setting_t *g,
 	conf__origin(c, g, &p->origin);
 	conf__known_keys(c, g, path, point_keys);
 	conf__name(c, g, path, "name", true, CONF_NAME, p->name);
+	if (parse_drop(c, g, path, p))
+		return conf__nerrors(c) == before;
 	if (kind == FM_DEVICE_SNMP)
 		parse_snmp_point(c, g, path, p);
 	else

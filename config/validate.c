@@ -160,24 +160,44 @@ static void profile_cache_free(struct profile_cache *pc)
 
 /* Profile points first; an own point of the same name replaces one in
  * place (its address or scaling differs on this unit), others follow. */
-static bool merge_points(struct fm_device *d, const struct fm_point *prof, size_t nprof,
-                         const struct fm_point *own, size_t nown)
+/* Removes point K of D, keeping the order of the others. */
+static void remove_point(struct fm_device *d, size_t k)
+{
+	memmove(&d->points[k], &d->points[k + 1], (d->npoints - k - 1) * sizeof(*d->points));
+	d->npoints--;
+}
+
+/* The profile's points, then the device's own: an own point with a profile
+ * point's name replaces it, one with drop = true removes it. Returns 0,
+ * -ENOMEM, or -ENOENT with *BAD the own point that drops nothing. */
+static int merge_points(struct fm_device *d, const struct fm_point *prof, size_t nprof,
+                        const struct fm_point *own, size_t nown, size_t *bad)
 {
 	d->points = calloc(nprof + nown + 1, sizeof(*d->points));
 	if (!d->points)
-		return false;
+		return -ENOMEM;
 	if (nprof)
 		memcpy(d->points, prof, nprof * sizeof(*prof));
 	d->npoints = nprof;
+	size_t from_profile = nprof; /* points [0, from_profile) came from it */
 	for (size_t i = 0; i < nown; i++) {
 		size_t k = 0;
-		while (k < nprof && strcmp(d->points[k].name, own[i].name) != 0)
+		while (k < from_profile && strcmp(d->points[k].name, own[i].name) != 0)
 			k++;
-		if (k == nprof)
+		if (own[i].drop && k == from_profile) {
+			*bad = i;
+			return -ENOENT;
+		}
+		if (own[i].drop) {
+			remove_point(d, k);
+			from_profile--;
+			continue;
+		}
+		if (k == from_profile)
 			k = d->npoints++;
 		d->points[k] = own[i];
 	}
-	return true;
+	return 0;
 }
 
 /* The device's points, or false when they cannot be known (the profile is
@@ -206,7 +226,17 @@ static bool device_points(struct conf__state *st, struct profile_cache *pc, size
 			return false;
 		}
 	}
-	if (!merge_points(d, e ? e->points : NULL, e ? e->npoints : 0, ds->own, ds->nown)) {
+	size_t bad = 0;
+	int rc = merge_points(d, e ? e->points : NULL, e ? e->npoints : 0, ds->own, ds->nown,
+	                      &bad);
+	if (rc == -ENOENT) {
+		const struct fm_point *p = &ds->own[bad];
+		diags_add(st->ctx.diags, p->origin.file, p->origin.line,
+		          "devices.[%zu].points: drop = true, but %s has no point '%s' to drop",
+		          i, d->profile[0] ? d->profile : "the device (no profile)", p->name);
+		return false;
+	}
+	if (rc < 0) {
 		conf__error(&st->ctx, entry_setting(st, "devices", i, NULL),
 		            "devices.[%zu]: out of memory", i);
 		return false;

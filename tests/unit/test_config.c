@@ -383,7 +383,7 @@ static void test_snmp_devices(void **state)
 	assert_int_equal(s2->timeout_ms, 2500);
 	assert_int_equal(s2->retries, 3);
 	assert_int_equal(ups2->down_after, 5);
-	assert_int_equal(ups2->npoints, 4);
+	assert_int_equal(ups2->npoints, 3); /* the profile's 4, battery_voltage dropped */
 
 	/* v1 with a community; v3 authNoPriv defaults to SHA and no privacy */
 	const struct fm_device *ups3 = config_find_device(cfg, "ups3");
@@ -468,6 +468,23 @@ static void test_example_snmp_ups(void **state)
 	assert_true(r->threshold == 1.0);
 	assert_true(cfg->traps.enabled);
 	assert_int_equal(cfg->traps.port, 162);
+	config_free(cfg);
+}
+
+/* drop = true removes a profile point; the others keep their order. */
+static void test_drop_profile_point(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("configs/good/snmp.cfg");
+	assert_non_null(cfg);
+	const struct fm_device *d = config_find_device(cfg, "ups2");
+	assert_non_null(d);
+	assert_int_equal(d->npoints, 3);
+	assert_string_equal(d->points[0].name, "battery_status");
+	assert_string_equal(d->points[1].name, "charge");
+	assert_string_equal(d->points[2].name, "output_source");
+	for (size_t i = 0; i < d->npoints; i++)
+		assert_false(d->points[i].drop);
 	config_free(cfg);
 }
 
@@ -586,6 +603,8 @@ static const struct bad_case bad_cases[] = {
 	{ "max-registers-0.cfg", NULL, 5, "devices.[0].max_registers: 0 is out of range (1-125)", 1 },
 	{ "traps-v3-user.cfg", NULL, 6, "snmp_traps.v3_users.[0].engine_id: 'xyz' is not an engine ID", 2 },
 	{ "traps-v3-user.cfg", NULL, 6, "snmp_traps.v3_users.[0]: missing required key 'user'", 2 },
+	{ "drop-unknown.cfg", NULL, 6, "devices.[0].points: drop = true, but xy-md02 has no point 'temprature' to drop", 2 },
+	{ "drop-unknown.cfg", NULL, 9, "devices.[1].points.[0].address: a dropped point takes only its name", 2 },
 	{ "rows-modbus.cfg", NULL, 7, "points.[0].rows: only SNMP points (with an oid) have table rows", 1 },
 	{ "rows-names.cfg", NULL, 8, "points.[0].row_names: expected an array of 2 names, one per row", 2 },
 	{ "rows-names.cfg", NULL, 10, "points.[2].name: duplicate point name 'v_1' (first at", 2 },
@@ -917,6 +936,7 @@ int main(void)
 		cmocka_unit_test(test_example_snmp_ups),
 		cmocka_unit_test(test_snmp_defaults),
 		cmocka_unit_test(test_snmp_table_rows),
+		cmocka_unit_test(test_drop_profile_point),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_every_bad_file_has_a_row),
 		cmocka_unit_test(test_missing_file),
