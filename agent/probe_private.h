@@ -240,5 +240,9 @@ void probe_format_value(const struct fm_point *p, double v, char *buf, size_t le
 
 /* Prints "facmon probe: MSG" on stderr. */
 void probe_fail(const char *msg);
+/* The device did not answer: prints MSG, and for --json (DOC not NULL)
+ * prints DOC with {"kind": KIND, "message": MSG} as its error and frees it.
+ * Returns PROBE_EXIT_NO_ANSWER. */
+int probe_give_up(cJSON *doc, const char *kind, const char *msg);
 
 #endif

@@ -304,12 +304,7 @@ static int report_dead(const struct profile_run *r, int e, cJSON *doc)
 	char what[64], msg[FM_TEXT_MAX * 4];
 	snprintf(what, sizeof what, "profile %s", r->o->profile);
 	const char *kind = probe_explain(r->o, r->o->unit, e, what, msg, sizeof msg);
-	probe_fail(msg);
-	if (doc) {
-		probe_json_error(doc, kind, msg);
-		probe_json_print(doc);
-	}
-	return PROBE_EXIT_NO_ANSWER;
+	return probe_give_up(doc, kind, msg);
 }
 
 static int run(struct profile_run *r, cJSON *doc)
@@ -321,12 +316,7 @@ static int run(struct profile_run *r, cJSON *doc)
 	}
 	if (r->ops->open(r->state, err, sizeof err) != 0) {
 		probe_explain_open(r->o, err, msg, sizeof msg);
-		probe_fail(msg);
-		if (doc) {
-			probe_json_error(doc, "connection", msg);
-			probe_json_print(doc);
-		}
-		return PROBE_EXIT_NO_ANSWER;
+		return probe_give_up(doc, "connection", msg);
 	}
 	int e = poll_device(r);
 	if (e)

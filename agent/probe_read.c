@@ -21,11 +21,7 @@ static modbus_t *open_or_explain(const struct probe_opts *o, cJSON *doc)
 	if (ctx)
 		return ctx;
 	probe_explain_open(o, err, msg, sizeof msg);
-	probe_fail(msg);
-	if (doc) {
-		probe_json_error(doc, "connection", msg);
-		probe_json_print(doc);
-	}
+	probe_give_up(doc, "connection", msg);
 	return NULL;
 }
 
@@ -43,12 +39,7 @@ static int read_or_explain(const struct probe_opts *o, unsigned span,
 		return PROBE_EXIT_OK;
 	probe_range_text(o->read, o->address, span, what, sizeof what);
 	const char *kind = probe_explain(o, o->unit, e, what, msg, sizeof msg);
-	probe_fail(msg);
-	if (doc) {
-		probe_json_error(doc, kind, msg);
-		probe_json_print(doc);
-	}
-	return PROBE_EXIT_NO_ANSWER;
+	return probe_give_up(doc, kind, msg);
 }
 
 static void add_request_json(const struct probe_opts *o, cJSON *doc, unsigned span)

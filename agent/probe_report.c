@@ -329,3 +329,13 @@ void probe_fail(const char *msg)
 {
 	fprintf(stderr, "facmon probe: %s\n", msg);
 }
+
+int probe_give_up(cJSON *doc, const char *kind, const char *msg)
+{
+	probe_fail(msg);
+	if (doc) {
+		probe_json_error(doc, kind, msg);
+		probe_json_print(doc);
+	}
+	return PROBE_EXIT_NO_ANSWER;
+}

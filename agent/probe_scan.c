@@ -239,12 +239,7 @@ int probe_scan(const struct probe_opts *o)
 	s.ctx = mb_link_open(&o->bus, err, sizeof err);
 	if (!s.ctx) {
 		probe_explain_open(o, err, msg, sizeof msg);
-		probe_fail(msg);
-		if (s.doc) {
-			probe_json_error(s.doc, "connection", msg);
-			probe_json_print(s.doc);
-		}
-		return PROBE_EXIT_NO_ANSWER;
+		return probe_give_up(s.doc, "connection", msg);
 	}
 	if (!s.doc)
 		print_intro(o);

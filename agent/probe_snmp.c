@@ -422,12 +422,7 @@ static int report_dead(const struct snmp_run *r, cJSON *doc)
 	const char *error = r->results[0] && r->results[0]->error[0]
 	                    ? r->results[0]->error : "no answer (timeout)";
 	const char *kind = probe_snmp_explain_dead(r->o, error, msg, sizeof msg);
-	probe_fail(msg);
-	if (doc) {
-		probe_json_error(doc, kind, msg);
-		probe_json_print(doc);
-	}
-	return PROBE_EXIT_NO_ANSWER;
+	return probe_give_up(doc, kind, msg);
 }
 
 static int run(struct snmp_run *r, cJSON *doc)
@@ -442,12 +437,7 @@ static int run(struct snmp_run *r, cJSON *doc)
 	r->ops->attach(r->state, poll_done, r);
 	if (r->ops->open(r->state, err, sizeof err) != 0) {
 		const char *kind = probe_snmp_explain_dead(r->o, err, msg, sizeof msg);
-		probe_fail(msg);
-		if (doc) {
-			probe_json_error(doc, kind, msg);
-			probe_json_print(doc);
-		}
-		return PROBE_EXIT_NO_ANSWER;
+		return probe_give_up(doc, kind, msg);
 	}
 	if (!poll_agent(r))
 		return report_dead(r, doc);
