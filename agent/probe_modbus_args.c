@@ -92,29 +92,22 @@ unsigned probe_span(const struct probe_opts *o)
 
 static int opt_serial(struct probe_cli *c, int opt, const char *name, const char *arg)
 {
-	static const int rates[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
 	long v = 0;
 	c->given |= G_SERIAL;
 	if (!c->serial_opt)
 		c->serial_opt = name;
 	switch (opt) {
 	case OPT_BAUD:
-		if (probe_parse_long(arg, 1, 10000000, &v) == 0)
-			for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
-				if (rates[i] == v) {
-					c->o.bus.baud = (int)v;
-					return 0;
-				}
-		return probe_cli_error(c, "--baud %s: not one of 1200, 2400, 4800, 9600, "
-		                       "19200, 38400, 57600, 115200", arg);
+		if (probe_parse_long(arg, 1, 10000000, &v) == 0 && serial_baud_valid(v)) {
+			c->o.bus.baud = (int)v;
+			return 0;
+		}
+		return probe_cli_error(c, "--baud %s: not one of " FM_SERIAL_BAUDS, arg);
 	case OPT_PARITY:
-		if (strcmp(arg, "none") == 0 || strcmp(arg, "N") == 0)
-			c->o.bus.parity = 'N';
-		else if (strcmp(arg, "even") == 0 || strcmp(arg, "E") == 0)
-			c->o.bus.parity = 'E';
-		else if (strcmp(arg, "odd") == 0 || strcmp(arg, "O") == 0)
-			c->o.bus.parity = 'O';
-		else
+		/* also the letters a manual prints: 8N1, 8E1 */
+		c->o.bus.parity = strlen(arg) == 1 && strchr("NEO", arg[0])
+		                      ? arg[0] : serial_parity_from_name(arg);
+		if (!c->o.bus.parity)
 			return probe_cli_error(c, "--parity %s: want none, even or odd", arg);
 		return 0;
 	case OPT_DATA_BITS:

@@ -308,6 +308,13 @@ const char *read_kind_name(enum fm_read_kind k);
 const char *value_type_name(enum fm_value_type t);
 const char *word_order_name(enum fm_word_order o);
 const char *severity_name(enum fm_severity s);
+/* Serial line settings, shared by the config, `facmon probe rtu` and the
+ * simulator: the baud rates an RTU bus may use, and "none" / "even" /
+ * "odd" as libmodbus's 'N' / 'E' / 'O' (0 for anything else). */
+#define FM_SERIAL_BAUDS "1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200"
+bool serial_baud_valid(long baud);
+char serial_parity_from_name(const char *name);
+
 /* Registers a value type occupies (bool: 1; a coil/discrete: 1 bit). */
 int value_type_registers(enum fm_value_type t);
 

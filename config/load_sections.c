@@ -215,15 +215,11 @@ static void parse_tcp_bus(struct conf__ctx *c, const config_setting_t *g,
 static void parse_baud(struct conf__ctx *c, const config_setting_t *g,
                        const char *path, struct fm_bus *b)
 {
-	static const int rates[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 };
-	if (conf__int(c, g, path, "baud", false, 1, 10000000, &b->baud) != CONF_OK)
+	if (conf__int(c, g, path, "baud", false, 1, 10000000, &b->baud) != CONF_OK ||
+	    serial_baud_valid(b->baud))
 		return;
-	for (size_t i = 0; i < ARRAY_LEN(rates); i++)
-		if (rates[i] == b->baud)
-			return;
 	conf__error(c, config_setting_get_member(g, "baud"),
-	            "%s.baud: %d is not one of 1200, 2400, 4800, 9600, 19200, 38400, "
-	            "57600, 115200", path, b->baud);
+	            "%s.baud: %d is not one of " FM_SERIAL_BAUDS, path, b->baud);
 }
 
 static void parse_rtu_bus(struct conf__ctx *c, const config_setting_t *g,

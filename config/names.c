@@ -142,3 +142,23 @@ const struct fm_point *device_find_point(const struct fm_device *dev, const char
 			return &dev->points[i];
 	return NULL;
 }
+
+bool serial_baud_valid(long baud)
+{
+	static const long rates[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
+	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+		if (rates[i] == baud)
+			return true;
+	return false;
+}
+
+char serial_parity_from_name(const char *name)
+{
+	if (strcmp(name, "none") == 0)
+		return 'N';
+	if (strcmp(name, "even") == 0)
+		return 'E';
+	if (strcmp(name, "odd") == 0)
+		return 'O';
+	return 0;
+}

@@ -174,33 +174,18 @@ static int sim_parse_endpoint(const char *text, struct sim_endpoint *ep)
 /* The rates facmon's own config accepts for an RTU bus. */
 static int sim_parse_baud(const char *text, int *baud)
 {
-	static const long rates[] = {
-		1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
-	};
 	long b;
 
-	if (sim_parse_long(text, 1, 10000000, &b) != 0)
+	if (sim_parse_long(text, 1, 10000000, &b) != 0 || !serial_baud_valid(b))
 		return -1;
-	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
-		if (rates[i] == b) {
-			*baud = (int)b;
-			return 0;
-		}
-	}
-	return -1;
+	*baud = (int)b;
+	return 0;
 }
 
 static int sim_parse_parity(const char *text, char *parity)
 {
-	if (strcmp(text, "none") == 0)
-		*parity = 'N';
-	else if (strcmp(text, "even") == 0)
-		*parity = 'E';
-	else if (strcmp(text, "odd") == 0)
-		*parity = 'O';
-	else
-		return -1;
-	return 0;
+	*parity = serial_parity_from_name(text);
+	return *parity ? 0 : -1;
 }
 
 static int sim_parse_serial_option(int c, const char *arg,
