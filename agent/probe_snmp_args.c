@@ -152,13 +152,10 @@ int probe_check_secret_file(const char *opt, const char *path, char *err, size_t
 		return fail(err, errlen, "--%s %s: the file is readable by every user; "
 		            "chmod 600 it (it holds a secret)", opt, path);
 	char line[256] = "";
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return fail(err, errlen, "--%s %s: cannot read: %s", opt, path, strerror(errno));
-	if (!fgets(line, sizeof line, f))
-		line[0] = '\0';
-	fclose(f);
-	size_t len = strcspn(line, "\r\n");
+	int rc = secret_read(path, line, sizeof line);
+	if (rc < 0)
+		return fail(err, errlen, "--%s %s: cannot read: %s", opt, path, strerror(-rc));
+	size_t len = strlen(line);
 	memset(line, 0, sizeof line);
 	if (len < 8)
 		return fail(err, errlen, "--%s %s: the passphrase (the file's first line) "

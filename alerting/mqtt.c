@@ -98,16 +98,10 @@ static void on_publish(struct mosquitto *mosq, void *ud, int mid)
 static int read_password(const char *path, char *buf, size_t len, char *err,
                          size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "mqtt.password_file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
+	int rc = secret_read(path, buf, len);
+	if (rc < 0)
+		snprintf(err, errlen, "mqtt.password_file %s: %s", path, strerror(-rc));
+	return rc;
 }
 
 static int setup_auth(struct fm_mqtt *m, char *err, size_t errlen)

@@ -117,18 +117,14 @@ static int snmpc_configure(const struct fm_bus *bus, const struct fm_device *con
 	return 0;
 }
 
-/* Reads a passphrase file's first line into BUF. */
-static int read_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
+int snmp_read_passphrase(const char *path, char *buf, size_t len, char *err,
+                         size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	int rc = secret_read(path, buf, len);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return -1;
 	}
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
 	if (strlen(buf) < 8) {
 		snprintf(err, errlen, "%s: an SNMPv3 passphrase has at least 8 characters", path);
 		return -1;
@@ -168,7 +164,7 @@ static int derive_key(const oid *hash, size_t hashlen, const char *file, u_char 
                       size_t *keylen, char *err, size_t errlen)
 {
 	char pass[256];
-	int rc = read_secret(file, pass, sizeof pass, err, errlen);
+	int rc = snmp_read_passphrase(file, pass, sizeof pass, err, errlen);
 	if (rc == 0 && generate_Ku(hash, (u_int)hashlen, (u_char *)pass, strlen(pass), key,
 	                           keylen) != SNMPERR_SUCCESS) {
 		snprintf(err, errlen, "%s: cannot derive the SNMPv3 key", file);

@@ -56,6 +56,11 @@ int snmp_value(const struct fm_point *p, const netsnmp_variable_list *vb,
 /* Parses "1.3.6.1..." into OUT (capacity *LEN); 0, or -1. */
 int snmpc_parse_oid(const char *text, oid *out, size_t *len);
 
+/* snmp.c: an SNMPv3 passphrase (at least 8 characters, RFC 3414) from its
+ * file; 0, or -1 with the reason in ERR. */
+int snmp_read_passphrase(const char *path, char *buf, size_t len, char *err,
+                         size_t errlen);
+
 /* snmp_trap.c: the listener, when snmp_traps is configured. */
 int snmp_trap_open(struct snmp_state *s, char *err, size_t errlen);
 void snmp_trap_close(struct snmp_state *s);

@@ -223,21 +223,18 @@ static const char *priv_name(enum fm_snmp_priv p)
 	}
 }
 
+/* A passphrase as createUser takes it: quoted, so it holds no quote. */
 static int read_passphrase(const char *path, char *buf, size_t len, char *err,
                            size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(buf, (int)len, f)) {
-		snprintf(err, errlen, "snmp traps: %s: cannot read the passphrase", path);
-		if (f)
-			fclose(f);
+	char why[FM_TEXT_MAX * 2];
+	if (snmp_read_passphrase(path, buf, len, why, sizeof why) < 0) {
+		snprintf(err, errlen, "snmp traps: %s", why);
 		return -1;
 	}
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strlen(buf) < 8 || strchr(buf, '"')) {
-		snprintf(err, errlen, "snmp traps: %s: a passphrase has at least 8 characters "
-		         "and no double quote", path);
+	if (strchr(buf, '"')) {
+		snprintf(err, errlen, "snmp traps: %s: a passphrase for traps holds no "
+		         "double quote", path);
 		return -1;
 	}
 	return 0;

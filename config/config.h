@@ -308,6 +308,10 @@ const char *read_kind_name(enum fm_read_kind k);
 const char *value_type_name(enum fm_value_type t);
 const char *word_order_name(enum fm_word_order o);
 const char *severity_name(enum fm_severity s);
+/* The first line of the secret file PATH (mqtt.password_file, SNMPv3
+ * passphrase files) into BUF, without its newline; 0, or -errno. */
+int secret_read(const char *path, char *buf, size_t len);
+
 /* Serial line settings, shared by the config, `facmon probe rtu` and the
  * simulator: the baud rates an RTU bus may use, and "none" / "even" /
  * "odd" as libmodbus's 'N' / 'E' / 'O' (0 for anything else). */
