@@ -122,6 +122,7 @@ void poll_result_free(struct fm_poll_result *r)
 	if (!r)
 		return;
 	free(r->values);
+	free(r->rows);
 	free((char *)r - offsetof(struct result_node, result));
 }
 

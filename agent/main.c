@@ -148,11 +148,13 @@ static struct fm_config *load_or_report(const char *path)
 	return cfg;
 }
 
+/* Points as configured: a walked column counts once, not per slot. */
 static size_t count_points(const struct fm_config *cfg)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < cfg->ndevices; i++)
-		n += cfg->devices[i].npoints;
+		for (size_t p = 0; p < cfg->devices[i].npoints; p++)
+			n += cfg->devices[i].points[p].slot <= 1;
 	return n;
 }
 

@@ -80,7 +80,7 @@ static const char *verdict(const struct eng_alert *a)
 
 static void print_devices_text(const struct engine *e)
 {
-	printf("%-16s %-9s %-20s %s\n", "DEVICE", "STATE", "POINT", "VALUE");
+	printf("%-16s %-9s %-30s %s\n", "DEVICE", "STATE", "POINT", "VALUE");
 	for (size_t i = 0; i < e->ndevices; i++) {
 		const struct eng_device *d = &e->devices[i];
 		printf("%-16s %-9s", d->conf->name, dev_state_name(d->health.state));
@@ -89,12 +89,15 @@ static void print_devices_text(const struct engine *e)
 		printf("\n");
 		for (size_t p = 0; p < d->conf->npoints; p++) {
 			const struct fm_point *pt = &d->conf->points[p];
+			const char *name = eng_point_name(d, p);
 			const char *text = point_enum_name(pt, d->values[p].value);
+			if (!name[0] || d->values[p].status == FM_POINT_ABSENT)
+				continue; /* a slot holding no row */
 			if (d->values[p].status == FM_POINT_OK)
-				printf("%-26s %-20s %g%s%s%s %s\n", "", pt->name, d->values[p].value,
+				printf("%-26s %-30s %g%s%s%s %s\n", "", name, d->values[p].value,
 				       text ? " (" : "", text ? text : "", text ? ")" : "", pt->unit);
 			else if (d->has_reading)
-				printf("%-26s %-20s (read failed)\n", "", pt->name);
+				printf("%-26s %-30s (read failed)\n", "", name);
 		}
 	}
 }
@@ -106,6 +109,8 @@ static void print_rules_text(const struct engine *e)
 	for (size_t i = 0; i < e->nalerts; i++) {
 		const struct eng_alert *a = &e->alerts[i];
 		char point[FM_NAME_MAX * 2], cond[64] = "device down", value[32] = "-";
+		if (!a->name[0]) /* on a slot holding no row */
+			continue;
 		payload_alert_point(a, point, sizeof point);
 		if (a->rule)
 			describe_condition(a, cond, sizeof cond);
@@ -130,13 +135,19 @@ static cJSON *device_json(const struct eng_device *d)
 	cJSON *points = cJSON_AddObjectToObject(o, "points");
 	for (size_t p = 0; p < d->conf->npoints; p++) {
 		const struct fm_point *pt = &d->conf->points[p];
-		cJSON *v = cJSON_AddObjectToObject(points, pt->name);
+		if (!eng_point_name(d, p)[0] || d->values[p].status == FM_POINT_ABSENT)
+			continue; /* a slot holding no row */
+		cJSON *v = cJSON_AddObjectToObject(points, eng_point_name(d, p));
 		if (d->values[p].status == FM_POINT_OK)
 			cJSON_AddNumberToObject(v, "v", d->values[p].value);
 		else
 			cJSON_AddNullToObject(v, "v");
 		if (pt->unit[0])
 			cJSON_AddStringToObject(v, "unit", pt->unit);
+		if (pt->nslots) {
+			cJSON_AddStringToObject(v, "row", d->rows[p].index);
+			cJSON_AddStringToObject(v, "label", d->rows[p].label);
+		}
 	}
 	return o;
 }
@@ -168,7 +179,8 @@ static void print_json(const struct engine *e)
 		cJSON_AddItemToArray(devices, device_json(&e->devices[i]));
 	cJSON *rules = cJSON_AddArrayToObject(o, "rules");
 	for (size_t i = 0; i < e->nalerts; i++)
-		cJSON_AddItemToArray(rules, rule_json(&e->alerts[i]));
+		if (e->alerts[i].name[0])
+			cJSON_AddItemToArray(rules, rule_json(&e->alerts[i]));
 	char *text = cJSON_Print(o);
 	if (text)
 		puts(text);

@@ -8,7 +8,8 @@
  * words for a failure), driven the way agent/bus_worker.c drives it:
  * attach, open, start, then select() on wait_set until DONE, with an
  * overall deadline as a backstop; then printing every OID or point with
- * its value, unit and enum name, or its failure.
+ * its value, unit and enum name, or its failure. A walked column of a
+ * profile (rows = "all") shows the rows the walk found.
  *
  * DESIGN: as probe_profile.c, a poll result carries only its first error,
  * so the collector is configured with the whole device first and then each
@@ -268,14 +269,15 @@ static bool poll_agent(struct snmp_run *r)
 	for (size_t i = 0; i < r->npoints;) {
 		int64_t deadline = backstop(r);
 		for (size_t n = 0; i < r->npoints && n < ALONE_AT_ONCE; i++)
-			if (value_of(r, i)->status != FM_POINT_OK && start_poll(r, 1 + i) == 0)
+			if (value_of(r, i)->status == FM_POINT_FAILED && !r->points[i].nslots &&
+			    start_poll(r, 1 + i) == 0)
 				n++;
 		wait_polls(r, deadline);
 		r->ops->close(r->state);
 	}
 	for (size_t i = 0; i < r->npoints; i++) {
 		const struct fm_poll_result *alone = r->results[1 + i];
-		if (value_of(r, i)->status == FM_POINT_OK)
+		if (value_of(r, i)->status != FM_POINT_FAILED)
 			continue;
 		if (alone && alone->values[0].status == FM_POINT_OK)
 			*value_of(r, i) = alone->values[0]; /* it answered this time */
@@ -286,6 +288,51 @@ static bool poll_agent(struct snmp_run *r)
 }
 
 /* ---- output ------------------------------------------------------------ */
+
+/* The slots of walked columns (rows = "all") are shown as the rows they
+ * hold, "temperature_rack_3_top" at "<column>.<index>"; a slot that holds
+ * no row is not shown (its name is emptied); a column without rows, or
+ * whose walk failed, is shown once as the column. */
+static void name_slots(struct snmp_run *r)
+{
+	const struct fm_poll_result *all = r->results[0];
+	for (size_t i = 0; i < r->npoints; i++) {
+		struct fm_point *p = &r->points[i];
+		if (!p->nslots)
+			continue;
+		const struct fm_row *row = all->rows ? &all->rows[i] : NULL;
+		bool failed = value_of(r, i)->status == FM_POINT_FAILED;
+		if (!row || !row->name[0]) {
+			if (p->slot == 1)
+				continue; /* no rows, or the walk failed: shown as the column */
+			r->failed -= failed;
+			p->name[0] = '\0';
+			continue;
+		}
+		if (value_of(r, i)->status == FM_POINT_ABSENT) {
+			p->name[0] = '\0';
+			continue;
+		}
+		char name[FM_NAME_MAX], oid[FM_OID_MAX];
+		snprintf(name, sizeof name, "%.31s_%s", p->name, row->name);
+		snprintf(oid, sizeof oid, "%.80s.%.40s", p->oid, row->index);
+		memcpy(p->name, name, sizeof name);
+		memcpy(p->oid, oid, sizeof oid);
+	}
+}
+
+static bool shown(const struct snmp_run *r, size_t i)
+{
+	return r->points[i].name[0] != '\0';
+}
+
+static size_t count_shown(const struct snmp_run *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->npoints; i++)
+		n += shown(r, i);
+	return n;
+}
 
 /* Integers exactly (Counter64 too), fractions (scaled, or sent as text)
  * to the precision a double has. */
@@ -314,6 +361,10 @@ static void point_text(const struct snmp_run *r, size_t i, char *buf, size_t len
 	const struct fm_point *p = &r->points[i];
 	const struct fm_point_value *v = value_of(r, i);
 	char value[64];
+	if (v->status == FM_POINT_ABSENT) {
+		snprintf(buf, len, "no rows");
+		return;
+	}
 	if (v->status != FM_POINT_OK) {
 		snprintf(buf, len, "FAILED: %s", without_oid(p, reason(r, i)));
 		return;
@@ -329,6 +380,8 @@ static int column(const struct snmp_run *r, bool names, int min)
 {
 	size_t w = (size_t)min;
 	for (size_t i = 0; i < r->npoints; i++) {
+		if (!shown(r, i))
+			continue;
 		size_t n = strlen(names ? r->points[i].name : r->points[i].oid);
 		w = n > w ? n : w;
 	}
@@ -340,11 +393,12 @@ static void print_text(const struct snmp_run *r)
 	char where[FM_TEXT_MAX * 2], text[FM_TEXT_MAX + 16];
 	const char *what = r->dir ? "point" : "OID";
 	int nw = column(r, true, 23), ow = column(r, false, 27);
+	size_t n = count_shown(r);
 	probe_snmp_where(r->o, where, sizeof where);
 	if (r->dir)
 		printf("%s: profile %s (%s/%s.cfg): %zu %s%s, %zu failed\n", where,
-		       r->o->profile, r->dir, r->o->profile, r->npoints, what,
-		       r->npoints == 1 ? "" : "s", r->failed);
+		       r->o->profile, r->dir, r->o->profile, n, what, n == 1 ? "" : "s",
+		       r->failed);
 	else
 		printf("%s: %zu %s%s, %zu failed\n", where, r->npoints, what,
 		       r->npoints == 1 ? "" : "s", r->failed);
@@ -353,6 +407,8 @@ static void print_text(const struct snmp_run *r)
 	else
 		printf("%-*s  %s\n", ow, "OID", "VALUE");
 	for (size_t i = 0; i < r->npoints; i++) {
+		if (!shown(r, i))
+			continue;
 		point_text(r, i, text, sizeof text);
 		if (r->dir)
 			printf("%-*s  %-*s  %s\n", nw, r->points[i].name, ow, r->points[i].oid, text);
@@ -376,8 +432,10 @@ static cJSON *point_json(const struct snmp_run *r, size_t i)
 	if (name)
 		cJSON_AddStringToObject(o, "text", name);
 	cJSON_AddStringToObject(o, "oid", p->oid);
-	if (v->status != FM_POINT_OK)
+	if (v->status == FM_POINT_FAILED)
 		cJSON_AddStringToObject(o, "error", reason(r, i));
+	if (v->status == FM_POINT_ABSENT)
+		cJSON_AddNumberToObject(o, "rows", 0);
 	return o;
 }
 
@@ -387,8 +445,9 @@ static void add_points_json(const struct snmp_run *r, cJSON *doc)
 	cJSON_AddNumberToObject(doc, "failed", (double)r->failed);
 	cJSON *points = cJSON_AddObjectToObject(doc, "points");
 	for (size_t i = 0; i < r->npoints; i++)
-		cJSON_AddItemToObject(points, r->dir ? r->points[i].name : r->points[i].oid,
-		                      point_json(r, i));
+		if (shown(r, i))
+			cJSON_AddItemToObject(points, r->dir ? r->points[i].name : r->points[i].oid,
+			                      point_json(r, i));
 }
 
 /* On stderr: how many failed, and what the first one's failure means. */
@@ -397,7 +456,7 @@ static void explain_failed(const struct snmp_run *r, cJSON *doc)
 	char msg[FM_TEXT_MAX * 4];
 	const char *what = r->dir ? "point" : "OID";
 	for (size_t i = 0; i < r->npoints; i++) {
-		if (value_of(r, i)->status == FM_POINT_OK)
+		if (value_of(r, i)->status == FM_POINT_OK || !shown(r, i))
 			continue;
 		const char *why = reason(r, i);
 		const char *advice = probe_snmp_advice(r->o, why);
@@ -408,7 +467,7 @@ static void explain_failed(const struct snmp_run *r, cJSON *doc)
 		else
 			snprintf(msg, sizeof msg, "%s%s%s", why, advice[0] ? " — " : "", advice);
 		fprintf(stderr, "facmon probe: %zu of %zu %ss could not be read; the "
-		        "first: %s\n", r->failed, r->npoints, what, msg);
+		        "first: %s\n", r->failed, count_shown(r), what, msg);
 		if (doc)
 			probe_json_error(doc, "oid", msg);
 		return;
@@ -441,6 +500,7 @@ static int run(struct snmp_run *r, cJSON *doc)
 	}
 	if (!poll_agent(r))
 		return report_dead(r, doc);
+	name_slots(r);
 	if (doc)
 		add_points_json(r, doc);
 	else

@@ -26,29 +26,67 @@ static int devices_init(struct engine *e, int64_t now_wall)
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		struct eng_device *d = &e->devices[i];
 		d->conf = &cfg->devices[i];
-		d->values = calloc(d->conf->npoints ? d->conf->npoints : 1, sizeof *d->values);
-		if (!d->values)
+		size_t n = d->conf->npoints ? d->conf->npoints : 1;
+		d->values = calloc(n, sizeof *d->values);
+		d->names = calloc(n, sizeof *d->names);
+		d->rows = calloc(n, sizeof *d->rows);
+		if (!d->values || !d->names || !d->rows)
 			return -1;
-		for (size_t p = 0; p < d->conf->npoints; p++)
+		for (size_t p = 0; p < d->conf->npoints; p++) {
+			const struct fm_point *pt = &d->conf->points[p];
 			d->values[p] = (struct fm_point_value){.status = FM_POINT_FAILED, .value = NAN};
+			if (!pt->nslots) /* slots are named when their row is found */
+				snprintf(d->names[p], sizeof d->names[p], "%s", pt->name);
+		}
 		dev_health_init(&d->health, (unsigned)d->conf->down_after, now_wall);
 	}
 	return 0;
 }
 
-static void rule_alert_init(struct engine *e, struct eng_alert *a,
-                            const struct fm_rule *r)
+/* The first point of R's device named R->point (a walked column's first
+ * slot), or NULL. */
+static const struct fm_point *rule_point(struct engine *e, const struct fm_rule *r,
+                                         struct eng_device **dev, size_t *index)
 {
 	struct eng_device *d = engine_find_device(e, r->device);
-	snprintf(a->name, sizeof a->name, "%s", r->name);
-	a->rule = r;
-	a->device = d;
+	*dev = d;
 	for (size_t p = 0; d && p < d->conf->npoints; p++)
-		if (strcmp(d->conf->points[p].name, r->point) == 0)
-			a->point = p;
-	a->severity = r->severity;
-	a->controls = r->controls;
-	a->ncontrols = r->ncontrols;
+		if (strcmp(d->conf->points[p].name, r->point) == 0) {
+			*index = p;
+			return &d->conf->points[p];
+		}
+	return NULL;
+}
+
+/* Alerts rule R makes: one, or one per slot of the walked column it is on. */
+static size_t rule_alert_count(struct engine *e, const struct fm_rule *r)
+{
+	struct eng_device *d;
+	size_t p;
+	const struct fm_point *pt = rule_point(e, r, &d, &p);
+	return pt && pt->nslots ? pt->nslots : 1;
+}
+
+/* Fills the alerts of rule R from A on; returns how many. Those on the
+ * slots of a walked column stay nameless until their row is found. */
+static size_t rule_alerts_init(struct engine *e, struct eng_alert *a,
+                               const struct fm_rule *r)
+{
+	struct eng_device *d;
+	size_t p = 0;
+	const struct fm_point *pt = rule_point(e, r, &d, &p);
+	size_t n = pt && pt->nslots ? pt->nslots : 1;
+	for (size_t k = 0; k < n; k++) {
+		if (!pt || !pt->nslots)
+			snprintf(a[k].name, sizeof a[k].name, "%s", r->name);
+		a[k].rule = r;
+		a[k].device = d;
+		a[k].point = p + k;
+		a[k].severity = r->severity;
+		a[k].controls = r->controls;
+		a[k].ncontrols = r->ncontrols;
+	}
+	return n;
 }
 
 static void comm_alert_init(struct eng_alert *a, struct eng_device *d)
@@ -64,14 +102,18 @@ static void comm_alert_init(struct eng_alert *a, struct eng_device *d)
 static int alerts_init(struct engine *e, int64_t now_mono, int64_t now_wall)
 {
 	const struct fm_config *cfg = e->cfg;
-	e->nalerts = cfg->nrules + cfg->ndevices;
+	size_t nrule_alerts = 0;
+	for (size_t i = 0; i < cfg->nrules; i++)
+		nrule_alerts += rule_alert_count(e, &cfg->rules[i]);
+	e->nalerts = nrule_alerts + cfg->ndevices;
 	e->alerts = calloc(e->nalerts ? e->nalerts : 1, sizeof *e->alerts);
 	if (!e->alerts)
 		return -1;
+	size_t made = 0;
 	for (size_t i = 0; i < cfg->nrules; i++)
-		rule_alert_init(e, &e->alerts[i], &cfg->rules[i]);
+		made += rule_alerts_init(e, &e->alerts[made], &cfg->rules[i]);
 	for (size_t i = 0; i < e->ndevices; i++)
-		comm_alert_init(&e->alerts[cfg->nrules + i], &e->devices[i]);
+		comm_alert_init(&e->alerts[nrule_alerts + i], &e->devices[i]);
 	for (size_t i = 0; i < e->nalerts; i++) {
 		struct eng_alert *a = &e->alerts[i];
 		int64_t for_ms = a->rule ? (int64_t)a->rule->for_s * 1000 : 0;
@@ -102,8 +144,11 @@ void engine_destroy(struct engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; e->devices && i < e->ndevices; i++)
+	for (size_t i = 0; e->devices && i < e->ndevices; i++) {
 		free(e->devices[i].values);
+		free(e->devices[i].names);
+		free(e->devices[i].rows);
+	}
 	free(e->devices);
 	free(e->alerts);
 	free(e);
@@ -151,7 +196,10 @@ static void rule_alert_evaluate(struct engine *e, struct eng_alert *a,
 {
 	const struct eng_device *d = a->device;
 	const struct fm_point_value *pv = &d->values[a->point];
-	if (d->health.state == FM_DEV_DOWN || d->health.state == FM_DEV_UNKNOWN) {
+	if (!a->name[0]) /* on a slot still waiting for its row */
+		return;
+	if (d->health.state == FM_DEV_DOWN || d->health.state == FM_DEV_UNKNOWN ||
+	    pv->status == FM_POINT_ABSENT) { /* down, or the row is gone */
 		a->has_value = false;
 		alert_observe(e, a, FM_COND_UNKNOWN, now_mono, now_wall);
 		return;
@@ -164,15 +212,49 @@ static void rule_alert_evaluate(struct engine *e, struct eng_alert *a,
 	alert_observe(e, a, c, now_mono, now_wall);
 }
 
-/* A failed read leaves its point FAILED: the last good value is not fresh. */
+/* Names the alerts on point P of D after the row the slot now holds. */
+static void name_row_alerts(struct engine *e, const struct eng_device *d, size_t p)
+{
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct eng_alert *a = &e->alerts[i];
+		if (a->rule && a->device == d && a->point == p)
+			snprintf(a->name, sizeof a->name, "%s.%s", a->rule->name,
+			         d->rows[p].name);
+	}
+}
+
+/* Takes the rows the slots of walked columns hold. A slot is named once,
+ * when its row is first found; later only the label may change. */
+static void store_rows(struct engine *e, struct eng_device *d,
+                       const struct fm_poll_result *r)
+{
+	for (size_t p = 0; r->rows && p < d->conf->npoints && p < r->nvalues; p++) {
+		const struct fm_row *row = &r->rows[p];
+		if (!d->conf->points[p].nslots || !row->name[0])
+			continue;
+		if (!d->rows[p].name[0]) {
+			d->rows[p] = *row;
+			snprintf(d->names[p], sizeof d->names[p], "%.31s_%s",
+			         d->conf->points[p].name, row->name);
+			name_row_alerts(e, d, p);
+		} else if (strcmp(d->rows[p].name, row->name) == 0) {
+			memcpy(d->rows[p].label, row->label, sizeof row->label);
+		}
+	}
+}
+
+/* A failed read leaves its point FAILED: the last good value is not fresh.
+ * A slot holding no row now stays ABSENT. */
 static void store_readings(struct eng_device *d, const struct fm_poll_result *r,
                            int64_t now_wall)
 {
 	for (size_t p = 0; p < d->conf->npoints; p++) {
-		bool ok = p < r->nvalues && r->values[p].status == FM_POINT_OK;
-		d->values[p] = ok ? r->values[p]
-		                  : (struct fm_point_value){.status = FM_POINT_FAILED,
-		                                            .value = NAN};
+		enum fm_point_status st = p < r->nvalues ? r->values[p].status
+		                                         : FM_POINT_FAILED;
+		if (st == FM_POINT_OK)
+			d->values[p] = r->values[p];
+		else
+			d->values[p] = (struct fm_point_value){.status = st, .value = NAN};
 	}
 	if (r->requests_ok > 0) {
 		d->has_reading = true;
@@ -197,6 +279,7 @@ void engine_apply_poll(struct engine *e, const struct fm_poll_result *r,
 	if (r->device >= e->ndevices)
 		return;
 	struct eng_device *d = &e->devices[r->device];
+	store_rows(e, d, r);
 	store_readings(d, r, now_wall);
 	if (r->requests_ok > 0 && e->pub.telemetry)
 		e->pub.telemetry(e->pub.ctx, d);
@@ -228,7 +311,13 @@ void engine_publish_states(struct engine *e)
 		    e->devices[i].health.error[0])
 			e->pub.device_state(e->pub.ctx, &e->devices[i], false);
 	for (size_t i = 0; i < e->nalerts && e->pub.alert_state; i++)
-		e->pub.alert_state(e->pub.ctx, &e->alerts[i]);
+		if (e->alerts[i].name[0])
+			e->pub.alert_state(e->pub.ctx, &e->alerts[i]);
+}
+
+const char *eng_point_name(const struct eng_device *d, size_t p)
+{
+	return d->names[p];
 }
 
 struct eng_alert *engine_find_alert(struct engine *e, const char *name)

@@ -25,6 +25,10 @@
 struct eng_device {
 	const struct fm_device *conf;
 	struct fm_point_value *values; /* last reading per point */
+	/* per point: its name, and for a slot of a walked column the row it
+	 * holds; an empty name is a slot still waiting for its row */
+	char (*names)[FM_NAME_MAX];
+	struct fm_row *rows;
 	bool has_reading;              /* at least one poll answered */
 	int64_t reading_wall_ms;       /* when VALUES were read */
 	struct fm_dev_health health;
@@ -32,7 +36,9 @@ struct eng_device {
 };
 
 struct eng_alert {
-	char name[FM_NAME_MAX * 2];     /* rule name, or "<device>.comm" */
+	/* rule name, "<rule>.<row>" for a rule on a walked column, or
+	 * "<device>.comm"; "" while its row has not been found */
+	char name[FM_NAME_MAX * 2];
 	const struct fm_rule *rule;     /* NULL for the built-in comm rule */
 	struct eng_device *device;
 	size_t point;                   /* index in device points (rules only) */
@@ -92,6 +98,10 @@ void engine_tick(struct engine *e, int64_t now_mono, int64_t now_wall);
 
 /* Republishes every device state and alert state (after a reconnect). */
 void engine_publish_states(struct engine *e);
+
+/* The name of point P of D as published ("temperature_rack_3_top" for a
+ * row of a walked column); "" for a slot that holds no row yet. */
+const char *eng_point_name(const struct eng_device *d, size_t p);
 
 /* Lookups, NULL when absent. */
 struct eng_alert *engine_find_alert(struct engine *e, const char *name);

@@ -37,6 +37,17 @@ char *payload_status_offline(void)
 	return finish(o);
 }
 
+/* A row of a walked column says which row it is and what the device
+ * calls it ("row": "2", "label": "Rack 3 Top"). */
+static void add_row(cJSON *pt, const struct eng_device *d, size_t i)
+{
+	if (!d->conf->points[i].nslots)
+		return;
+	cJSON_AddStringToObject(pt, "row", d->rows[i].index);
+	if (d->rows[i].label[0])
+		cJSON_AddStringToObject(pt, "label", d->rows[i].label);
+}
+
 char *payload_telemetry(const struct eng_device *d)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -47,13 +58,14 @@ char *payload_telemetry(const struct eng_device *d)
 		if (d->values[i].status != FM_POINT_OK)
 			continue;
 		const struct fm_point *p = &d->conf->points[i];
-		cJSON *pt = cJSON_AddObjectToObject(points, p->name);
+		cJSON *pt = cJSON_AddObjectToObject(points, eng_point_name(d, i));
 		cJSON_AddNumberToObject(pt, "v", d->values[i].value);
 		const char *text = point_enum_name(p, d->values[i].value);
 		if (text)
 			cJSON_AddStringToObject(pt, "text", text);
 		if (p->unit[0])
 			cJSON_AddStringToObject(pt, "unit", p->unit);
+		add_row(pt, d, i);
 	}
 	return finish(o);
 }
@@ -73,7 +85,7 @@ char *payload_device_state(const struct eng_device *d)
 void payload_alert_point(const struct eng_alert *a, char *buf, size_t len)
 {
 	if (a->rule)
-		snprintf(buf, len, "%s.%s", a->rule->device, a->rule->point);
+		snprintf(buf, len, "%s.%s", a->rule->device, eng_point_name(a->device, a->point));
 	else
 		snprintf(buf, len, "%s", a->device->conf->name);
 }

@@ -22,6 +22,18 @@
 enum fm_point_status {
 	FM_POINT_OK,
 	FM_POINT_FAILED, /* the request carrying it failed; value is meaningless */
+	FM_POINT_ABSENT, /* a slot of a walked column holding no row (now) */
+};
+
+/* The row of a walked table column (`rows = "all"`) that one slot holds.
+ * A slot keeps its row for the life of the collector: the row name is
+ * stable, so alerts named after it are too. */
+#define FM_ROW_NAME_MAX 32
+#define FM_ROW_LABEL_MAX 64
+struct fm_row {
+	char name[FM_ROW_NAME_MAX];   /* "rack_3_top", or "" when no row yet */
+	char index[FM_OID_MAX];       /* the instance suffix, "0" or "1.2" */
+	char label[FM_ROW_LABEL_MAX]; /* the name column's text, or "" */
 };
 
 struct fm_point_value {
@@ -37,6 +49,10 @@ struct fm_poll_result {
 	char trap[FM_NAME_MAX];
 	struct fm_point_value *values;
 	size_t nvalues;
+	/* NULL, or one per value: the rows the slots of walked columns hold
+	 * (only those entries are filled); the collector callocs it, and it
+	 * is freed with the result */
+	struct fm_row *rows;
 	unsigned requests_ok;
 	unsigned requests_failed;
 	bool connection_lost;        /* the bus itself failed, not just a request */

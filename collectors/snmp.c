@@ -7,7 +7,10 @@
  * thread that touches net-snmp: it sleeps in select() on every session's
  * socket (wait_set) and hands what arrived to net-snmp (process), so any
  * number of agents are in flight together and a dead one costs nobody else
- * anything. Decoding varbinds is snmp_value.c; traps are snmp_trap.c.
+ * anything. A walked column (rows = "all") is one more request of the poll
+ * that goes on until it leaves the column. Decoding varbinds is
+ * snmp_value.c; walks and their rows are snmp_table.c; traps are
+ * snmp_trap.c.
  *
  * A varbind that is not a reading (noSuchObject, a wrong type) fails its
  * point and counts as a failed request, so the device shows degraded with
@@ -62,20 +65,34 @@ static void library_init(void)
 	init_snmp("facmon");
 }
 
+/* GETs of up to SNMP_OIDS_PER_REQUEST scalar points each, then a walk per
+ * walked column and one per name column. */
 static int plan_requests(struct snmp_dev *d)
 {
-	size_t n = d->conf.npoints;
-	d->nreqs = (n + SNMP_OIDS_PER_REQUEST - 1) / SNMP_OIDS_PER_REQUEST;
+	d->scalars = calloc(d->conf.npoints ? d->conf.npoints : 1, sizeof *d->scalars);
+	if (!d->scalars)
+		return -ENOMEM;
+	for (size_t p = 0; p < d->conf.npoints; p++)
+		if (!d->points[p].nslots)
+			d->scalars[d->nscalars++] = p;
+	size_t n = d->nscalars, gets = (n + SNMP_OIDS_PER_REQUEST - 1) / SNMP_OIDS_PER_REQUEST;
+	d->nreqs = gets;
+	for (size_t t = 0; t < d->ntables; t++)
+		d->nreqs += snmp_table_walks(&d->tables[t]);
 	d->reqs = calloc(d->nreqs ? d->nreqs : 1, sizeof *d->reqs);
 	if (!d->reqs)
 		return -ENOMEM;
-	for (size_t r = 0; r < d->nreqs; r++) {
+	for (size_t r = 0; r < gets; r++) {
 		size_t first = r * SNMP_OIDS_PER_REQUEST;
 		d->reqs[r] = (struct snmp_req){
 			.dev = d, .first = first,
 			.count = n - first < SNMP_OIDS_PER_REQUEST ? n - first : SNMP_OIDS_PER_REQUEST,
 		};
 	}
+	for (size_t t = 0, r = gets; t < d->ntables; t++)
+		for (size_t w = 0; w < snmp_table_walks(&d->tables[t]); w++)
+			d->reqs[r++] = (struct snmp_req){.dev = d, .table = &d->tables[t],
+			                                 .names = w == 1};
 	return 0;
 }
 
@@ -90,6 +107,8 @@ static int device_init(struct snmp_state *s, struct snmp_dev *d, const struct fm
 		memcpy(d->points, dev->points, dev->npoints * sizeof *d->points);
 	}
 	d->conf.points = d->points;
+	if (snmp_tables_init(d) < 0)
+		return -ENOMEM;
 	return plan_requests(d);
 }
 
@@ -216,6 +235,7 @@ static void resolve(struct snmp_dev *d)
 
 static int callback(int op, struct snmp_session *sp, int reqid, struct snmp_pdu *pdu,
                     void *magic);
+static bool walk_answered(struct snmp_req *q, const struct snmp_pdu *pdu);
 
 /* Opens D's session (v3 discovers the agent's engine ID here). */
 static int session_open(struct snmp_dev *d, char *err, size_t errlen)
@@ -276,6 +296,7 @@ static void snmpc_attach(void *state, void (*done)(void *, struct fm_poll_result
 static void finish(struct snmp_dev *d)
 {
 	struct fm_poll_result *out = d->out;
+	snmp_tables_fill(d, out);
 	d->out = NULL;
 	d->owner->done(d->owner->arg, out);
 }
@@ -297,7 +318,7 @@ static void request_answered(struct snmp_req *q, const struct snmp_pdu *pdu)
 	if (pdu->errstat != SNMP_ERR_NOERROR) {
 		size_t bad = pdu->errindex > 0 ? (size_t)pdu->errindex - 1 : 0;
 		snprintf(why, sizeof why, "%s: %s",
-		         d->points[q->first + (bad < q->count ? bad : 0)].oid,
+		         d->points[d->scalars[q->first + (bad < q->count ? bad : 0)]].oid,
 		         snmp_errstring((int)pdu->errstat));
 		request_failed(q, why);
 		return;
@@ -305,8 +326,8 @@ static void request_answered(struct snmp_req *q, const struct snmp_pdu *pdu)
 	out->requests_ok++;
 	const netsnmp_variable_list *vb = pdu->variables;
 	for (size_t k = 0; k < q->count; k++, vb = vb ? vb->next_variable : NULL) {
-		const struct fm_point *p = &d->points[q->first + k];
-		struct fm_point_value *v = &out->values[q->first + k];
+		const struct fm_point *p = &d->points[d->scalars[q->first + k]];
+		struct fm_point_value *v = &out->values[d->scalars[q->first + k]];
 		if (!vb) {
 			snprintf(why, sizeof why, "%s: missing from the answer", p->oid);
 			request_failed(q, why);
@@ -355,24 +376,41 @@ static int callback(int op, struct snmp_session *sp, int reqid, struct snmp_pdu 
 	q->pending = false;
 	struct snmp_dev *d = q->dev;
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu &&
-	    pdu->command == SNMP_MSG_RESPONSE)
-		request_answered(q, pdu);
-	else
+	    pdu->command == SNMP_MSG_RESPONSE) {
+		if (!q->table)
+			request_answered(q, pdu);
+		else if (walk_answered(q, pdu))
+			return 1; /* the walk goes on */
+	} else {
 		report_failure(q, sp, pdu, op);
+	}
 	if (--d->outstanding == 0)
 		finish(d);
 	return 1;
 }
 
+static struct snmp_pdu *get_pdu(const struct snmp_req *q)
+{
+	const struct snmp_dev *d = q->dev;
+	struct snmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+	for (size_t k = 0; pdu && k < q->count; k++) {
+		oid name[MAX_OID_LEN];
+		size_t len = MAX_OID_LEN;
+		if (snmpc_parse_oid(d->points[d->scalars[q->first + k]].oid, name, &len) == 0)
+			snmp_add_null_var(pdu, name, len);
+	}
+	return pdu;
+}
+
+/* Sends Q's next PDU (its GET, or the walk from where it is). */
 static bool send_request(struct snmp_req *q, char *why, size_t whylen)
 {
 	struct snmp_dev *d = q->dev;
-	struct snmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
-	for (size_t k = 0; k < q->count; k++) {
-		oid name[MAX_OID_LEN];
-		size_t len = MAX_OID_LEN;
-		if (snmpc_parse_oid(d->points[q->first + k].oid, name, &len) == 0)
-			snmp_add_null_var(pdu, name, len);
+	struct snmp_pdu *pdu = q->table ? snmp_walk_pdu(q, d->conf.snmp.version == FM_SNMP_V1)
+	                                : get_pdu(q);
+	if (!pdu) {
+		snprintf(why, whylen, "%.120s: out of memory", d->conf.snmp.host);
+		return false;
 	}
 	q->pending = true;
 	if (snmp_async_send(d->session, pdu, callback, q) == 0) {
@@ -382,6 +420,28 @@ static bool send_request(struct snmp_req *q, char *why, size_t whylen)
 		return false;
 	}
 	return true;
+}
+
+/* A walk's answer: true when it goes on with another request. */
+static bool walk_answered(struct snmp_req *q, const struct snmp_pdu *pdu)
+{
+	struct snmp_dev *d = q->dev;
+	char why[FM_TEXT_MAX];
+	switch (snmp_walk_answered(q, pdu, &d->points[q->table->first], why, sizeof why)) {
+	case SNMP_WALK_MORE:
+		if (send_request(q, why, sizeof why))
+			return true;
+		q->pending = false;
+		request_failed(q, why);
+		return false;
+	case SNMP_WALK_DONE:
+		d->out->requests_ok++;
+		*(q->names ? &q->table->names_ok : &q->table->values_ok) = true;
+		return false;
+	default:
+		request_failed(q, why);
+		return false;
+	}
 }
 
 /* net-snmp discovers a v3 agent's engine ID synchronously when the first
@@ -414,6 +474,7 @@ static void snmpc_start(void *state, size_t dev, struct fm_poll_result *out)
 	char why[FM_TEXT_MAX] = "";
 	d->out = out;
 	d->outstanding = 0;
+	snmp_tables_reset(d);
 	if (clock_mono_ms() < d->v3_retry_ms) {
 		out->requests_failed = (unsigned)d->nreqs;
 		snprintf(out->error, sizeof out->error, "%s", d->v3_error);
@@ -429,6 +490,8 @@ static void snmpc_start(void *state, size_t dev, struct fm_poll_result *out)
 	d->outstanding = d->nreqs + 1; /* +1: held until every request is sent */
 	for (size_t r = 0; r < d->nreqs; r++) {
 		struct snmp_req *q = &d->reqs[r];
+		if (q->table)
+			snmp_walk_begin(q);
 		if (send_request(q, why, sizeof why))
 			continue;
 		if (d->conf.snmp.version == FM_SNMP_V3) {
@@ -496,7 +559,9 @@ static void snmpc_release(void *state)
 		return;
 	snmpc_close(s);
 	for (size_t i = 0; i < s->ndevs; i++) {
+		snmp_tables_free(&s->devs[i]);
 		free(s->devs[i].points);
+		free(s->devs[i].scalars);
 		free(s->devs[i].reqs);
 	}
 	free(s->devs);

@@ -25,6 +25,8 @@
 #define FM_OID_MAX 128      /* a numeric OID as text incl. NUL */
 #define FM_ENUM_MAX 24      /* named values per point */
 #define FM_ENUM_NAME_MAX 32
+#define FM_ROWS_MAX 64      /* rows one table point may have */
+#define FM_ROWS_DEFAULT 16  /* max_rows of a walked column when not given */
 
 /* Modbus limits from the protocol specification (V1.1b3, 6.1-6.4). */
 #define FM_MODBUS_MAX_REGISTERS 125
@@ -200,6 +202,12 @@ struct fm_point {
 	char unit[FM_UNIT_MAX];
 	struct fm_enum_item enums[FM_ENUM_MAX]; /* names for integer values */
 	size_t nenums;
+	/* snmp, `rows = "all"`: the column is walked every poll and its rows,
+	 * found at run time, fill NSLOTS consecutive points of this name (the
+	 * slots, numbered 1..NSLOTS); 0 for every other point */
+	unsigned slot;
+	unsigned nslots;
+	char row_names_oid[FM_OID_MAX]; /* the name column to name rows by, or "" */
 	/* config only: `{ name = "x"; drop = true; }` in a device's points
 	 * removes its profile's point x; never set in a loaded device */
 	bool drop;

@@ -8,6 +8,10 @@
  * column with `rows` (and optionally `row_names`), which becomes one point
  * per row: `input_voltage` with rows [1, 2, 3] and row_names ["L1", "L2",
  * "L3"] is input_voltage_L1 (column.1), input_voltage_L2, input_voltage_L3.
+ * With `rows = "all"` the rows are not known until the device is walked:
+ * the column becomes `max_rows` slots of the same name, which the SNMP
+ * collector fills with the rows it finds (named by the `row_names` column,
+ * an OID then, or by index).
  * Either kind may name its integer values (`enum`), so rules can compare
  * with names.
  */
@@ -23,10 +27,8 @@
 
 static const char *const point_keys[] = {
 	"name", "read", "address", "type", "order", "bit", "scale", "offset", "unit",
-	"enum", "oid", "rows", "row_names", "drop", NULL,
+	"enum", "oid", "rows", "row_names", "max_rows", "drop", NULL,
 };
-
-#define MAX_ROWS 64 /* rows one table point may expand to */
 
 /* Keys that say where a Modbus value is; an SNMP point has an oid instead. */
 static const char *const modbus_point_keys[] = {
@@ -191,27 +193,30 @@ static const char *oid_problem(const char *oid)
 	return arcs < 2 ? "; an OID has at least two arcs" : NULL;
 }
 
-static void parse_point_oid(struct conf__ctx *c, const config_setting_t *g,
-                            const char *path, bool required, struct fm_point *p)
+/* A numeric OID under KEY of G into OUT (FM_OID_MAX); false when absent
+ * (and not REQUIRED) or reported. */
+static bool parse_oid_key(struct conf__ctx *c, const config_setting_t *g,
+                          const char *path, const char *key, bool required, char *out)
 {
 	char text[FM_TEXT_MAX];
-	if (conf__string(c, g, path, "oid", required, text, sizeof(text)) != CONF_OK)
-		return;
-	const config_setting_t *s = config_setting_get_member(g, "oid");
+	if (conf__string(c, g, path, key, required, text, sizeof(text)) != CONF_OK)
+		return false;
+	const config_setting_t *s = config_setting_get_member(g, key);
 	const char *oid = text[0] == '.' ? text + 1 : text;
 	const char *why = oid_problem(oid);
 	if (why) {
-		conf__error(c, s, "%s.oid: '%s' is not a numeric OID (1.3.6.1...)%s", path,
-		            text, why);
-		return;
+		conf__error(c, s, "%s.%s: '%s' is not a numeric OID (1.3.6.1...)%s", path,
+		            key, text, why);
+		return false;
 	}
 	size_t len = strlen(oid);
-	if (len >= sizeof(p->oid)) {
-		conf__error(c, s, "%s.oid: is too long (%zu bytes, at most %zu)", path, len,
-		            sizeof(p->oid) - 1);
-		return;
+	if (len >= FM_OID_MAX) {
+		conf__error(c, s, "%s.%s: is too long (%zu bytes, at most %d)", path, key,
+		            len, FM_OID_MAX - 1);
+		return false;
 	}
-	memcpy(p->oid, oid, len + 1);
+	memcpy(out, oid, len + 1);
+	return true;
 }
 
 static void check_register_count(struct conf__ctx *c, const config_setting_t *g,
@@ -274,7 +279,7 @@ static void parse_snmp_point(struct conf__ctx *c, const config_setting_t *g,
 	p->type = FM_TYPE_INT64; /* an SNMP number is a 32- or 64-bit integer */
 	p->order = FM_ORDER_ABCD;
 	p->bit = -1;
-	parse_point_oid(c, g, path, !modbus_keys, p);
+	parse_oid_key(c, g, path, "oid", !modbus_keys, p->oid);
 	parse_point_scaling(c, g, path, p);
 }
 
@@ -338,12 +343,15 @@ enum fm_device_kind conf__points_kind(const struct fm_point *points, size_t npoi
 	return npoints && points[0].oid[0] ? FM_DEVICE_SNMP : FM_DEVICE_MODBUS;
 }
 
-/* The rows a table point names: 0 rows (no `rows` key), or COUNT rows with
- * their instance numbers and labels; -1 after a reported problem. */
+/* The rows a table point names: none (no `rows` key); COUNT listed rows
+ * with their instance numbers and labels; or, with `rows = "all"` (WALK),
+ * COUNT slots for rows found at run time, named by the NAMES_OID column. */
 struct table_rows {
 	size_t count;
-	unsigned long index[MAX_ROWS];
-	char label[MAX_ROWS][FM_NAME_MAX];
+	bool walk;
+	char names_oid[FM_OID_MAX];
+	unsigned long index[FM_ROWS_MAX];
+	char label[FM_ROWS_MAX][FM_NAME_MAX];
 };
 
 static int parse_row_names(struct conf__ctx *c, const config_setting_t *g,
@@ -354,8 +362,9 @@ static int parse_row_names(struct conf__ctx *c, const config_setting_t *g,
 		return 0;
 	if (!config_setting_is_array(names) ||
 	    (size_t)config_setting_length(names) != t->count) {
-		conf__error(c, names, "%s.row_names: expected an array of %zu names, one per row",
-		            path, t->count);
+		conf__error(c, names, "%s.row_names: expected an array of %zu names, one per "
+		            "row (an OID of a name column goes with rows = \"all\")", path,
+		            t->count);
 		return -1;
 	}
 	for (size_t i = 0; i < t->count; i++) {
@@ -370,30 +379,47 @@ static int parse_row_names(struct conf__ctx *c, const config_setting_t *g,
 	return 0;
 }
 
-static int parse_rows(struct conf__ctx *c, const config_setting_t *g, const char *path,
-                      struct table_rows *t)
+/* `rows = "all"`: how many slots (max_rows) and the optional name column. */
+static int parse_walked_rows(struct conf__ctx *c, const config_setting_t *g,
+                             const char *path, struct table_rows *t)
 {
-	t->count = 0;
 	const config_setting_t *rows = config_setting_get_member(g, "rows");
-	if (!rows) {
-		if (config_setting_get_member(g, "row_names"))
-			conf__error(c, config_setting_get_member(g, "row_names"),
-			            "%s.row_names: goes with rows", path);
-		return 0;
-	}
-	int n = config_setting_is_array(rows) ? config_setting_length(rows) : 0;
-	const char *name = NULL;
-	config_setting_lookup_string(g, "name", &name);
-	if (name && strlen(name) > 31) {
-		conf__error(c, rows, "%s.rows: a table point's name has at most 31 "
-		            "characters ('%s' is %zu), so that name_row fits", path, name,
-		            strlen(name));
+	if (strcmp(config_setting_get_string(rows), "all") != 0) {
+		conf__error(c, rows, "%s.rows: expected \"all\" (walk the column) or an "
+		            "array of row indexes, like [1, 2, 3]", path);
 		return -1;
 	}
-	if (n < 1 || n > MAX_ROWS || config_setting_get_elem(rows, 0) == NULL ||
+	int max_rows = FM_ROWS_DEFAULT;
+	if (conf__int(c, g, path, "max_rows", false, 1, FM_ROWS_MAX, &max_rows) == CONF_BAD)
+		return -1;
+	t->walk = true;
+	t->count = (size_t)max_rows;
+	const config_setting_t *names = config_setting_get_member(g, "row_names");
+	if (names && config_setting_type(names) != CONFIG_TYPE_STRING) {
+		conf__error(c, names, "%s.row_names: with rows = \"all\", row_names is the "
+		            "OID of the column that names the rows, like \"1.3.6.1...\"", path);
+		return -1;
+	}
+	if (names && !parse_oid_key(c, g, path, "row_names", true, t->names_oid))
+		return -1;
+	return 0;
+}
+
+/* `rows = [1, 2, 3]`: the listed rows, labelled by row_names or index. */
+static int parse_listed_rows(struct conf__ctx *c, const config_setting_t *g,
+                             const char *path, struct table_rows *t)
+{
+	const config_setting_t *rows = config_setting_get_member(g, "rows");
+	int n = config_setting_is_array(rows) ? config_setting_length(rows) : 0;
+	if (n < 1 || n > FM_ROWS_MAX || config_setting_get_elem(rows, 0) == NULL ||
 	    config_setting_type(config_setting_get_elem(rows, 0)) != CONFIG_TYPE_INT) {
 		conf__error(c, rows, "%s.rows: expected an array of 1 to %d row indexes, "
-		            "like [1, 2, 3]", path, MAX_ROWS);
+		            "like [1, 2, 3], or \"all\"", path, FM_ROWS_MAX);
+		return -1;
+	}
+	if (config_setting_get_member(g, "max_rows")) {
+		conf__error(c, config_setting_get_member(g, "max_rows"),
+		            "%s.max_rows: goes with rows = \"all\"; listed rows are all read", path);
 		return -1;
 	}
 	t->count = (size_t)n;
@@ -409,6 +435,32 @@ static int parse_rows(struct conf__ctx *c, const config_setting_t *g, const char
 	return parse_row_names(c, g, path, t);
 }
 
+static int parse_rows(struct conf__ctx *c, const config_setting_t *g, const char *path,
+                      struct table_rows *t)
+{
+	*t = (struct table_rows){0};
+	const config_setting_t *rows = config_setting_get_member(g, "rows");
+	if (!rows) {
+		const char *orphans[] = {"row_names", "max_rows"};
+		for (size_t i = 0; i < ARRAY_LEN(orphans); i++)
+			if (config_setting_get_member(g, orphans[i]))
+				conf__error(c, config_setting_get_member(g, orphans[i]),
+				            "%s.%s: goes with rows", path, orphans[i]);
+		return 0;
+	}
+	const char *name = NULL;
+	config_setting_lookup_string(g, "name", &name);
+	if (name && strlen(name) > 31) {
+		conf__error(c, rows, "%s.rows: a table point's name has at most 31 "
+		            "characters ('%s' is %zu), so that name_row fits", path, name,
+		            strlen(name));
+		return -1;
+	}
+	if (config_setting_type(rows) == CONFIG_TYPE_STRING)
+		return parse_walked_rows(c, g, path, t);
+	return parse_listed_rows(c, g, path, t);
+}
+
 /* Writes the points a table point becomes into OUT; returns how many. */
 static size_t expand_rows(const struct fm_point *column, const struct table_rows *t,
                           struct fm_point *out)
@@ -419,6 +471,12 @@ static size_t expand_rows(const struct fm_point *column, const struct table_rows
 	}
 	for (size_t i = 0; i < t->count; i++) {
 		out[i] = *column;
+		if (t->walk) {
+			out[i].slot = (unsigned)i + 1;
+			out[i].nslots = (unsigned)t->count;
+			memcpy(out[i].row_names_oid, t->names_oid, sizeof t->names_oid);
+			continue;
+		}
 		/* parse_rows made sure the name fits */
 		snprintf(out[i].name, sizeof out[i].name, "%.31s_%.31s", column->name,
 		         t->label[i]);
@@ -428,11 +486,17 @@ static size_t expand_rows(const struct fm_point *column, const struct table_rows
 	return t->count;
 }
 
+/* Points the list element G becomes (at least 1), to size the array. */
 static size_t row_count(const config_setting_t *g)
 {
 	const config_setting_t *rows = g ? config_setting_get_member(g, "rows") : NULL;
+	if (rows && config_setting_type(rows) == CONFIG_TYPE_STRING) {
+		int max_rows = FM_ROWS_DEFAULT;
+		config_setting_lookup_int(g, "max_rows", &max_rows);
+		return max_rows > 0 && max_rows <= FM_ROWS_MAX ? (size_t)max_rows : 1;
+	}
 	int n = rows && config_setting_is_array(rows) ? config_setting_length(rows) : 0;
-	return n > 0 && n <= MAX_ROWS ? (size_t)n : 1;
+	return n > 0 && n <= FM_ROWS_MAX ? (size_t)n : 1;
 }
 
 /* Names are unique within one list, rows included; ELEM maps each point to
@@ -443,6 +507,8 @@ static bool check_duplicates(struct conf__ctx *c, const config_setting_t *list,
 {
 	bool ok = true;
 	for (size_t i = 1; i < n; i++) {
+		if (points[i].slot > 1) /* a walked column's slots share its name */
+			continue;
 		for (size_t j = 0; points[i].name[0] && j < i; j++) {
 			if (strcmp(points[i].name, points[j].name) != 0)
 				continue;

@@ -158,18 +158,33 @@ static void profile_cache_free(struct profile_cache *pc)
 	free(pc->items);
 }
 
-/* Profile points first; an own point of the same name replaces one in
- * place (its address or scaling differs on this unit), others follow. */
-/* Removes point K of D, keeping the order of the others. */
-static void remove_point(struct fm_device *d, size_t k)
+/* How many points from K on carry K's name: the slots of a walked column
+ * (rows = "all"), else 1. */
+static size_t group_len(const struct fm_point *points, size_t n, size_t k)
 {
-	memmove(&d->points[k], &d->points[k + 1], (d->npoints - k - 1) * sizeof(*d->points));
-	d->npoints--;
+	size_t len = 1;
+	while (k + len < n && points[k + len].slot > 1 &&
+	       strcmp(points[k + len].name, points[k].name) == 0)
+		len++;
+	return len;
+}
+
+/* Replaces the OLD points at K of D by the NEW points of OWN, keeping the
+ * order of the others (NEW 0: removes them). The array has room. */
+static void splice_points(struct fm_device *d, size_t k, size_t old,
+                          const struct fm_point *own, size_t new)
+{
+	memmove(&d->points[k + new], &d->points[k + old],
+	        (d->npoints - k - old) * sizeof(*d->points));
+	memcpy(&d->points[k], own, new * sizeof(*own));
+	d->npoints = d->npoints - old + new;
 }
 
 /* The profile's points, then the device's own: an own point with a profile
- * point's name replaces it, one with drop = true removes it. Returns 0,
- * -ENOMEM, or -ENOENT with *BAD the own point that drops nothing. */
+ * point's name replaces it in place (its address or scaling differs on
+ * this unit; a walked column is replaced with all its slots), one with
+ * drop = true removes it, others follow. Returns 0, -ENOMEM, or -ENOENT
+ * with *BAD the own point that drops nothing. */
 static int merge_points(struct fm_device *d, const struct fm_point *prof, size_t nprof,
                         const struct fm_point *own, size_t nown, size_t *bad)
 {
@@ -180,7 +195,7 @@ static int merge_points(struct fm_device *d, const struct fm_point *prof, size_t
 		memcpy(d->points, prof, nprof * sizeof(*prof));
 	d->npoints = nprof;
 	size_t from_profile = nprof; /* points [0, from_profile) came from it */
-	for (size_t i = 0; i < nown; i++) {
+	for (size_t i = 0; i < nown; i += group_len(own, nown, i)) {
 		size_t k = 0;
 		while (k < from_profile && strcmp(d->points[k].name, own[i].name) != 0)
 			k++;
@@ -188,14 +203,14 @@ static int merge_points(struct fm_device *d, const struct fm_point *prof, size_t
 			*bad = i;
 			return -ENOENT;
 		}
-		if (own[i].drop) {
-			remove_point(d, k);
-			from_profile--;
+		size_t new = own[i].drop ? 0 : group_len(own, nown, i);
+		if (k == from_profile) { /* not the profile's: goes last */
+			splice_points(d, d->npoints, 0, &own[i], new);
 			continue;
 		}
-		if (k == from_profile)
-			k = d->npoints++;
-		d->points[k] = own[i];
+		size_t old = group_len(d->points, from_profile, k);
+		splice_points(d, k, old, &own[i], new);
+		from_profile = from_profile - old + new;
 	}
 	return 0;
 }
@@ -267,8 +282,9 @@ static void point_names(const struct fm_device *d, char *buf, size_t size)
 {
 	size_t used = (size_t)snprintf(buf, size, "%s has", d->name);
 	for (size_t i = 0; i < d->npoints && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "",
-		                         d->points[i].name);
+		if (d->points[i].slot <= 1)
+			used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "",
+			                         d->points[i].name);
 }
 
 /* "other, none, normal" so a typo shows its fix. */

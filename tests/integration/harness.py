@@ -878,6 +878,9 @@ def parse_snmp_output(text):
         if rest in _NO_SUCH:
             values[oid] = (_NO_SUCH[rest], None)
             continue
+        if rest == '""':  # an empty OCTET STRING prints as just ""
+            values[oid] = ("STRING", "")
+            continue
         typ, sep, val = rest.partition(": ")
         if not sep:  # an empty string prints as 'STRING: ' -> no ': ' split
             typ, val = rest.rstrip(":"), ""

@@ -107,7 +107,8 @@ BAD_TYPES_FAULTS = {CHARGE: "STRING", MINUTES_REMAINING: None}
 
 
 def read_recording(community):
-    """{oid: (type, value)} as snmpget should print the recording."""
+    """{oid: (type, value)} as snmpget should print the recording (a string
+    in hex, tag 4x, as snmpget shows it: STRING when printable ASCII)."""
     out = {}
     with open(os.path.join(SNMP_DATA, f"{community}.snmprec")) as f:
         for line in f:
@@ -115,6 +116,16 @@ def read_recording(community):
             if not line or line.startswith("#"):
                 continue
             oid, tag, value = line.split("|", 2)
+            if tag == "4x":  # an OCTET STRING written in hex
+                value = bytes.fromhex(value)
+                try:
+                    text = value.decode("ascii")
+                    printable = text.isprintable()
+                except UnicodeDecodeError:
+                    printable = False
+                out[oid] = (("STRING", text) if printable else
+                            ("Hex-STRING", " ".join(f"{b:02X}" for b in value)))
+                continue
             typ = TAG_TYPES[tag]
             if typ in ("INTEGER", "Counter32", "Gauge32", "Timeticks",
                        "Counter64"):
@@ -129,11 +140,20 @@ def recordings():
 
 
 def snmp_points(profile):
-    """The points of an SNMP profile: [(name, oid, {enum name: value})]."""
+    """The points of an SNMP profile: [(name, oid, {enum name: value},
+    walked)], WALKED true for a column read whole (rows = "all")."""
     with open(os.path.join(PROFILES, f"{profile}.cfg"), encoding="utf-8") as f:
         doc = _Parser(f.read()).settings(None)
-    return [(p["name"], p["oid"], p.get("enum", {}))
+    return [(p["name"], p["oid"].lstrip("."), p.get("enum", {}), p.get("rows") == "all")
             for p in doc["profile"]["points"] if "oid" in p]
+
+
+def instances(rec, oid, walked):
+    """The OIDs of REC a point reads: OID itself, or every row of the
+    column OID when it is walked."""
+    if not walked:
+        return [oid]
+    return [o for o in rec if o.startswith(oid + ".")]
 
 
 def udp_sockets_of(pid):
@@ -188,19 +208,22 @@ class Recordings(unittest.TestCase):
             self.assertTrue(points, f"{profile}: no SNMP points")
             for community in communities + (["bad-types"] if profile == "ups-mib" else []):
                 rec = read_recording(community)
-                for name, oid, enum in points:
+                for name, oid, enum, walked in points:
                     with self.subTest(profile=profile, recording=community, point=name):
                         if community == "bad-types" and oid in BAD_TYPES_FAULTS:
                             want = BAD_TYPES_FAULTS[oid]
                             self.assertEqual(rec.get(oid, (None,))[0], want)
                             continue
-                        self.assertIn(oid, rec)
-                        typ, value = rec[oid]
-                        self.assertIn(typ, ("INTEGER", "Gauge32", "Counter32",
-                                            "Timeticks"), "a number")
-                        if enum:
-                            self.assertIn(value, enum.values(),
-                                          f"{value} is none of {enum}")
+                        rows = instances(rec, oid, walked)
+                        self.assertTrue(rows, f"no row of column {oid}")
+                        for row in rows:
+                            self.assertIn(row, rec)
+                            typ, value = rec[row]
+                            self.assertIn(typ, ("INTEGER", "Gauge32", "Counter32",
+                                                "Timeticks"), f"{row}: a number")
+                            if enum:
+                                self.assertIn(value, enum.values(),
+                                              f"{row}: {value} is none of {enum}")
 
 
 class V3(unittest.TestCase):

@@ -517,6 +517,51 @@ static void test_snmp_table_rows(void **state)
 	config_free(cfg);
 }
 
+/* Checks that D's points from FIRST are the NSLOTS slots of column NAME. */
+static void assert_slots(const struct fm_device *d, size_t first, const char *name,
+                         unsigned nslots, const char *oid, const char *names_oid)
+{
+	assert_true(first + nslots <= d->npoints);
+	for (unsigned k = 0; k < nslots; k++) {
+		const struct fm_point *p = &d->points[first + k];
+		assert_string_equal(p->name, name);
+		assert_string_equal(p->oid, oid);
+		assert_string_equal(p->row_names_oid, names_oid);
+		assert_int_equal(p->slot, k + 1);
+		assert_int_equal(p->nslots, nslots);
+	}
+}
+
+/* rows = "all": max_rows slots of the column, from a profile or a device's
+ * own points, replaced and dropped as a whole. */
+static void test_snmp_walked_columns(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("configs/good/snmp.cfg");
+	const struct fm_device *d = config_find_device(cfg, "hub1");
+	assert_non_null(d);
+	assert_int_equal(d->npoints, 4 + 1 + FM_ROWS_DEFAULT);
+	assert_slots(d, 0, "temperature", 4, "1.3.6.1.4.1.3854.1.2.2.1.16.1.3",
+	             "1.3.6.1.4.1.3854.1.2.2.1.16.1.1");
+	assert_string_equal(d->points[0].unit, "degC");
+	assert_string_equal(d->points[4].name, "uptime");
+	assert_int_equal(d->points[4].nslots, 0);
+	assert_slots(d, 5, "humidity", FM_ROWS_DEFAULT, "1.3.6.1.4.1.3854.1.2.2.1.17.1.3", "");
+
+	/* hub2 drops humidity, replaces temperature in place, adds switch */
+	d = config_find_device(cfg, "hub2");
+	assert_non_null(d);
+	assert_int_equal(d->npoints, 2 + 1 + 3);
+	assert_slots(d, 0, "temperature", 2, "1.3.6.1.4.1.3854.1.2.2.1.16.1.3", "");
+	assert_string_equal(d->points[2].name, "uptime");
+	assert_slots(d, 3, "switch", 3, "1.3.6.1.4.1.3854.1.2.2.1.18.1.3", "");
+
+	/* a rule on the column names its first slot */
+	assert_ptr_equal(device_find_point(config_find_device(cfg, "hub1"), "temperature"),
+	                 &config_find_device(cfg, "hub1")->points[0]);
+	config_free(cfg);
+}
+
 static void test_snmp_defaults(void **state)
 {
 	(void)state;
@@ -608,6 +653,13 @@ static const struct bad_case bad_cases[] = {
 	{ "rows-modbus.cfg", NULL, 7, "points.[0].rows: only SNMP points (with an oid) have table rows", 1 },
 	{ "rows-names.cfg", NULL, 8, "points.[0].row_names: expected an array of 2 names, one per row", 2 },
 	{ "rows-names.cfg", NULL, 10, "points.[2].name: duplicate point name 'v_1' (first at", 2 },
+	{ "rows-all.cfg", NULL, 6, "points.[0].rows: only SNMP points (with an oid) have table rows", 7 },
+	{ "rows-all.cfg", NULL, 10, "points.[0].max_rows: 0 is out of range (1-64)", 7 },
+	{ "rows-all.cfg", NULL, 11, "points.[1].max_rows: 65 is out of range (1-64)", 7 },
+	{ "rows-all.cfg", NULL, 13, "points.[2].row_names: with rows = \"all\", row_names is the OID", 7 },
+	{ "rows-all.cfg", NULL, 14, "points.[3].row_names: expected an array of 2 names, one per row (an OID", 7 },
+	{ "rows-all.cfg", NULL, 15, "points.[4].max_rows: goes with rows", 7 },
+	{ "rows-all.cfg", NULL, 16, "points.[5].rows: expected \"all\" (walk the column)", 7 },
 	{ "coalesce-not-bool.cfg", NULL, 5, "devices.[0].max_gap: 200 is out of range (0-124)", 2 },
 	{ "coalesce-not-bool.cfg", NULL, 6, "devices.[0].coalesce: expected a boolean", 2 },
 	{ "address-65536.cfg", NULL, 8,
@@ -936,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_example_snmp_ups),
 		cmocka_unit_test(test_snmp_defaults),
 		cmocka_unit_test(test_snmp_table_rows),
+		cmocka_unit_test(test_snmp_walked_columns),
 		cmocka_unit_test(test_drop_profile_point),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_every_bad_file_has_a_row),

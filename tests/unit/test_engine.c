@@ -1,7 +1,7 @@
 /* test_engine.c - the engine driven by a fake clock and a publisher that
  * records what it was given: device states, the built-in comm rule, unknown
  * when a device is down, `for` delays via engine_tick, hysteresis, partial
- * polls, and seq numbering. */
+ * polls, seq numbering, and one alert per row of a walked table column. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -252,6 +252,89 @@ static void test_repeat_republishes_firing_alert(void **state)
 	assert_int_equal(count_states(f, fired + 200000), 0);
 }
 
+/* ---- a sensor hub whose rows are found at run time (rows = "all") ---- */
+
+#define HUB_SLOTS 3
+static struct fm_point hub_points[HUB_SLOTS];
+static struct fm_device hub_devices[] = {
+	{.name = "hub", .bus = "snmp", .kind = FM_DEVICE_SNMP, .interval = 10,
+	 .down_after = 3, .points = hub_points, .npoints = HUB_SLOTS},
+};
+static struct fm_rule hub_rules[] = {
+	{.name = "hot", .device = "hub", .point = "temp", .kind = FM_RULE_ABOVE,
+	 .threshold = 30, .clear = 30},
+};
+static struct fm_config hub_cfg = {
+	.devices = hub_devices, .ndevices = 1, .rules = hub_rules, .nrules = 1,
+};
+
+static int hub_setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof f);
+	for (unsigned k = 0; k < HUB_SLOTS; k++)
+		hub_points[k] = (struct fm_point){.name = "temp", .oid = "1.3.6.1.4.1.9.1",
+		                                  .slot = k + 1, .nslots = HUB_SLOTS};
+	struct eng_publisher pub = {rec_telemetry, rec_device_state, rec_alert_state,
+	                            rec_event, &f.rec};
+	f.e = engine_create(&hub_cfg, &pub, 0, 0);
+	*state = &f;
+	return f.e ? 0 : -1;
+}
+
+/* One poll of the hub: slot k holds the row NAMES[k] ("" none) with
+ * VALUES[k], NAN meaning the row is not there this time. */
+static void hub_poll(struct fixture *f, const char *const names[HUB_SLOTS],
+                     const double values[HUB_SLOTS])
+{
+	struct fm_point_value v[HUB_SLOTS];
+	struct fm_row rows[HUB_SLOTS];
+	memset(rows, 0, sizeof rows);
+	for (size_t k = 0; k < HUB_SLOTS; k++) {
+		v[k] = (struct fm_point_value){isnan(values[k]) ? FM_POINT_ABSENT : FM_POINT_OK,
+		                               values[k]};
+		snprintf(rows[k].name, sizeof rows[k].name, "%s", names[k]);
+		snprintf(rows[k].index, sizeof rows[k].index, "%zu", k);
+	}
+	struct fm_poll_result r = {.device = 0, .values = v, .nvalues = HUB_SLOTS,
+	                           .rows = rows, .requests_ok = 1};
+	f->now += 10000;
+	engine_apply_poll(f->e, &r, f->now, f->now);
+}
+
+/* A rule on a walked column is one alert per row, named after the row
+ * when it is found; a row that goes away makes its alert unknown. */
+static void test_walked_rows_name_their_alerts(void **state)
+{
+	struct fixture *f = *state;
+	const struct eng_device *d = &f->e->devices[0];
+	/* nothing found yet: only the comm alert exists to the outside */
+	engine_publish_states(f->e);
+	assert_int_equal(f->rec.alert_states, 1);
+
+	hub_poll(f, (const char *[]){"rack_a", "rack_b", ""}, (double[]){35, 20, NAN});
+	EXPECT(f, 0, "hub.comm unknown->ok", "hot.rack_a unknown->firing",
+	       "hot.rack_b unknown->ok");
+	assert_string_equal(eng_point_name(d, 0), "temp_rack_a");
+	assert_string_equal(eng_point_name(d, 1), "temp_rack_b");
+	assert_string_equal(eng_point_name(d, 2), "");
+	assert_int_equal(d->values[2].status, FM_POINT_ABSENT);
+
+	/* rack_a unplugged, a new sensor in the free slot */
+	size_t mark = f->rec.nevents;
+	hub_poll(f, (const char *[]){"rack_a", "rack_b", "cold"}, (double[]){NAN, 21, 12});
+	EXPECT(f, mark, "hot.rack_a firing->unknown", "hot.cold unknown->ok");
+	assert_non_null(engine_find_alert(f->e, "hot.rack_a"));
+	assert_false(engine_find_alert(f->e, "hot.rack_a")->has_value);
+	assert_string_equal(eng_point_name(d, 2), "temp_cold");
+
+	/* a slot keeps its first name: an alert never changes its name */
+	hub_poll(f, (const char *[]){"other", "rack_b", "cold"}, (double[]){36, 21, 12});
+	assert_string_equal(eng_point_name(d, 0), "temp_rack_a");
+	assert_int_equal(engine_find_alert(f->e, "hot.rack_a")->fsm.state, FM_ALERT_FIRING);
+	assert_null(engine_find_alert(f->e, "hot.other"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +344,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_poll_keeps_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rises_by_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeat_republishes_firing_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walked_rows_name_their_alerts, hub_setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
