@@ -43,28 +43,68 @@ static size_t collect(struct poller *p, struct engine *e, size_t expected)
 	return got;
 }
 
-static void describe_condition(const struct eng_alert *a, char *buf, size_t len)
+/* One condition in words: "> 30 (clear < 28)", "== battery",
+ * "rises 3 within 600 s", "bit 2 (zone_3) set". */
+static void describe_term(const struct eng_alert *a, const struct eng_term *t, char *buf,
+                          size_t len)
 {
-	const struct fm_rule *r = a->rule;
-	const char *name = point_enum_name(&a->device->conf->points[a->point], r->threshold);
-	if (name && (r->kind == FM_RULE_EQUALS || r->kind == FM_RULE_NOT_EQUALS)) {
-		snprintf(buf, len, "%s %s", r->kind == FM_RULE_EQUALS ? "==" : "!=", name);
-		return;
-	}
-	switch (r->kind) {
+	const struct fm_condition *k = t->cond;
+	const struct fm_point *pt = &t->device->conf->points[t->point];
+	const char *name = point_enum_name(pt, k->threshold);
+	switch (k->kind) {
 	case FM_RULE_ABOVE:
-		snprintf(buf, len, "> %g (clear < %g)", r->threshold, r->clear);
+		snprintf(buf, len, "> %g (clear < %g)", k->threshold, k->clear);
 		break;
 	case FM_RULE_BELOW:
-		snprintf(buf, len, "< %g (clear > %g)", r->threshold, r->clear);
+		snprintf(buf, len, "< %g (clear > %g)", k->threshold, k->clear);
 		break;
 	case FM_RULE_EQUALS:
-		snprintf(buf, len, "== %g", r->threshold);
-		break;
 	case FM_RULE_NOT_EQUALS:
-		snprintf(buf, len, "!= %g", r->threshold);
+		if (name)
+			snprintf(buf, len, "%s %s", k->kind == FM_RULE_EQUALS ? "==" : "!=", name);
+		else
+			snprintf(buf, len, "%s %g", k->kind == FM_RULE_EQUALS ? "==" : "!=",
+			         k->threshold);
+		break;
+	case FM_RULE_RISE:
+	case FM_RULE_FALL:
+		snprintf(buf, len, "%s %g within %d s", k->kind == FM_RULE_RISE ? "rises" : "falls",
+		         k->threshold, k->within);
+		break;
+	case FM_RULE_MASK:
+		snprintf(buf, len, "bit %d%s%s%s set", a->bit, a->bit_name ? " (" : "",
+		         a->bit_name ? a->bit_name : "", a->bit_name ? ")" : "");
 		break;
 	}
+}
+
+/* A rule alert's conditions; an all/any rule names each point. */
+static void describe_condition(const struct eng_alert *a, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t j = 0; j < a->nterms && used < len; j++) {
+		const struct eng_term *t = &a->terms[j];
+		char one[96];
+		describe_term(a, t, one, sizeof one);
+		if (a->nterms == 1)
+			used += (size_t)snprintf(buf + used, len - used, "%s", one);
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%s%s.%s %s",
+			                         j ? (a->rule->combine == FM_COMBINE_ALL ? " AND "
+			                                                                 : " OR ")
+			                           : "",
+			                         t->device->conf->name, eng_point_name(t->device, t->point),
+			                         one);
+	}
+}
+
+static bool has_rate(const struct eng_alert *a)
+{
+	for (size_t j = 0; j < a->nterms; j++)
+		if (a->terms[j].cond->kind == FM_RULE_RISE || a->terms[j].cond->kind == FM_RULE_FALL)
+			return true;
+	return false;
 }
 
 /* What a rule would do, in words. */
@@ -73,8 +113,22 @@ static const char *verdict(const struct eng_alert *a)
 	switch (a->fsm.state) {
 	case FM_ALERT_FIRING: return "FIRES";
 	case FM_ALERT_PENDING: return "would fire after its 'for' delay";
-	case FM_ALERT_UNKNOWN: return "unknown (no reading)";
-	default: return "ok";
+	case FM_ALERT_UNKNOWN:
+		return a->kind == ENG_ALERT_FAULT && !a->device->points[a->point].fresh_mono_ms
+		           ? "unknown (no reading)" : "unknown (no trustworthy reading)";
+	default:
+		return has_rate(a) ? "ok (a rise/fall needs several polls to show)" : "ok";
+	}
+}
+
+/* The condition of a built-in alert, in words. */
+static const char *builtin_condition(const struct eng_alert *a)
+{
+	switch (a->kind) {
+	case ENG_ALERT_COMM: return "device down";
+	case ENG_ALERT_FAULT: return "sensor fault";
+	case ENG_ALERT_BUS: return "bus down";
+	default: return "";
 	}
 }
 
@@ -108,15 +162,16 @@ static void print_rules_text(const struct engine *e)
 	       "CONDITION", "VERDICT");
 	for (size_t i = 0; i < e->nalerts; i++) {
 		const struct eng_alert *a = &e->alerts[i];
-		char point[FM_NAME_MAX * 2], cond[64] = "device down", value[32] = "-";
-		if (!a->name[0]) /* on a slot holding no row */
+		char point[FM_NAME_MAX * 2], cond[256], value[32] = "-";
+		if (!a->name[0] || a->kind == ENG_ALERT_SELF) /* no row yet; the agent's own */
 			continue;
 		payload_alert_point(a, point, sizeof point);
+		snprintf(cond, sizeof cond, "%s", builtin_condition(a));
 		if (a->rule)
 			describe_condition(a, cond, sizeof cond);
 		if (a->has_value)
 			snprintf(value, sizeof value, "%g", a->value);
-		else if (!a->rule)
+		else if (a->kind == ENG_ALERT_COMM)
 			snprintf(value, sizeof value, "%s", dev_state_name(a->device->health.state));
 		printf("%-24s %-28s %-10s %-24s %s\n", a->name, point, value, cond,
 		       verdict(a));
@@ -155,8 +210,9 @@ static cJSON *device_json(const struct eng_device *d)
 static cJSON *rule_json(const struct eng_alert *a)
 {
 	cJSON *o = cJSON_CreateObject();
-	char point[FM_NAME_MAX * 2], cond[64] = "device down";
+	char point[FM_NAME_MAX * 2], cond[256];
 	payload_alert_point(a, point, sizeof point);
+	snprintf(cond, sizeof cond, "%s", builtin_condition(a));
 	if (a->rule)
 		describe_condition(a, cond, sizeof cond);
 	cJSON_AddStringToObject(o, "rule", a->name);
@@ -168,6 +224,9 @@ static cJSON *rule_json(const struct eng_alert *a)
 	cJSON_AddStringToObject(o, "condition", cond);
 	cJSON_AddStringToObject(o, "state", alert_state_name(a->fsm.state));
 	cJSON_AddStringToObject(o, "severity", severity_name(a->severity));
+	cJSON_AddStringToObject(o, "verdict", verdict(a));
+	if (a->detail[0])
+		cJSON_AddStringToObject(o, "detail", a->detail);
 	return o;
 }
 
@@ -179,7 +238,7 @@ static void print_json(const struct engine *e)
 		cJSON_AddItemToArray(devices, device_json(&e->devices[i]));
 	cJSON *rules = cJSON_AddArrayToObject(o, "rules");
 	for (size_t i = 0; i < e->nalerts; i++)
-		if (e->alerts[i].name[0])
+		if (e->alerts[i].name[0] && e->alerts[i].kind != ENG_ALERT_SELF)
 			cJSON_AddItemToArray(rules, rule_json(&e->alerts[i]));
 	char *text = cJSON_Print(o);
 	if (text)

@@ -1,4 +1,5 @@
-/* outputs.c - the engine's output fanned out to the log, the store and MQTT. */
+/* outputs.c - the engine's output fanned out to the log, the store (events
+ * and alert states) and MQTT. */
 #include "agent/outputs.h"
 
 #include <stdio.h>
@@ -29,14 +30,19 @@ static void out_device_state(void *ctx, const struct eng_device *d, bool changed
 static void out_alert_state(void *ctx, const struct eng_alert *a)
 {
 	struct outputs *o = ctx;
+	char err[FM_TEXT_MAX * 2];
+	if (o->store && store_save_alert(o->store, a, err, sizeof err) < 0)
+		log_error("store: %s", err);
 	if (o->mqtt)
 		mqtt_publish_alert_state(o->mqtt, a);
 }
 
 static void describe_value(const struct eng_alert *a, char *buf, size_t len)
 {
-	if (!a->rule)
+	if (a->kind == ENG_ALERT_COMM)
 		snprintf(buf, len, "%s", dev_state_name(a->device->health.state));
+	else if (a->detail[0])
+		snprintf(buf, len, "%s", a->detail);
 	else if (a->has_value)
 		snprintf(buf, len, "%g", a->value);
 	else
@@ -49,10 +55,17 @@ static void out_event(void *ctx, const struct eng_event *e)
 	char point[FM_NAME_MAX * 2], value[64];
 	payload_alert_point(a, point, sizeof point);
 	describe_value(a, value, sizeof value);
-	enum fm_log_level lvl = e->t.to == FM_ALERT_FIRING ? FM_LOG_WARN : FM_LOG_INFO;
-	LOG_AT(lvl, "alert %s: %s -> %s (%s = %s, %s) seq=%llu", a->name,
-	       alert_state_name(e->t.from), alert_state_name(e->t.to), point, value,
-	       severity_name(a->severity), (unsigned long long)e->seq);
+	enum fm_log_level lvl = e->t.to == FM_ALERT_FIRING && e->kind == ENG_EVENT_TRANSITION
+	                            ? FM_LOG_WARN : FM_LOG_INFO;
+	if (e->kind == ENG_EVENT_ACK)
+		log_info("alert %s: acknowledged by %s%s%s seq=%llu", a->name, a->acked_by,
+		         a->ack_comment[0] ? ": " : "", a->ack_comment,
+		         (unsigned long long)e->seq);
+	else
+		LOG_AT(lvl, "alert %s: %s -> %s (%s = %s, %s)%s seq=%llu", a->name,
+		       alert_state_name(e->t.from), alert_state_name(e->t.to), point, value,
+		       severity_name(a->severity), a->silence ? " silenced" : "",
+		       (unsigned long long)e->seq);
 	struct outputs *o = ctx;
 	char *json = payload_event(e);
 	if (!json) {

@@ -161,6 +161,33 @@ static void loop_once(struct agent *a)
 	}
 }
 
+/* One alert state saved before the last stop, put back. */
+static void resume_alert(void *ctx, const char *name, const char *state,
+                         int64_t since_wall, const char *acked_by,
+                         const char *ack_comment, int64_t acked_wall)
+{
+	struct agent *a = ctx;
+	enum fm_alert_state st;
+	if (!alert_state_from_name(state, &st) ||
+	    !engine_resume(a->engine, name, st, since_wall, acked_by, ack_comment,
+	                   acked_wall, clock_mono_ms()))
+		log_debug("store: alert %s (%s) is not in this config; not resumed", name,
+		          state);
+	else if (st == FM_ALERT_FIRING)
+		log_info("alert %s: still firing since before the restart%s%s", name,
+		         acked_by[0] ? ", acknowledged by " : "", acked_by);
+}
+
+/* Alert states as they were before the restart: a firing alert stays
+ * firing (republished retained), with no fresh firing event. */
+static void resume_alerts(struct agent *a)
+{
+	char err[FM_TEXT_MAX * 2];
+	a->engine->next_seq = store_last_seq(a->out.store) + 1; /* seq continues */
+	if (store_load_alerts(a->out.store, resume_alert, a, err, sizeof err) < 0)
+		log_error("store: %s (alerts start unknown)", err);
+}
+
 static int agent_start(struct agent *a, const struct fm_config *cfg)
 {
 	char err[FM_TEXT_MAX] = "";
@@ -183,8 +210,8 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 	}
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
-	if (a->engine) /* seq continues across restarts */
-		a->engine->next_seq = store_last_seq(a->out.store) + 1;
+	if (a->engine)
+		resume_alerts(a);
 	a->poller = poller_create(cfg, now, err, sizeof err);
 	if (!a->engine || !a->poller) {
 		log_error("start: %s", err[0] ? err : "out of memory");

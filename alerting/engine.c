@@ -1,10 +1,12 @@
-/* engine.c - readings, device states and alerts, fed by poll results.
+/* engine.c - readings, device and bus states, and alerts, fed by polls.
  *
- * Every poll result goes through the same three steps: store the readings,
- * update the device's communication state, then evaluate the device's
- * alerts (its rules and its built-in comm rule). Each state change becomes
- * one numbered event and one retained alert state; nothing is published
- * for a poll that changes nothing but the readings (telemetry aside).
+ * Every poll result goes through the same steps: take the rows of walked
+ * columns, store the readings (marking sensor faults), update the device's
+ * communication state and its bus's, then evaluate the alerts that watch
+ * the device. Each state change becomes one numbered event and one
+ * retained alert state; nothing is published for a poll that changes
+ * nothing but the readings (telemetry aside). engine_tick does what time
+ * alone changes: delays, stale and stuck points, repeats, silences.
  */
 #include "alerting/engine.h"
 
@@ -13,160 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char comm_controls[][FM_CONTROL_MAX] = {"実102"};
-#define COMM_SEVERITY FM_SEV_MAJOR
+/* ---- alerts ---- */
 
-static int devices_init(struct engine *e, int64_t now_wall)
-{
-	const struct fm_config *cfg = e->cfg;
-	e->devices = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof *e->devices);
-	if (!e->devices)
-		return -1;
-	e->ndevices = cfg->ndevices;
-	for (size_t i = 0; i < cfg->ndevices; i++) {
-		struct eng_device *d = &e->devices[i];
-		d->conf = &cfg->devices[i];
-		size_t n = d->conf->npoints ? d->conf->npoints : 1;
-		d->values = calloc(n, sizeof *d->values);
-		d->names = calloc(n, sizeof *d->names);
-		d->rows = calloc(n, sizeof *d->rows);
-		if (!d->values || !d->names || !d->rows)
-			return -1;
-		for (size_t p = 0; p < d->conf->npoints; p++) {
-			const struct fm_point *pt = &d->conf->points[p];
-			d->values[p] = (struct fm_point_value){.status = FM_POINT_FAILED, .value = NAN};
-			if (!pt->nslots) /* slots are named when their row is found */
-				snprintf(d->names[p], sizeof d->names[p], "%s", pt->name);
-		}
-		dev_health_init(&d->health, (unsigned)d->conf->down_after, now_wall);
-	}
-	return 0;
-}
-
-/* The first point of R's device named R->point (a walked column's first
- * slot), or NULL. */
-static const struct fm_point *rule_point(struct engine *e, const struct fm_rule *r,
-                                         struct eng_device **dev, size_t *index)
-{
-	struct eng_device *d = engine_find_device(e, r->device);
-	*dev = d;
-	for (size_t p = 0; d && p < d->conf->npoints; p++)
-		if (strcmp(d->conf->points[p].name, r->point) == 0) {
-			*index = p;
-			return &d->conf->points[p];
-		}
-	return NULL;
-}
-
-/* Alerts rule R makes: one, or one per slot of the walked column it is on. */
-static size_t rule_alert_count(struct engine *e, const struct fm_rule *r)
-{
-	struct eng_device *d;
-	size_t p;
-	const struct fm_point *pt = rule_point(e, r, &d, &p);
-	return pt && pt->nslots ? pt->nslots : 1;
-}
-
-/* Fills the alerts of rule R from A on; returns how many. Those on the
- * slots of a walked column stay nameless until their row is found. */
-static size_t rule_alerts_init(struct engine *e, struct eng_alert *a,
-                               const struct fm_rule *r)
-{
-	struct eng_device *d;
-	size_t p = 0;
-	const struct fm_point *pt = rule_point(e, r, &d, &p);
-	size_t n = pt && pt->nslots ? pt->nslots : 1;
-	for (size_t k = 0; k < n; k++) {
-		if (!pt || !pt->nslots)
-			snprintf(a[k].name, sizeof a[k].name, "%s", r->name);
-		a[k].rule = r;
-		a[k].device = d;
-		a[k].point = p + k;
-		a[k].severity = r->severity;
-		a[k].controls = r->controls;
-		a[k].ncontrols = r->ncontrols;
-	}
-	return n;
-}
-
-static void comm_alert_init(struct eng_alert *a, struct eng_device *d)
-{
-	snprintf(a->name, sizeof a->name, "%s.comm", d->conf->name);
-	a->device = d;
-	a->severity = COMM_SEVERITY;
-	a->controls = comm_controls;
-	a->ncontrols = sizeof comm_controls / sizeof comm_controls[0];
-	d->comm = a;
-}
-
-static int alerts_init(struct engine *e, int64_t now_mono, int64_t now_wall)
-{
-	const struct fm_config *cfg = e->cfg;
-	size_t nrule_alerts = 0;
-	for (size_t i = 0; i < cfg->nrules; i++)
-		nrule_alerts += rule_alert_count(e, &cfg->rules[i]);
-	e->nalerts = nrule_alerts + cfg->ndevices;
-	e->alerts = calloc(e->nalerts ? e->nalerts : 1, sizeof *e->alerts);
-	if (!e->alerts)
-		return -1;
-	size_t made = 0;
-	for (size_t i = 0; i < cfg->nrules; i++)
-		made += rule_alerts_init(e, &e->alerts[made], &cfg->rules[i]);
-	for (size_t i = 0; i < e->ndevices; i++)
-		comm_alert_init(&e->alerts[nrule_alerts + i], &e->devices[i]);
-	for (size_t i = 0; i < e->nalerts; i++) {
-		struct eng_alert *a = &e->alerts[i];
-		int64_t for_ms = a->rule ? (int64_t)a->rule->for_s * 1000 : 0;
-		alert_init(&a->fsm, for_ms, now_mono, now_wall);
-		a->cond = FM_COND_UNKNOWN;
-	}
-	return 0;
-}
-
-struct engine *engine_create(const struct fm_config *cfg,
-                             const struct eng_publisher *pub,
-                             int64_t now_mono, int64_t now_wall)
-{
-	struct engine *e = calloc(1, sizeof *e);
-	if (!e)
-		return NULL;
-	e->cfg = cfg;
-	e->pub = *pub;
-	e->next_seq = 1;
-	if (devices_init(e, now_wall) < 0 || alerts_init(e, now_mono, now_wall) < 0) {
-		engine_destroy(e);
-		return NULL;
-	}
-	return e;
-}
-
-void engine_destroy(struct engine *e)
-{
-	if (!e)
-		return;
-	for (size_t i = 0; e->devices && i < e->ndevices; i++) {
-		free(e->devices[i].values);
-		free(e->devices[i].names);
-		free(e->devices[i].rows);
-	}
-	free(e->devices);
-	free(e->alerts);
-	free(e);
-}
-
-/* Feeds one classification to an alert and publishes what changed. */
-static void alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
-                          int64_t now_mono, int64_t now_wall)
+void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
+                       int64_t now_mono, int64_t now_wall)
 {
 	struct fm_transition t;
 	a->cond = c;
 	if (!alert_step(&a->fsm, c, now_mono, now_wall, &t))
 		return;
+	a->resumed = false;
 	if (t.to == FM_ALERT_FIRING && a->rule && a->rule->repeat > 0)
 		a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
+	if (t.to == FM_ALERT_RESOLVED || t.to == FM_ALERT_OK)
+		a->acked = false; /* the next firing is news again */
+	eng_alert_silenced(e, a, now_wall);
 	struct eng_event ev = {
 		.seq = e->next_seq++,
 		.ts_wall_ms = now_wall,
+		.kind = ENG_EVENT_TRANSITION,
 		.alert = a,
 		.t = t,
 	};
@@ -176,10 +43,109 @@ static void alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
 		e->pub.alert_state(e->pub.ctx, a);
 }
 
-static enum fm_cond comm_condition(const struct eng_device *d)
+static bool device_known(const struct eng_device *d)
+{
+	return d->health.state != FM_DEV_DOWN && d->health.state != FM_DEV_UNKNOWN;
+}
+
+/* No fresh value for stale_after (default 3 intervals): not to be trusted. */
+static bool point_stale(const struct eng_device *d, size_t p, int64_t now_mono)
+{
+	int64_t fresh = d->points[p].fresh_mono_ms;
+	int stale_after = d->conf->stale_after > 0 ? d->conf->stale_after : 3 * d->conf->interval;
+	return fresh == 0 || now_mono - fresh > (int64_t)stale_after * 1000;
+}
+
+/* One condition's verdict. A device that is down, a row that is gone, a
+ * sensor fault or a stale point make it unknown; a single failed read of
+ * a device still up keeps the last verdict (one lost reply is not news).
+ * FRESH: the term's device was just polled (a rate rule takes a sample). */
+static enum fm_cond term_classify(struct eng_alert *a, struct eng_term *t, bool fresh,
+                                  int64_t now_mono)
+{
+	const struct eng_device *d = t->device;
+	const struct fm_point_value *pv = &d->values[t->point];
+	const struct fm_condition *k = t->cond;
+	if (!device_known(d) || pv->status == FM_POINT_ABSENT ||
+	    d->points[t->point].fault != ENG_FAULT_NONE || point_stale(d, t->point, now_mono)) {
+		t->has_value = false;
+		return t->last = FM_COND_UNKNOWN;
+	}
+	if (pv->status != FM_POINT_OK)
+		return t->last;
+	t->has_value = true;
+	t->value = pv->value;
+	switch (k->kind) {
+	case FM_RULE_RISE:
+	case FM_RULE_FALL:
+		if (fresh)
+			rate_window_add(&t->window, now_mono, pv->value, (int64_t)k->within * 1000);
+		return t->last = rule_classify_rate(k, &t->window, &t->value);
+	case FM_RULE_MASK:
+		return t->last = rule_classify_bit(pv->value, a->bit);
+	default:
+		return t->last = rule_classify(k, pv->value, alert_is_active(&a->fsm));
+	}
+}
+
+/* A restored alert waits until every device it watches has been heard
+ * from (or given up on), so a restart does not flip it to unknown. */
+static bool waiting_for_devices(const struct eng_alert *a)
+{
+	for (size_t j = 0; a->resumed && j < a->nterms; j++)
+		if (a->terms[j].device->health.state == FM_DEV_UNKNOWN)
+			return true;
+	return false;
+}
+
+static void rule_alert_evaluate(struct engine *e, struct eng_alert *a,
+                                const struct eng_device *polled, int64_t now_mono,
+                                int64_t now_wall)
+{
+	if (!a->name[0] || waiting_for_devices(a)) /* a slot still waiting for its row */
+		return;
+	enum fm_cond c[FM_CONDS_MAX];
+	for (size_t j = 0; j < a->nterms; j++)
+		c[j] = term_classify(a, &a->terms[j], a->terms[j].device == polled, now_mono);
+	a->has_value = a->terms[0].has_value;
+	a->value = a->terms[0].value;
+	eng_alert_observe(e, a, cond_combine(a->rule->combine, c, a->nterms), now_mono,
+	                  now_wall);
+}
+
+/* Whether another device on D's bus answered after D went down: proof
+ * that the bus works and D itself is the problem. */
+static bool bus_proven_up(const struct engine *e, const struct eng_device *d)
+{
+	for (size_t i = 0; i < e->ndevices; i++) {
+		const struct eng_device *o = &e->devices[i];
+		if (o != d && o->bus == d->bus && o->has_reading &&
+		    (o->health.state == FM_DEV_UP || o->health.state == FM_DEV_DEGRADED) &&
+		    o->reading_wall_ms >= d->health.since_wall_ms)
+			return true;
+	}
+	return false;
+}
+
+static size_t bus_devices(const struct engine *e, const struct eng_bus *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->ndevices; i++)
+		n += e->devices[i].bus == b;
+	return n;
+}
+
+/* A device that is down raises its own alert only when its bus is not to
+ * blame: the bus was reachable, and on a shared line another device has
+ * answered since. Until then it is unknown, and the bus alert speaks for
+ * all of them when every device is down. */
+static enum fm_cond comm_condition(const struct engine *e, const struct eng_device *d)
 {
 	switch (d->health.state) {
 	case FM_DEV_DOWN:
+		if (d->bus && (d->bus->down || d->connection_lost ||
+		               (bus_devices(e, d->bus) > 1 && !bus_proven_up(e, d))))
+			return FM_COND_UNKNOWN;
 		return FM_COND_TRUE;
 	case FM_DEV_UNKNOWN:
 		return FM_COND_UNKNOWN;
@@ -188,39 +154,117 @@ static enum fm_cond comm_condition(const struct eng_device *d)
 	}
 }
 
-/* A rule on a device that is down is unknown. A single failed read on a
- * device that is still up keeps the rule where it was: one lost reply is
- * not news, and down_after decides when silence becomes an alert. */
-static void rule_alert_evaluate(struct engine *e, struct eng_alert *a,
-                                int64_t now_mono, int64_t now_wall)
+static void comm_evaluate(struct engine *e, struct eng_device *d, int64_t now_mono,
+                          int64_t now_wall)
 {
-	const struct eng_device *d = a->device;
-	const struct fm_point_value *pv = &d->values[a->point];
-	if (!a->name[0]) /* on a slot still waiting for its row */
-		return;
-	if (d->health.state == FM_DEV_DOWN || d->health.state == FM_DEV_UNKNOWN ||
-	    pv->status == FM_POINT_ABSENT) { /* down, or the row is gone */
-		a->has_value = false;
-		alert_observe(e, a, FM_COND_UNKNOWN, now_mono, now_wall);
-		return;
-	}
-	if (pv->status != FM_POINT_OK)
-		return;
-	a->has_value = true;
-	a->value = pv->value;
-	enum fm_cond c = rule_classify(a->rule, pv->value, alert_is_active(&a->fsm));
-	alert_observe(e, a, c, now_mono, now_wall);
+	/* a restored comm alert waits for a verdict on the device */
+	if (!(d->comm->resumed && d->health.state == FM_DEV_UNKNOWN))
+		eng_alert_observe(e, d->comm, comm_condition(e, d), now_mono, now_wall);
 }
 
-/* Names the alerts on point P of D after the row the slot now holds. */
+static void fault_alert_evaluate(struct engine *e, struct eng_device *d, size_t p,
+                                 int64_t now_mono, int64_t now_wall)
+{
+	struct eng_point *pt = &d->points[p];
+	struct eng_alert *a = pt->fault_alert;
+	if (!a || !a->name[0] || (a->resumed && d->health.state == FM_DEV_UNKNOWN))
+		return;
+	enum fm_cond c = FM_COND_UNKNOWN;
+	if (device_known(d) && d->values[p].status != FM_POINT_ABSENT && pt->fresh_mono_ms)
+		c = pt->fault != ENG_FAULT_NONE ? FM_COND_TRUE : FM_COND_FALSE;
+	snprintf(a->detail, sizeof a->detail, "%s", pt->fault_text);
+	a->has_value = d->values[p].status == FM_POINT_OK;
+	a->value = d->values[p].value;
+	eng_alert_observe(e, a, c, now_mono, now_wall);
+}
+
+/* The alerts that watch device D: its comm and fault alerts and every
+ * rule alert with a condition on it. POLLED: the device just polled (its
+ * readings are new), or NULL when time or the bus changed things. */
+static void evaluate_device(struct engine *e, struct eng_device *d,
+                            const struct eng_device *polled, int64_t now_mono,
+                            int64_t now_wall)
+{
+	comm_evaluate(e, d, now_mono, now_wall);
+	for (size_t p = 0; p < d->conf->npoints; p++)
+		fault_alert_evaluate(e, d, p, now_mono, now_wall);
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct eng_alert *a = &e->alerts[i];
+		for (size_t j = 0; a->kind == ENG_ALERT_RULE && j < a->nterms; j++)
+			if (a->terms[j].device == d) {
+				rule_alert_evaluate(e, a, polled, now_mono, now_wall);
+				break;
+			}
+	}
+}
+
+/* ---- buses ---- */
+
+/* A bus is down when every device on it is down and either there are
+ * several of them or one could not even reach the bus: then one alert for
+ * the bus stands for all of them. */
+static bool bus_is_down(const struct engine *e, const struct eng_bus *b)
+{
+	size_t n = 0, lost = 0;
+	for (size_t i = 0; i < e->ndevices; i++) {
+		const struct eng_device *d = &e->devices[i];
+		if (d->bus != b)
+			continue;
+		if (d->health.state != FM_DEV_DOWN)
+			return false;
+		n++;
+		lost += d->connection_lost;
+	}
+	return n >= 2 || (n == 1 && lost > 0);
+}
+
+/* Updates bus B; when it went down or came back, its devices' alerts are
+ * evaluated again (unknown while the bus is down), but for POLLED, which
+ * the caller evaluates next. */
+static void bus_evaluate(struct engine *e, struct eng_bus *b,
+                         const struct eng_device *polled, int64_t now_mono,
+                         int64_t now_wall)
+{
+	bool down = bus_is_down(e, b);
+	bool changed = down != b->down;
+	b->down = down;
+	if (down)
+		snprintf(b->alert->detail, sizeof b->alert->detail, "every device on %s is down",
+		         b->conf->name);
+	else
+		b->alert->detail[0] = '\0';
+	bool heard = false;
+	for (size_t i = 0; i < e->ndevices; i++)
+		heard = heard || (e->devices[i].bus == b &&
+		                  e->devices[i].health.state != FM_DEV_UNKNOWN);
+	if (down || heard || !b->alert->resumed)
+		eng_alert_observe(e, b->alert, down ? FM_COND_TRUE : heard ? FM_COND_FALSE
+		                                                           : FM_COND_UNKNOWN,
+		                  now_mono, now_wall);
+	for (size_t i = 0; i < e->ndevices; i++) {
+		struct eng_device *d = &e->devices[i];
+		if (d->bus != b || d == polled)
+			continue;
+		if (changed)
+			evaluate_device(e, d, NULL, now_mono, now_wall);
+		else /* a device answering proves the bus for the others */
+			comm_evaluate(e, d, now_mono, now_wall);
+	}
+}
+
+/* ---- readings ---- */
+
+/* Names the alerts on slot P of D after the row it now holds. */
 static void name_row_alerts(struct engine *e, const struct eng_device *d, size_t p)
 {
 	for (size_t i = 0; i < e->nalerts; i++) {
 		struct eng_alert *a = &e->alerts[i];
-		if (a->rule && a->device == d && a->point == p)
-			snprintf(a->name, sizeof a->name, "%s.%s", a->rule->name,
-			         d->rows[p].name);
+		if (a->kind == ENG_ALERT_RULE && a->device == d && a->point == p)
+			snprintf(a->name, sizeof a->name, "%s.%s", a->rule->name, d->rows[p].name);
 	}
+	if (d->points[p].fault_alert)
+		snprintf(d->points[p].fault_alert->name, sizeof d->points[p].fault_alert->name,
+		         "%s.%s.fault", d->conf->name, d->names[p]);
 }
 
 /* Takes the rows the slots of walked columns hold. A slot is named once,
@@ -243,34 +287,85 @@ static void store_rows(struct engine *e, struct eng_device *d,
 	}
 }
 
+/* The raw reading behind V (before scale and offset). */
+static double raw_value(const struct fm_point *pt, double v)
+{
+	double scale = pt->scale != 0 ? pt->scale : 1;
+	return (v - pt->offset) / scale;
+}
+
+/* Whether reading V of point PT is a sensor fault, and which. */
+static enum eng_fault reading_fault(const struct fm_point *pt, double v, char *why,
+                                    size_t len)
+{
+	double raw = raw_value(pt, v);
+	for (size_t i = 0; i < pt->nsentinels; i++)
+		if (fabs(raw - pt->sentinels[i]) < 1e-6) {
+			snprintf(why, len, "sends %g, the value it sends with no sensor", raw);
+			return ENG_FAULT_SENTINEL;
+		}
+	if ((pt->has_valid_min && v < pt->valid_min) || (pt->has_valid_max && v > pt->valid_max)) {
+		snprintf(why, len, "reads %g, outside its valid range %g..%g%s%s", v,
+		         pt->has_valid_min ? pt->valid_min : -INFINITY,
+		         pt->has_valid_max ? pt->valid_max : INFINITY, pt->unit[0] ? " " : "",
+		         pt->unit);
+		return ENG_FAULT_RANGE;
+	}
+	return ENG_FAULT_NONE;
+}
+
+/* A point that has not changed at all for stuck_after is stuck. */
+static void check_stuck(struct eng_device *d, size_t p, int64_t now_mono)
+{
+	struct eng_point *pt = &d->points[p];
+	int stuck_after = d->conf->points[p].stuck_after;
+	if (!stuck_after || pt->fault == ENG_FAULT_SENTINEL || pt->fault == ENG_FAULT_RANGE ||
+	    !pt->changed_mono_ms)
+		return;
+	bool stuck = now_mono - pt->changed_mono_ms >= (int64_t)stuck_after * 1000;
+	pt->fault = stuck ? ENG_FAULT_STUCK : ENG_FAULT_NONE;
+	if (stuck)
+		snprintf(pt->fault_text, sizeof pt->fault_text, "has read %g for %d s without "
+		         "any change (stuck)", pt->last, stuck_after);
+	else
+		pt->fault_text[0] = '\0';
+}
+
+static void store_reading(struct eng_device *d, size_t p, const struct fm_point_value *v,
+                          int64_t now_mono)
+{
+	struct eng_point *pt = &d->points[p];
+	if (v->status != FM_POINT_OK) {
+		d->values[p] = (struct fm_point_value){.status = v->status, .value = NAN};
+		return;
+	}
+	d->values[p] = *v;
+	pt->fresh_mono_ms = now_mono;
+	if (!pt->changed_mono_ms || v->value != pt->last) {
+		pt->changed_mono_ms = now_mono;
+		pt->last = v->value;
+	}
+	pt->fault = reading_fault(&d->conf->points[p], v->value, pt->fault_text,
+	                          sizeof pt->fault_text);
+	if (pt->fault == ENG_FAULT_NONE) {
+		pt->fault_text[0] = '\0';
+		check_stuck(d, p, now_mono);
+	}
+}
+
 /* A failed read leaves its point FAILED: the last good value is not fresh.
  * A slot holding no row now stays ABSENT. */
 static void store_readings(struct eng_device *d, const struct fm_poll_result *r,
-                           int64_t now_wall)
+                           int64_t now_mono, int64_t now_wall)
 {
-	for (size_t p = 0; p < d->conf->npoints; p++) {
-		enum fm_point_status st = p < r->nvalues ? r->values[p].status
-		                                         : FM_POINT_FAILED;
-		if (st == FM_POINT_OK)
-			d->values[p] = r->values[p];
-		else
-			d->values[p] = (struct fm_point_value){.status = st, .value = NAN};
-	}
+	static const struct fm_point_value failed = {.status = FM_POINT_FAILED, .value = NAN};
+	for (size_t p = 0; p < d->conf->npoints; p++)
+		store_reading(d, p, p < r->nvalues ? &r->values[p] : &failed, now_mono);
 	if (r->requests_ok > 0) {
 		d->has_reading = true;
 		d->reading_wall_ms = now_wall;
 	}
-}
-
-static void evaluate_device(struct engine *e, struct eng_device *d,
-                            int64_t now_mono, int64_t now_wall)
-{
-	alert_observe(e, d->comm, comm_condition(d), now_mono, now_wall);
-	for (size_t i = 0; i < e->nalerts; i++) {
-		struct eng_alert *a = &e->alerts[i];
-		if (a->rule && a->device == d)
-			rule_alert_evaluate(e, a, now_mono, now_wall);
-	}
+	d->connection_lost = r->connection_lost;
 }
 
 void engine_apply_poll(struct engine *e, const struct fm_poll_result *r,
@@ -280,28 +375,90 @@ void engine_apply_poll(struct engine *e, const struct fm_poll_result *r,
 		return;
 	struct eng_device *d = &e->devices[r->device];
 	store_rows(e, d, r);
-	store_readings(d, r, now_wall);
+	store_readings(d, r, now_mono, now_wall);
 	if (r->requests_ok > 0 && e->pub.telemetry)
 		e->pub.telemetry(e->pub.ctx, d);
 	if (dev_health_apply(&d->health, r->requests_ok, r->requests_failed,
 	                     r->error, now_wall) && e->pub.device_state)
 		e->pub.device_state(e->pub.ctx, d, true);
-	evaluate_device(e, d, now_mono, now_wall);
+	if (d->bus)
+		bus_evaluate(e, d->bus, d, now_mono, now_wall);
+	evaluate_device(e, d, d, now_mono, now_wall);
+}
+
+/* ---- time ---- */
+
+/* What time alone changes for alert A: a `for` that ran out, a clearing
+ * that completed, a point gone stale. */
+static void tick_alert(struct engine *e, struct eng_alert *a, int64_t now_mono,
+                       int64_t now_wall)
+{
+	bool pending = a->fsm.state == FM_ALERT_PENDING && a->cond == FM_COND_TRUE;
+	bool clearing = a->fsm.state == FM_ALERT_FIRING && a->cond == FM_COND_FALSE;
+	if (a->kind == ENG_ALERT_RULE && a->name[0] && a->fsm.state != FM_ALERT_UNKNOWN) {
+		for (size_t j = 0; j < a->nterms; j++)
+			if (device_known(a->terms[j].device) &&
+			    point_stale(a->terms[j].device, a->terms[j].point, now_mono)) {
+				rule_alert_evaluate(e, a, NULL, now_mono, now_wall);
+				return;
+			}
+	}
+	if (pending || clearing)
+		eng_alert_observe(e, a, a->cond, now_mono, now_wall);
+}
+
+static void tick_repeat(struct engine *e, struct eng_alert *a, int64_t now_mono,
+                        int64_t now_wall)
+{
+	if (a->fsm.state != FM_ALERT_FIRING || !a->rule || a->rule->repeat <= 0 ||
+	    now_mono < a->next_repeat_mono)
+		return;
+	a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
+	if (a->acked || eng_alert_silenced(e, a, now_wall))
+		return; /* acknowledged or in maintenance: not repeated */
+	if (e->pub.alert_state)
+		e->pub.alert_state(e->pub.ctx, a);
+}
+
+/* Stuck points change with time alone. */
+static void tick_stuck(struct engine *e, int64_t now_mono, int64_t now_wall)
+{
+	for (size_t i = 0; i < e->ndevices; i++) {
+		struct eng_device *d = &e->devices[i];
+		for (size_t p = 0; p < d->conf->npoints; p++) {
+			enum eng_fault before = d->points[p].fault;
+			check_stuck(d, p, now_mono);
+			if (d->points[p].fault != before)
+				evaluate_device(e, d, NULL, now_mono, now_wall);
+		}
+	}
+}
+
+/* A silence that began or ended: the alerts it covers are republished. */
+static void tick_silences(struct engine *e, int64_t now_wall)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < e->nsilences; i++)
+		if (e->silences[i].end_wall_ms > now_wall)
+			e->silences[kept++] = e->silences[i];
+	e->nsilences = kept;
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct eng_alert *a = &e->alerts[i];
+		bool before = a->silence != NULL; /* may point at a moved entry: recomputed */
+		if (eng_alert_silenced(e, a, now_wall) != before && a->name[0] &&
+		    e->pub.alert_state)
+			e->pub.alert_state(e->pub.ctx, a);
+	}
 }
 
 void engine_tick(struct engine *e, int64_t now_mono, int64_t now_wall)
 {
+	tick_stuck(e, now_mono, now_wall);
 	for (size_t i = 0; i < e->nalerts; i++) {
-		struct eng_alert *a = &e->alerts[i];
-		if (a->fsm.state == FM_ALERT_PENDING && a->cond == FM_COND_TRUE)
-			alert_observe(e, a, a->cond, now_mono, now_wall);
-		if (a->fsm.state == FM_ALERT_FIRING && a->rule && a->rule->repeat > 0 &&
-		    now_mono >= a->next_repeat_mono) {
-			a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
-			if (e->pub.alert_state)
-				e->pub.alert_state(e->pub.ctx, a);
-		}
+		tick_alert(e, &e->alerts[i], now_mono, now_wall);
+		tick_repeat(e, &e->alerts[i], now_mono, now_wall);
 	}
+	tick_silences(e, now_wall);
 }
 
 void engine_publish_states(struct engine *e)
@@ -313,25 +470,4 @@ void engine_publish_states(struct engine *e)
 	for (size_t i = 0; i < e->nalerts && e->pub.alert_state; i++)
 		if (e->alerts[i].name[0])
 			e->pub.alert_state(e->pub.ctx, &e->alerts[i]);
-}
-
-const char *eng_point_name(const struct eng_device *d, size_t p)
-{
-	return d->names[p];
-}
-
-struct eng_alert *engine_find_alert(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nalerts; i++)
-		if (strcmp(e->alerts[i].name, name) == 0)
-			return &e->alerts[i];
-	return NULL;
-}
-
-struct eng_device *engine_find_device(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->ndevices; i++)
-		if (strcmp(e->devices[i].conf->name, name) == 0)
-			return &e->devices[i];
-	return NULL;
 }

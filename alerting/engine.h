@@ -1,12 +1,22 @@
 /* engine.h - the agent's live state: readings, device states and alerts.
  *
  * Owns: what facmon currently believes about the room. It takes poll
- * results, keeps each point's last reading, derives each device's
- * communication state, evaluates every rule (plus the built-in
- * `<device>.comm` rule) through the alert state machine, numbers the
- * resulting events, and hands everything to a publisher. It does no I/O
- * itself and reads no clock: callers pass the time, so tests drive it with
- * a fake clock and a publisher that records what it was given.
+ * results, keeps each point's last reading (and whether it is fresh, or a
+ * sensor fault), derives each device's and each bus's communication state,
+ * evaluates every alert through the alert state machine, numbers the
+ * resulting events, and hands everything to a publisher. Alerts are:
+ *   - rule alerts: one per rule, or one per row (a rule on a walked table
+ *     column, "<rule>.<row>") or per watched bit (a mask, "<rule>.<bit>");
+ *   - "<device>.comm": the device does not answer (実102);
+ *   - "<device>.<point>.fault": the sensor sends a value it cannot mean
+ *     (outside valid_min/valid_max, a sentinel) or is stuck (設80);
+ *   - "<bus>.bus": a serial line or TCP gateway is down; its devices'
+ *     alerts then go unknown instead of raising one alert each;
+ *   - the agent's own health, "facmon.<check>", fed by engine_self_observe.
+ * Operators acknowledge alerts and silence them for maintenance
+ * (engine_ops.c). It does no I/O itself and reads no clock: callers pass
+ * the time, so tests drive it with a fake clock and a publisher that
+ * records what it was given.
  *
  * Only the event-loop thread calls it.
  */
@@ -19,44 +29,116 @@
 
 #include "alerting/alert.h"
 #include "alerting/device_state.h"
+#include "alerting/rule.h"
 #include "collectors/collector.h"
 #include "config/config.h"
+
+/* Why a point's reading is not a value. */
+enum eng_fault {
+	ENG_FAULT_NONE,
+	ENG_FAULT_RANGE,    /* outside valid_min .. valid_max */
+	ENG_FAULT_SENTINEL, /* a raw value the sensor sends when it has none */
+	ENG_FAULT_STUCK,    /* not changed at all for stuck_after */
+};
+
+struct eng_bus;
+
+/* One point's state beyond its last reading. */
+struct eng_point {
+	int64_t fresh_mono_ms;   /* last good reading; 0: none yet */
+	int64_t changed_mono_ms; /* when its value last changed */
+	double last;             /* the value it changed to */
+	enum eng_fault fault;
+	char fault_text[FM_TEXT_MAX / 2];
+	struct eng_alert *fault_alert; /* NULL: the point declares no fault */
+};
 
 struct eng_device {
 	const struct fm_device *conf;
 	struct fm_point_value *values; /* last reading per point */
+	struct eng_point *points;      /* per point */
 	/* per point: its name, and for a slot of a walked column the row it
 	 * holds; an empty name is a slot still waiting for its row */
 	char (*names)[FM_NAME_MAX];
 	struct fm_row *rows;
 	bool has_reading;              /* at least one poll answered */
 	int64_t reading_wall_ms;       /* when VALUES were read */
+	bool connection_lost;          /* its last poll failed on the bus itself */
 	struct fm_dev_health health;
 	struct eng_alert *comm;        /* the built-in <device>.comm alert */
+	struct eng_bus *bus;           /* NULL: on no bus of its own (SNMP) */
+};
+
+/* A serial line or a TCP gateway with its devices. */
+struct eng_bus {
+	const struct fm_bus *conf;
+	bool down;
+	struct eng_alert *alert;       /* <bus>.bus */
+};
+
+enum eng_alert_kind { ENG_ALERT_RULE, ENG_ALERT_COMM, ENG_ALERT_FAULT, ENG_ALERT_BUS,
+                      ENG_ALERT_SELF };
+
+/* One condition of a rule alert, on one point. */
+struct eng_term {
+	const struct fm_condition *cond;
+	struct eng_device *device;
+	size_t point;
+	struct rate_window window; /* rise/fall: the samples within `within` */
+	enum fm_cond last;         /* kept through a single failed read */
+	bool has_value;
+	double value;              /* the reading (a rate rule: its change) */
 };
 
 struct eng_alert {
-	/* rule name, "<rule>.<row>" for a rule on a walked column, or
-	 * "<device>.comm"; "" while its row has not been found */
+	/* see the top of this file; "" while its row has not been found */
 	char name[FM_NAME_MAX * 2];
-	const struct fm_rule *rule;     /* NULL for the built-in comm rule */
-	struct eng_device *device;
-	size_t point;                   /* index in device points (rules only) */
+	enum eng_alert_kind kind;
+	const struct fm_rule *rule;     /* rule alerts only */
+	struct eng_device *device;      /* its (first) device; NULL for bus/self */
+	size_t point;                   /* its (first) point: rule and fault alerts */
+	int bit;                        /* mask alerts: the bit; else -1 */
+	const char *bit_name;           /* mask alerts: its name, or NULL */
+	struct eng_term *terms;         /* rule alerts: one per condition */
+	size_t nterms;
 	enum fm_severity severity;
 	const char (*controls)[FM_CONTROL_MAX];
 	size_t ncontrols;
+	struct fm_routing routing;      /* the rule's, else its device's */
 	struct fm_alert fsm;
 	enum fm_cond cond;              /* last classification */
 	bool has_value;
 	double value;                   /* last value the rule saw */
+	char detail[FM_TEXT_MAX];       /* fault, bus and self-health alerts: why */
 	int64_t next_repeat_mono;       /* firing with repeat: next re-publication */
+	bool resumed;                   /* state restored, not yet confirmed */
+	/* acknowledgement; cleared when the alert resolves */
+	bool acked;
+	char acked_by[64];
+	char ack_comment[FM_TEXT_MAX];
+	int64_t acked_wall_ms;
+	const struct eng_silence *silence; /* the silence covering it, or NULL */
 };
+
+/* A maintenance window: alerts whose name, rule or device matches MATCH
+ * (a glob) still change state and are stored, but are marked silenced and
+ * not repeated, from START to END (wall clock; a silence always ends). */
+struct eng_silence {
+	unsigned id;
+	char match[FM_NAME_MAX * 2];
+	int64_t start_wall_ms, end_wall_ms;
+	char by[64];
+	char why[FM_TEXT_MAX];
+};
+
+enum eng_event_kind { ENG_EVENT_TRANSITION, ENG_EVENT_ACK };
 
 struct eng_event {
 	uint64_t seq;
 	int64_t ts_wall_ms;
+	enum eng_event_kind kind;
 	const struct eng_alert *alert;
-	struct fm_transition t;
+	struct fm_transition t; /* an ack: from = to = the alert's state */
 };
 
 /* Where the engine's output goes: MQTT in the agent, a recorder in tests.
@@ -70,12 +152,20 @@ struct eng_publisher {
 	void *ctx;
 };
 
+#define ENG_SILENCES_MAX 64
+
 struct engine {
 	const struct fm_config *cfg;
 	struct eng_device *devices; /* in config order */
 	size_t ndevices;
-	struct eng_alert *alerts;   /* rules in config order, then comm alerts */
+	struct eng_bus *buses;      /* the Modbus buses, in config order */
+	size_t nbuses;
+	struct eng_alert *alerts;   /* rules (config order), comm, fault, bus, self */
 	size_t nalerts;
+	struct eng_alert *self;     /* the self-health alerts, ENG_SELF_CHECKS */
+	struct eng_silence silences[ENG_SILENCES_MAX];
+	size_t nsilences;
+	unsigned next_silence_id;
 	uint64_t next_seq;
 	struct eng_publisher pub;
 };
@@ -88,12 +178,13 @@ struct engine *engine_create(const struct fm_config *cfg,
 void engine_destroy(struct engine *e);
 
 /* Takes one poll of device R->device: stores readings, updates the
- * device state, publishes telemetry and evaluates its rules. */
+ * device and bus states, publishes telemetry and evaluates its alerts. */
 void engine_apply_poll(struct engine *e, const struct fm_poll_result *r,
                        int64_t now_mono, int64_t now_wall);
 
-/* Advances time-based behaviour between polls: `for` delays that expire
- * and `repeat` re-publications. Call about once a second. */
+/* Advances time-based behaviour between polls: `for` and `clear_for`
+ * delays, stale and stuck points, `repeat` re-publications and silences
+ * that end. Call about once a second. */
 void engine_tick(struct engine *e, int64_t now_mono, int64_t now_wall);
 
 /* Republishes every device state and alert state (after a reconnect). */
@@ -103,8 +194,51 @@ void engine_publish_states(struct engine *e);
  * row of a walked column); "" for a slot that holds no row yet. */
 const char *eng_point_name(const struct eng_device *d, size_t p);
 
+/* ---- the agent's own health (engine_ops.c) ---- */
+
+enum eng_self_check { ENG_SELF_CLOCK, ENG_SELF_OUTBOX, ENG_SELF_DISK,
+                      ENG_SELF_COLLECTORS, ENG_SELF_CHECKS };
+
+/* Feeds one self-health check's verdict; DETAIL says why. */
+void engine_self_observe(struct engine *e, enum eng_self_check check, enum fm_cond c,
+                         const char *detail, int64_t now_mono, int64_t now_wall);
+
+/* ---- operators (engine_ops.c) ---- */
+
+enum eng_ack_result { ENG_ACK_DONE, ENG_ACK_UNKNOWN, ENG_ACK_ALREADY, ENG_ACK_NOT_FIRING };
+
+/* Acknowledges the firing alert NAME, or every firing alert of the rule
+ * NAME: stops its repeats, records BY and COMMENT, emits an ack event. An
+ * acknowledgement never resolves an alert. */
+enum eng_ack_result engine_ack(struct engine *e, const char *name, const char *by,
+                               const char *comment, int64_t now_wall);
+const char *eng_ack_result_text(enum eng_ack_result r);
+
+/* Adds a silence; its id, or 0 when there are ENG_SILENCES_MAX already
+ * or END is not after START. */
+unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
+                        int64_t end_wall, const char *by, const char *why,
+                        int64_t now_wall);
+/* Ends silence ID (0: every silence whose match is MATCH); how many. */
+size_t engine_unsilence(struct engine *e, unsigned id, const char *match,
+                        int64_t now_wall);
+
+/* Puts alert NAME back in STATE since SINCE_WALL, as stored before a
+ * restart (acknowledgement too): no event; a firing alert whose condition
+ * still holds stays firing. False when there is no such alert. */
+bool engine_resume(struct engine *e, const char *name, enum fm_alert_state state,
+                   int64_t since_wall, const char *acked_by, const char *ack_comment,
+                   int64_t acked_wall, int64_t now_mono);
+
 /* Lookups, NULL when absent. */
 struct eng_alert *engine_find_alert(struct engine *e, const char *name);
 struct eng_device *engine_find_device(struct engine *e, const char *name);
+
+/* Shared by the engine's files: one classification into an alert, with
+ * the event and state it publishes. */
+void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
+                       int64_t now_mono, int64_t now_wall);
+/* Whether alert A is silenced at NOW_WALL, updating A->silence. */
+bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "agent/clock.h"
 
@@ -84,26 +85,86 @@ char *payload_device_state(const struct eng_device *d)
 
 void payload_alert_point(const struct eng_alert *a, char *buf, size_t len)
 {
-	if (a->rule)
-		snprintf(buf, len, "%s.%s", a->rule->device, eng_point_name(a->device, a->point));
-	else
+	switch (a->kind) {
+	case ENG_ALERT_RULE:
+	case ENG_ALERT_FAULT:
+		snprintf(buf, len, "%s.%s", a->device->conf->name,
+		         eng_point_name(a->device, a->point));
+		break;
+	case ENG_ALERT_COMM:
 		snprintf(buf, len, "%s", a->device->conf->name);
+		break;
+	case ENG_ALERT_BUS:
+		snprintf(buf, len, "%.*s", (int)(strlen(a->name) - 4), a->name); /* "<bus>" */
+		break;
+	case ENG_ALERT_SELF:
+		snprintf(buf, len, "facmon");
+		break;
+	}
 }
 
-/* The comm rule's value is the device state; a rule's is its last reading. */
+/* The comm rule's value is the device state, a bus alert's the bus's; a
+ * rule's is its last reading (a rise/fall rule's: the change). */
 static void add_value(cJSON *o, const struct eng_alert *a)
 {
-	if (!a->rule)
+	if (a->kind == ENG_ALERT_COMM)
 		cJSON_AddStringToObject(o, "value", dev_state_name(a->device->health.state));
+	else if (a->kind == ENG_ALERT_BUS)
+		cJSON_AddStringToObject(o, "value", a->fsm.state == FM_ALERT_FIRING ? "down" : "up");
 	else if (a->has_value)
 		cJSON_AddNumberToObject(o, "value", a->value);
 	else
 		cJSON_AddNullToObject(o, "value");
-	const char *text = a->rule && a->has_value
+	const char *text = a->kind == ENG_ALERT_RULE && a->has_value && a->bit < 0
 	                       ? point_enum_name(&a->device->conf->points[a->point], a->value)
 	                       : NULL;
 	if (text)
 		cJSON_AddStringToObject(o, "text", text);
+	if (a->bit >= 0)
+		cJSON_AddNumberToObject(o, "bit", a->bit);
+	if (a->bit_name)
+		cJSON_AddStringToObject(o, "bit_name", a->bit_name);
+	if (a->detail[0])
+		cJSON_AddStringToObject(o, "detail", a->detail);
+}
+
+static void add_routing(cJSON *o, const struct fm_routing *r)
+{
+	if (r->location[0])
+		cJSON_AddStringToObject(o, "location", r->location);
+	if (r->runbook[0])
+		cJSON_AddStringToObject(o, "runbook", r->runbook);
+	if (r->owner[0])
+		cJSON_AddStringToObject(o, "owner", r->owner);
+}
+
+/* "acked" always; who, when and why once acknowledged. */
+static void add_ack(cJSON *o, const struct eng_alert *a)
+{
+	cJSON_AddBoolToObject(o, "acked", a->acked);
+	if (!a->acked)
+		return;
+	cJSON *ack = cJSON_AddObjectToObject(o, "ack");
+	cJSON_AddStringToObject(ack, "by", a->acked_by);
+	add_time(ack, "at", a->acked_wall_ms);
+	if (a->ack_comment[0])
+		cJSON_AddStringToObject(ack, "comment", a->ack_comment);
+}
+
+/* "silenced" always; by whom, why and until when while silenced. */
+static void add_silence(cJSON *o, const struct eng_alert *a)
+{
+	cJSON_AddBoolToObject(o, "silenced", a->silence != NULL);
+	if (!a->silence)
+		return;
+	cJSON *s = cJSON_AddObjectToObject(o, "silence");
+	cJSON_AddNumberToObject(s, "id", a->silence->id);
+	cJSON_AddStringToObject(s, "match", a->silence->match);
+	add_time(s, "until", a->silence->end_wall_ms);
+	if (a->silence->by[0])
+		cJSON_AddStringToObject(s, "by", a->silence->by);
+	if (a->silence->why[0])
+		cJSON_AddStringToObject(s, "why", a->silence->why);
 }
 
 static void add_common(cJSON *o, const struct eng_alert *a)
@@ -117,6 +178,8 @@ static void add_common(cJSON *o, const struct eng_alert *a)
 	cJSON *controls = cJSON_AddArrayToObject(o, "controls");
 	for (size_t i = 0; controls && i < a->ncontrols; i++)
 		cJSON_AddItemToArray(controls, cJSON_CreateString(a->controls[i]));
+	add_routing(o, &a->routing);
+	add_silence(o, a);
 }
 
 char *payload_alert_state(const struct eng_alert *a)
@@ -125,7 +188,7 @@ char *payload_alert_state(const struct eng_alert *a)
 	add_common(o, a);
 	cJSON_AddStringToObject(o, "state", alert_state_name(a->fsm.state));
 	add_time(o, "since", a->fsm.since_wall_ms);
-	cJSON_AddBoolToObject(o, "acked", 0);
+	add_ack(o, a);
 	return finish(o);
 }
 
@@ -134,8 +197,11 @@ char *payload_event(const struct eng_event *e)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
 	add_time(o, "ts", e->ts_wall_ms);
+	cJSON_AddStringToObject(o, "type", e->kind == ENG_EVENT_ACK ? "ack" : "transition");
 	cJSON_AddStringToObject(o, "from", alert_state_name(e->t.from));
 	cJSON_AddStringToObject(o, "to", alert_state_name(e->t.to));
 	add_common(o, e->alert);
+	if (e->kind == ENG_EVENT_ACK)
+		add_ack(o, e->alert);
 	return finish(o);
 }

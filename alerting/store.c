@@ -139,7 +139,8 @@ int store_record_event(struct fm_store *s, const struct eng_event *e,
 	sqlite3_bind_text(st, 2, ts, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, e->alert->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, alert_state_name(e->t.from), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, alert_state_name(e->t.to), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->kind == ENG_EVENT_ACK ? "acked" : alert_state_name(e->t.to),
+	                  -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, payload, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -154,4 +155,9 @@ int store_record_event(struct fm_store *s, const struct eng_event *e,
 const char *store_path(const struct fm_store *s)
 {
 	return s->path;
+}
+
+sqlite3 *store_handle(struct fm_store *s)
+{
+	return s->db;
 }

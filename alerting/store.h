@@ -1,9 +1,9 @@
 /* store.h - the agent's local database (SQLite) under agent.state_dir.
  *
- * Owns: facmon.db and everything in it. Today that is the event history:
- * every alert transition, stored (and synced to disk) before it is
- * published, which is also where `seq` continues from after a restart.
- * The outbox, acknowledgements and history queries build on this table.
+ * Owns: facmon.db and everything in it: the event history (every alert
+ * transition and acknowledgement, stored and synced to disk before it is
+ * published, which is also where `seq` continues from after a restart),
+ * and each alert's current state (store_alerts.c).
  */
 #ifndef FACMON_STORE_H
 #define FACMON_STORE_H
@@ -31,5 +31,21 @@ int store_record_event(struct fm_store *s, const struct eng_event *e,
 
 /* The path of the database file, for messages. */
 const char *store_path(const struct fm_store *s);
+
+/* The open database, for the store's other files (store_alerts.c). */
+struct sqlite3;
+struct sqlite3 *store_handle(struct fm_store *s);
+
+/* store_alerts.c: each alert's state and acknowledgement, kept so that a
+ * restart resumes them instead of announcing every firing alert afresh.
+ * Saving writes only what changed (a repeat writes nothing). */
+int store_save_alert(struct fm_store *s, const struct eng_alert *a, char *err,
+                     size_t errlen);
+/* Calls EACH for every saved alert; 0, or -1 with ERR. */
+int store_load_alerts(struct fm_store *s,
+                      void (*each)(void *ctx, const char *name, const char *state,
+                                   int64_t since_wall, const char *acked_by,
+                                   const char *ack_comment, int64_t acked_wall),
+                      void *ctx, char *err, size_t errlen);
 
 #endif

@@ -26,6 +26,7 @@
 #define FM_ENUM_MAX 24      /* named values per point */
 #define FM_ENUM_NAME_MAX 32
 #define FM_ROWS_MAX 64      /* rows one table point may have */
+#define FM_SENTINELS_MAX 4  /* raw values a point declares as "no sensor" */
 #define FM_ROWS_DEFAULT 16  /* max_rows of a walked column when not given */
 
 /* Modbus limits from the protocol specification (V1.1b3, 6.1-6.4). */
@@ -182,6 +183,14 @@ struct fm_bus {
 	struct fm_origin origin;
 };
 
+/* Who to call and where (`location`, `runbook`, `owner`), on rules and
+ * devices; an alert carries its rule's, else its device's. */
+struct fm_routing {
+	char location[FM_TEXT_MAX];
+	char runbook[FM_TEXT_MAX];
+	char owner[FM_TEXT_MAX];
+};
+
 /* One named value of an enumeration: `enum = { normal = 3; battery = 5; }` */
 struct fm_enum_item {
 	int value;
@@ -202,6 +211,16 @@ struct fm_point {
 	char unit[FM_UNIT_MAX];
 	struct fm_enum_item enums[FM_ENUM_MAX]; /* names for integer values */
 	size_t nenums;
+	bool enum_is_bits; /* `bits = { zone_1 = 0; }`: ENUMS name bit positions */
+	/* Sensor faults: a reading outside [valid_min, valid_max], or whose raw
+	 * value (before scale/offset) is one of SENTINELS, is a fault of the
+	 * sensor, not a value; so is one that has not changed at all for
+	 * STUCK_AFTER seconds (0: never). */
+	bool has_valid_min, has_valid_max;
+	double valid_min, valid_max;
+	double sentinels[FM_SENTINELS_MAX];
+	size_t nsentinels;
+	int stuck_after;
 	/* snmp, `rows = "all"`: the column is walked every poll and its rows,
 	 * found at run time, fill NSLOTS consecutive points of this name (the
 	 * slots, numbered 1..NSLOTS); 0 for every other point */
@@ -227,6 +246,9 @@ struct fm_device {
 	int max_gap;       /* unused registers/bits read to join two blocks */
 	bool coalesce;     /* false: one request per point */
 	struct fm_snmp_conf snmp; /* kind == FM_DEVICE_SNMP */
+	int stale_after;   /* seconds without a fresh value before a point is
+	                      unknown; default 3 intervals */
+	struct fm_routing routing; /* for the alerts of its points */
 	struct fm_point *points; /* profile points, then the device's own */
 	size_t npoints;
 	struct fm_origin origin;
@@ -238,20 +260,40 @@ enum fm_rule_kind {
 	FM_RULE_BELOW,
 	FM_RULE_EQUALS,
 	FM_RULE_NOT_EQUALS,
+	FM_RULE_RISE,  /* risen by at least THRESHOLD within WITHIN seconds */
+	FM_RULE_FALL,
+	FM_RULE_MASK,  /* any of the MASK bits set: one alert per bit */
 };
 
-struct fm_rule {
-	char name[FM_NAME_MAX];
+#define FM_CONDS_MAX 4 /* conditions of one all/any rule */
+
+/* One condition on one point: `point = "dev.p"; above = 30; clear = 28;` */
+struct fm_condition {
 	char device[FM_NAME_MAX]; /* from point = "<device>.<point>" */
 	char point[FM_NAME_MAX];
 	enum fm_rule_kind kind;
-	double threshold; /* above/below value, or the equals value */
+	double threshold; /* above/below/equals value, or how far rise/fall go */
 	double clear;     /* hysteresis bound; equals threshold when not given */
+	int within;       /* rise/fall: the window, seconds */
+	uint32_t mask;    /* mask: the bits watched */
+	struct fm_origin origin;
+};
+
+/* How a rule's conditions combine: one, all of them, or any of them. */
+enum fm_combine { FM_COMBINE_ONE, FM_COMBINE_ALL, FM_COMBINE_ANY };
+
+struct fm_rule {
+	char name[FM_NAME_MAX];
+	struct fm_condition conds[FM_CONDS_MAX];
+	size_t nconds;
+	enum fm_combine combine;
 	int for_s;        /* seconds the condition must hold before firing */
+	int clear_for_s;  /* seconds it must be clear before resolving */
 	int repeat;       /* seconds between re-publications while firing; 0 = never */
 	enum fm_severity severity;
 	char controls[FM_CONTROLS_MAX][FM_CONTROL_MAX];
 	size_t ncontrols;
+	struct fm_routing routing;
 	struct fm_origin origin;
 };
 

@@ -21,7 +21,8 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const device_common_keys[] = {
-	"name", "type", "profile", "interval", "down_after", "points", NULL,
+	"name", "type", "profile", "interval", "down_after", "stale_after", "points",
+	"location", "runbook", "owner", NULL,
 };
 static const char *const device_modbus_keys[] = {
 	"bus", "unit", "max_registers", "max_gap", "coalesce", NULL,
@@ -303,6 +304,9 @@ static void parse_device(struct conf__ctx *c, const config_setting_t *g,
 	conf__int(c, g, path, "interval", false, 1, 86400, &d->interval);
 	d->down_after = 3;
 	conf__int(c, g, path, "down_after", false, 1, 100, &d->down_after);
+	d->stale_after = 3 * d->interval;
+	conf__int(c, g, path, "stale_after", false, 1, 7 * 86400, &d->stale_after);
+	conf__parse_routing(c, g, path, &d->routing);
 
 	const config_setting_t *points = config_setting_get_member(g, "points");
 	if (points) {

@@ -27,7 +27,8 @@
 
 static const char *const point_keys[] = {
 	"name", "read", "address", "type", "order", "bit", "scale", "offset", "unit",
-	"enum", "oid", "rows", "row_names", "max_rows", "drop", NULL,
+	"enum", "bits", "oid", "rows", "row_names", "max_rows", "valid_min", "valid_max",
+	"sentinels", "stuck_after", "drop", NULL,
 };
 
 /* Keys that say where a Modbus value is; an SNMP point has an oid instead. */
@@ -139,17 +140,29 @@ static void parse_enum_item(struct conf__ctx *c, const config_setting_t *m,
 	memcpy(it->name, name, len + 1);
 }
 
+/* `enum = { normal = 3; }` names values; `bits = { zone_1 = 0; }` names
+ * bit positions (0-31) for mask rules. A point has one or the other. */
 static void parse_point_enum(struct conf__ctx *c, const config_setting_t *g,
                              const char *path, struct fm_point *p)
 {
 	const config_setting_t *e = config_setting_get_member(g, "enum");
-	if (!e)
+	const config_setting_t *bits = config_setting_get_member(g, "bits");
+	if (e && bits) {
+		conf__error(c, bits, "%s.bits: a point names its values (enum) or its "
+		            "bits, not both", path);
 		return;
+	}
+	if (!e && !bits)
+		return;
+	const char *key = e ? "enum" : "bits";
+	e = e ? e : bits;
+	p->enum_is_bits = bits != NULL;
 	char pe[CONF_PATH_MAX];
-	conf__path(pe, path, "enum");
+	conf__path(pe, path, key);
 	if (!config_setting_is_group(e)) {
-		conf__error(c, e, "%s: expected a group of names and their values "
-		            "{ normal = 3; battery = 5; }, got %s", pe,
+		conf__error(c, e, "%s: expected a group of names and their %s "
+		            "{ %s }, got %s", pe, bits ? "bit numbers" : "values",
+		            bits ? "zone_1 = 0; zone_2 = 1;" : "normal = 3; battery = 5;",
 		            conf__type_name(config_setting_type(e)));
 		return;
 	}
@@ -162,10 +175,44 @@ static void parse_point_enum(struct conf__ctx *c, const config_setting_t *g,
 		return;
 	for (int i = 0; i < n; i++)
 		parse_enum_item(c, config_setting_get_elem(e, (unsigned)i), pe, p);
+	for (size_t i = 0; bits && i < p->nenums; i++)
+		if (p->enums[i].value < 0 || p->enums[i].value > 31)
+			conf__error(c, e, "%s.%s: bit %d; bits are 0 to 31", pe, p->enums[i].name,
+			            p->enums[i].value);
 	/* rules compare the scaled value with the named raw one */
 	if (p->scale != 1.0 || p->offset != 0.0)
-		conf__error(c, e, "%s: enum names raw integer readings; it cannot be "
-		            "combined with scale or offset", pe);
+		conf__error(c, e, "%s: %s raw integer readings; it cannot be combined with "
+		            "scale or offset", pe, bits ? "bits name the bits of" : "enum names");
+}
+
+/* valid_min / valid_max (engineering units), sentinels (raw values) and
+ * stuck_after: what makes a reading a sensor fault. */
+static void parse_point_faults(struct conf__ctx *c, const config_setting_t *g,
+                               const char *path, struct fm_point *p)
+{
+	p->has_valid_min = conf__double(c, g, path, "valid_min", false, &p->valid_min) == CONF_OK;
+	p->has_valid_max = conf__double(c, g, path, "valid_max", false, &p->valid_max) == CONF_OK;
+	if (p->has_valid_min && p->has_valid_max && p->valid_min > p->valid_max)
+		conf__error(c, config_setting_get_member(g, "valid_max"),
+		            "%s.valid_max: %g is below valid_min %g", path, p->valid_max,
+		            p->valid_min);
+	conf__int(c, g, path, "stuck_after", false, 0, 7 * 86400, &p->stuck_after);
+	const config_setting_t *s = config_setting_get_member(g, "sentinels");
+	if (!s)
+		return;
+	int n = config_setting_is_array(s) ? config_setting_length(s) : -1;
+	if (n < 1 || n > FM_SENTINELS_MAX) {
+		conf__error(c, s, "%s.sentinels: expected an array of 1 to %d raw values, "
+		            "like [65535, -32768]", path, FM_SENTINELS_MAX);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		int type = config_setting_type(e);
+		p->sentinels[p->nsentinels++] = type == CONFIG_TYPE_FLOAT
+		                                    ? config_setting_get_float(e)
+		                                    : (double)config_setting_get_int64(e);
+	}
 }
 
 /* A numeric OID: decimal arcs, at least two, each a 32-bit sub-identifier
@@ -314,6 +361,7 @@ static bool parse_point(struct conf__ctx *c, const config_setting_t *g,
 	else
 		parse_modbus_point(c, g, path, p);
 	parse_point_enum(c, g, path, p);
+	parse_point_faults(c, g, path, p);
 
 	return conf__nerrors(c) == before;
 }

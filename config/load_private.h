@@ -35,9 +35,11 @@ struct conf__device_state {
 
 /* What a rule's parse left for the cross-checks. */
 struct conf__rule_state {
-	/* equals/not_equals given as an enum name: resolved once the point's
-	 * enum is known; NULL otherwise */
-	const config_setting_t *enum_name;
+	/* per condition: equals/not_equals given as an enum name, resolved
+	 * once the point's enum is known; NULL otherwise */
+	const config_setting_t *enum_name[FM_CONDS_MAX];
+	/* per condition: the setting its messages point at */
+	const config_setting_t *cond[FM_CONDS_MAX];
 };
 
 struct conf__state {
@@ -70,6 +72,10 @@ void conf__path(char *buf, const char *parent, const char *key);
 void conf__path_index(char *buf, const char *parent, int i);
 
 /* Checks every member of GROUP is in KNOWN (NULL-terminated). */
+/* location, runbook and owner of a rule or a device. */
+void conf__parse_routing(struct conf__ctx *c, const config_setting_t *g,
+                         const char *path, struct fm_routing *out);
+
 bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
                       const char *path, const char *const *known);
 /* GROUP's member KEY, or NULL after "missing required key" when REQUIRED. */

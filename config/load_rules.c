@@ -1,10 +1,13 @@
 /* load_rules.c - the rules section.
  *
- * Owns: reading each rule into fm_rule: its one condition, the hysteresis
- * bound on the right side of the threshold, timing, severity and control
- * IDs. Whether the point a rule names exists, and which value an enum name
- * in equals/not_equals stands for, are cross-checks (validate.c), made
- * once every device's points are known.
+ * Owns: reading each rule into fm_rule: its condition, or the conditions of
+ * an `all` / `any` rule, each with its point, kind (above, below, equals,
+ * not_equals, rise/fall within a window, mask), the hysteresis bound on
+ * the right side of a threshold; timing (for, clear_for, repeat),
+ * severity, control IDs and routing (location, runbook, owner). Whether
+ * the point a condition names exists, and which value an enum name in
+ * equals/not_equals stands for, are cross-checks (validate.c), made once
+ * every device's points are known.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +18,24 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const rule_keys[] = {
-	"name", "point", "above", "below", "equals", "not_equals", "clear",
-	"for", "repeat", "severity", "controls", NULL,
+	"name", "point", "above", "below", "equals", "not_equals", "rise", "fall",
+	"within", "mask", "clear", "all", "any", "for", "clear_for", "repeat",
+	"severity", "controls", "location", "runbook", "owner", NULL,
 };
 
-/* In the product contract but not in this build: say so rather than call
- * them unknown. */
-static const char *const rule_keys_later[] = { "rise", "fall", "within", "mask", NULL };
-
 static const char *const condition_keys[] = {
+	"point", "above", "below", "equals", "not_equals", "rise", "fall", "within",
+	"mask", "clear", NULL,
+};
+
+static const char *const kind_keys[] = {
 	[FM_RULE_ABOVE] = "above",
 	[FM_RULE_BELOW] = "below",
 	[FM_RULE_EQUALS] = "equals",
 	[FM_RULE_NOT_EQUALS] = "not_equals",
+	[FM_RULE_RISE] = "rise",
+	[FM_RULE_FALL] = "fall",
+	[FM_RULE_MASK] = "mask",
 };
 
 static const char *const severity_names[] = {
@@ -37,29 +45,7 @@ static const char *const severity_names[] = {
 	[FM_SEV_CRITICAL] = "critical",
 };
 
-/* False when the rule is of a kind this build cannot evaluate; one message
- * says so, instead of one per key plus "missing a condition". */
-static bool check_rule_keys(struct conf__ctx *c, const config_setting_t *g,
-                            const char *path)
-{
-	bool supported = true;
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(m);
-		bool known = false, later = false;
-		for (size_t k = 0; rule_keys[k]; k++)
-			known = known || strcmp(rule_keys[k], name) == 0;
-		for (size_t k = 0; rule_keys_later[k]; k++)
-			later = later || strcmp(rule_keys_later[k], name) == 0;
-		if (later && supported)
-			conf__error(c, m, "%s.%s: %s rules are not supported yet", path, name,
-			            strcmp(name, "mask") == 0 ? "mask" : "rate (rise/fall/within)");
-		else if (!known && !later)
-			conf__error(c, m, "%s: unknown key '%s'", path, name);
-		supported = supported && !later;
-	}
-	return supported;
-}
+#define MAX_WINDOW 86400 /* a rate rule's window, seconds */
 
 static void parse_rule_name(struct conf__ctx *c, const config_setting_t *g,
                             const char *path, struct fm_rule *r)
@@ -71,11 +57,15 @@ static void parse_rule_name(struct conf__ctx *c, const config_setting_t *g,
 		conf__error(c, config_setting_get_member(g, "name"),
 		            "%s.name: '%s' ends in '.comm', which is reserved for the "
 		            "built-in per-device communication rule", path, r->name);
+	if (strncmp(r->name, "facmon.", 7) == 0)
+		conf__error(c, config_setting_get_member(g, "name"),
+		            "%s.name: names starting 'facmon.' are reserved for the agent's "
+		            "own health alerts", path);
 }
 
 /* point = "<device>.<point>" */
-static void parse_rule_point(struct conf__ctx *c, const config_setting_t *g,
-                             const char *path, struct fm_rule *r)
+static void parse_point_ref(struct conf__ctx *c, const config_setting_t *g,
+                            const char *path, struct fm_condition *k)
 {
 	char ref[FM_TEXT_MAX];
 	if (conf__string(c, g, path, "point", true, ref, sizeof(ref)) != CONF_OK)
@@ -85,8 +75,8 @@ static void parse_rule_point(struct conf__ctx *c, const config_setting_t *g,
 		*dot = '\0';
 		if (conf__name_valid(ref, CONF_NAME) && conf__name_valid(dot + 1, CONF_NAME)) {
 			/* both checked shorter than FM_NAME_MAX */
-			memcpy(r->device, ref, strlen(ref) + 1);
-			memcpy(r->point, dot + 1, strlen(dot + 1) + 1);
+			memcpy(k->device, ref, strlen(ref) + 1);
+			memcpy(k->point, dot + 1, strlen(dot + 1) + 1);
 			return;
 		}
 		*dot = '.';
@@ -95,63 +85,180 @@ static void parse_rule_point(struct conf__ctx *c, const config_setting_t *g,
 	            "%s.point: '%s' is not of the form <device>.<point>", path, ref);
 }
 
-/* Exactly one condition key; its index in condition_keys, or -1. */
-static int find_condition(struct conf__ctx *c, const config_setting_t *g,
-                          const char *path)
+/* Exactly one kind key; its index in kind_keys, or -1. */
+static int find_kind(struct conf__ctx *c, const config_setting_t *g, const char *path)
 {
 	int found = -1;
-	for (int k = 0; k < (int)ARRAY_LEN(condition_keys); k++) {
-		const config_setting_t *s = config_setting_get_member(g, condition_keys[k]);
+	for (int k = 0; k < (int)ARRAY_LEN(kind_keys); k++) {
+		const config_setting_t *s = config_setting_get_member(g, kind_keys[k]);
 		if (!s)
 			continue;
 		if (found >= 0) {
-			conf__error(c, s, "%s: '%s' and '%s' both given; a rule has exactly one "
-			            "condition", path, condition_keys[found], condition_keys[k]);
+			conf__error(c, s, "%s: '%s' and '%s' both given; a condition has exactly "
+			            "one kind", path, kind_keys[found], kind_keys[k]);
 			return -1;
 		}
 		found = k;
 	}
 	if (found < 0)
 		conf__error(c, g, "%s: missing a condition (one of above, below, equals, "
-		            "not_equals)", path);
+		            "not_equals, rise, fall, mask; or all / any)", path);
 	return found;
 }
 
-/* equals = "battery" leaves the name in RS for validate.c to resolve. */
-static bool parse_condition(struct conf__ctx *c, const config_setting_t *g,
-                            const char *path, struct fm_rule *r,
-                            struct conf__rule_state *rs)
+/* mask = 0x0F: the bits watched, at least one. libconfig reads 0xFFFFFFFF
+ * as -1 (32-bit), so the low 32 bits are taken as written. */
+static bool parse_mask(struct conf__ctx *c, const config_setting_t *g, const char *path,
+                       struct fm_condition *k)
 {
-	int k = find_condition(c, g, path);
-	if (k < 0)
+	const config_setting_t *s = config_setting_get_member(g, "mask");
+	int type = config_setting_type(s);
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		conf__error(c, s, "%s.mask: expected an integer bit mask like 0x00FF", path);
 		return false;
-	r->kind = (enum fm_rule_kind)k;
-	const config_setting_t *s = config_setting_get_member(g, condition_keys[k]);
-	if ((r->kind == FM_RULE_EQUALS || r->kind == FM_RULE_NOT_EQUALS) &&
+	}
+	long long v = config_setting_get_int64(s);
+	if (v == 0 || v > 0xFFFFFFFFLL || v < -2147483648LL) {
+		conf__error(c, s, "%s.mask: %lld is not a 32-bit mask with at least one "
+		            "bit set", path, v);
+		return false;
+	}
+	k->mask = (uint32_t)v;
+	return true;
+}
+
+/* rise/fall take a window; nothing else does. */
+static void parse_within(struct conf__ctx *c, const config_setting_t *g,
+                         const char *path, struct fm_condition *k)
+{
+	bool rate = k->kind == FM_RULE_RISE || k->kind == FM_RULE_FALL;
+	const config_setting_t *s = config_setting_get_member(g, "within");
+	if (!rate && s) {
+		conf__error(c, s, "%s.within: within goes with rise or fall", path);
+		return;
+	}
+	if (rate && conf__int(c, g, path, "within", true, 1, MAX_WINDOW, &k->within) == CONF_OK &&
+	    k->threshold <= 0)
+		conf__error(c, config_setting_get_member(g, kind_keys[k->kind]),
+		            "%s.%s: %g; how far the value moves must be more than 0", path,
+		            kind_keys[k->kind], k->threshold);
+}
+
+/* The value of the kind key; equals = "battery" leaves the name in
+ * *ENUM_NAME for validate.c to resolve. */
+static bool parse_kind_value(struct conf__ctx *c, const config_setting_t *g,
+                             const char *path, struct fm_condition *k,
+                             const config_setting_t **enum_name)
+{
+	const config_setting_t *s = config_setting_get_member(g, kind_keys[k->kind]);
+	if ((k->kind == FM_RULE_EQUALS || k->kind == FM_RULE_NOT_EQUALS) &&
 	    config_setting_type(s) == CONFIG_TYPE_STRING) {
-		rs->enum_name = s;
+		*enum_name = s;
 		return true;
 	}
-	return conf__double(c, g, path, condition_keys[k], true, &r->threshold) == CONF_OK;
+	if (k->kind == FM_RULE_MASK)
+		return parse_mask(c, g, path, k);
+	return conf__double(c, g, path, kind_keys[k->kind], true, &k->threshold) == CONF_OK;
 }
 
 /* The alert resolves only once the value is back past CLEAR, so CLEAR must
  * lie on the safe side of the threshold. */
 static void parse_clear(struct conf__ctx *c, const config_setting_t *g,
-                        const char *path, bool cond_ok, struct fm_rule *r)
+                        const char *path, bool kind_ok, struct fm_condition *k)
 {
-	r->clear = r->threshold;
+	k->clear = k->threshold;
 	const config_setting_t *s = config_setting_get_member(g, "clear");
-	if (!s || conf__double(c, g, path, "clear", false, &r->clear) != CONF_OK || !cond_ok)
+	if (!s || conf__double(c, g, path, "clear", false, &k->clear) != CONF_OK || !kind_ok)
 		return;
-	if (r->kind != FM_RULE_ABOVE && r->kind != FM_RULE_BELOW)
+	if (k->kind != FM_RULE_ABOVE && k->kind != FM_RULE_BELOW)
 		conf__error(c, s, "%s.clear: clear is only allowed with above or below", path);
-	else if (r->kind == FM_RULE_ABOVE && r->clear > r->threshold)
+	else if (k->kind == FM_RULE_ABOVE && k->clear > k->threshold)
 		conf__error(c, s, "%s.clear: %g is above the threshold %g; with 'above', "
-		            "clear must be <= above", path, r->clear, r->threshold);
-	else if (r->kind == FM_RULE_BELOW && r->clear < r->threshold)
+		            "clear must be <= above", path, k->clear, k->threshold);
+	else if (k->kind == FM_RULE_BELOW && k->clear < k->threshold)
 		conf__error(c, s, "%s.clear: %g is below the threshold %g; with 'below', "
-		            "clear must be >= below", path, r->clear, r->threshold);
+		            "clear must be >= below", path, k->clear, k->threshold);
+}
+
+/* One condition from the keys of G (the rule itself, or one entry of its
+ * all/any list). */
+static void parse_condition(struct conf__ctx *c, const config_setting_t *g,
+                            const char *path, struct fm_condition *k,
+                            const config_setting_t **enum_name)
+{
+	conf__origin(c, g, &k->origin);
+	parse_point_ref(c, g, path, k);
+	int kind = find_kind(c, g, path);
+	bool kind_ok = kind >= 0;
+	if (kind_ok) {
+		k->kind = (enum fm_rule_kind)kind;
+		kind_ok = parse_kind_value(c, g, path, k, enum_name);
+	}
+	parse_clear(c, g, path, kind_ok, k);
+	if (kind_ok)
+		parse_within(c, g, path, k);
+}
+
+/* all = ( { point = ...; above = ...; }, ... ): 2 to FM_CONDS_MAX
+ * conditions, none of them a mask (a mask is one alert per bit). */
+static void parse_combined(struct conf__ctx *c, const config_setting_t *g,
+                           const char *path, const char *key, struct fm_rule *r,
+                           struct conf__rule_state *rs)
+{
+	char p[CONF_PATH_MAX];
+	conf__path(p, path, key);
+	const config_setting_t *list = config_setting_get_member(g, key);
+	for (size_t i = 0; condition_keys[i]; i++)
+		if (config_setting_get_member(g, condition_keys[i]))
+			conf__error(c, config_setting_get_member(g, condition_keys[i]),
+			            "%s.%s: a rule with %s has its conditions inside it", path,
+			            condition_keys[i], key);
+	if (!conf__group_list(c, list, p))
+		return;
+	int n = config_setting_length(list);
+	if (n < 2 || n > FM_CONDS_MAX) {
+		conf__error(c, list, "%s: expected 2 to %d conditions, got %d", p,
+		            FM_CONDS_MAX, n);
+		return;
+	}
+	r->combine = strcmp(key, "all") == 0 ? FM_COMBINE_ALL : FM_COMBINE_ANY;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		char pe[CONF_PATH_MAX];
+		conf__path_index(pe, p, i);
+		if (!conf__expect(c, e, pe, CONFIG_TYPE_GROUP))
+			continue;
+		conf__known_keys(c, e, pe, condition_keys);
+		struct fm_condition *k = &r->conds[r->nconds];
+		rs->cond[r->nconds] = e;
+		parse_condition(c, e, pe, k, &rs->enum_name[r->nconds]);
+		r->nconds++;
+		if (k->kind == FM_RULE_MASK && config_setting_get_member(e, "mask"))
+			conf__error(c, config_setting_get_member(e, "mask"),
+			            "%s.mask: a mask makes one alert per bit; it cannot be part "
+			            "of %s", pe, key);
+	}
+}
+
+static void parse_conditions(struct conf__ctx *c, const config_setting_t *g,
+                             const char *path, struct fm_rule *r,
+                             struct conf__rule_state *rs)
+{
+	const config_setting_t *all = config_setting_get_member(g, "all");
+	const config_setting_t *any = config_setting_get_member(g, "any");
+	if (all && any) {
+		conf__error(c, any, "%s: 'all' and 'any' both given; nest them in two rules",
+		            path);
+		return;
+	}
+	if (all || any) {
+		parse_combined(c, g, path, all ? "all" : "any", r, rs);
+		return;
+	}
+	r->combine = FM_COMBINE_ONE;
+	r->nconds = 1;
+	rs->cond[0] = g;
+	parse_condition(c, g, path, &r->conds[0], &rs->enum_name[0]);
 }
 
 static void parse_controls(struct conf__ctx *c, const config_setting_t *g,
@@ -187,23 +294,31 @@ static void parse_controls(struct conf__ctx *c, const config_setting_t *g,
 	}
 }
 
+void conf__parse_routing(struct conf__ctx *c, const config_setting_t *g,
+                         const char *path, struct fm_routing *out)
+{
+	conf__string(c, g, path, "location", false, out->location, sizeof out->location);
+	conf__string(c, g, path, "runbook", false, out->runbook, sizeof out->runbook);
+	conf__string(c, g, path, "owner", false, out->owner, sizeof out->owner);
+}
+
 static void parse_rule(struct conf__ctx *c, const config_setting_t *g,
                        const char *path, struct fm_rule *r,
                        struct conf__rule_state *rs)
 {
 	conf__origin(c, g, &r->origin);
-	bool supported = check_rule_keys(c, g, path);
+	conf__known_keys(c, g, path, rule_keys);
 	parse_rule_name(c, g, path, r);
-	parse_rule_point(c, g, path, r);
-	bool cond_ok = supported && parse_condition(c, g, path, r, rs);
-	parse_clear(c, g, path, cond_ok, r);
+	parse_conditions(c, g, path, r, rs);
 	conf__int(c, g, path, "for", false, 0, 86400, &r->for_s);
+	conf__int(c, g, path, "clear_for", false, 0, 86400, &r->clear_for_s);
 	conf__int(c, g, path, "repeat", false, 0, 86400, &r->repeat);
 	int sev = FM_SEV_WARNING;
 	conf__enum(c, g, path, "severity", false, severity_names,
 	           (int)ARRAY_LEN(severity_names), &sev);
 	r->severity = (enum fm_severity)sev;
 	parse_controls(c, g, path, r);
+	conf__parse_routing(c, g, path, &r->routing);
 }
 
 void conf__parse_rules(struct conf__state *st, const config_setting_t *root)

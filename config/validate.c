@@ -297,58 +297,95 @@ static void enum_names(const struct fm_point *p, char *buf, size_t size)
 		                         p->enums[i].name);
 }
 
-/* equals = "battery": the value the point's enum gives that name. */
-static void resolve_enum_name(struct conf__state *st, size_t i, struct fm_rule *r,
+/* equals = "battery": the value the point's enum gives that name. S is
+ * the setting, PATH the condition's path ("rules.[2]" or "rules.[2].all.[0]"). */
+static void resolve_enum_name(struct conf__state *st, const config_setting_t *s,
+                              const char *path, struct fm_condition *k,
                               const struct fm_point *p)
 {
-	const config_setting_t *s = st->rules[i].enum_name;
 	const char *key = config_setting_name(s);
 	const char *name = config_setting_get_string(s);
-	if (p->nenums == 0) {
-		conf__error(&st->ctx, s, "rules.[%zu].%s: point '%s.%s' has no enum; %s "
-		            "needs a number", i, key, r->device, r->point, key);
+	if (p->nenums == 0 || p->enum_is_bits) {
+		conf__error(&st->ctx, s, "%s.%s: point '%s.%s' has no enum; %s needs a "
+		            "number", path, key, k->device, k->point, key);
 		return;
 	}
-	for (size_t k = 0; k < p->nenums; k++) {
-		if (strcmp(p->enums[k].name, name) == 0) {
-			r->threshold = p->enums[k].value;
-			r->clear = r->threshold;
+	for (size_t e = 0; e < p->nenums; e++) {
+		if (strcmp(p->enums[e].name, name) == 0) {
+			k->threshold = p->enums[e].value;
+			k->clear = k->threshold;
 			return;
 		}
 	}
 	char names[FM_TEXT_MAX / 2];
 	enum_names(p, names, sizeof(names));
-	conf__error(&st->ctx, s, "rules.[%zu].%s: '%s' is not a value of %s.%s (%s)", i,
-	            key, name, r->device, r->point, names);
+	conf__error(&st->ctx, s, "%s.%s: '%s' is not a value of %s.%s (%s)", path, key,
+	            name, k->device, k->point, names);
+}
+
+/* The path of condition J of rule I, for messages. */
+static void condition_path(const struct fm_rule *r, size_t i, size_t j, char *out,
+                           size_t len)
+{
+	if (r->combine == FM_COMBINE_ONE)
+		snprintf(out, len, "rules.[%zu]", i);
+	else
+		snprintf(out, len, "rules.[%zu].%s.[%zu]", i,
+		         r->combine == FM_COMBINE_ALL ? "all" : "any", j);
+}
+
+/* What a condition may not be on: the rows of a walked column take only
+ * single-condition rules, which become one alert per row. */
+static void check_condition_point(struct conf__state *st, const config_setting_t *s,
+                                  const char *path, const struct fm_rule *r,
+                                  const struct fm_point *p)
+{
+	if (p->nslots && r->combine != FM_COMBINE_ONE)
+		conf__error(&st->ctx, s, "%s.point: %s is a walked table column (rows = "
+		            "\"all\"); all/any conditions need single points", path, p->name);
+	else if (p->nslots && r->conds[0].kind == FM_RULE_MASK)
+		conf__error(&st->ctx, s, "%s.mask: %s is a walked table column; a mask "
+		            "needs a single point", path, p->name);
+}
+
+static void check_condition(struct conf__state *st, size_t i, size_t j)
+{
+	struct fm_rule *r = &st->cfg->rules[i];
+	struct fm_condition *k = &r->conds[j];
+	if (!k->device[0])
+		return;
+	char path[CONF_PATH_MAX];
+	condition_path(r, i, j, path, sizeof path);
+	const config_setting_t *g = st->rules ? st->rules[i].cond[j] : NULL;
+	const config_setting_t *s = g ? config_setting_get_member(g, "point") : NULL;
+	if (!s)
+		s = entry_setting(st, "rules", i, NULL);
+	const struct fm_device *d = config_find_device(st->cfg, k->device);
+	if (!d) {
+		if (st->devices_ok)
+			conf__error(&st->ctx, s, "%s.point: unknown device '%s'", path, k->device);
+		return;
+	}
+	if (!st->devs[d - st->cfg->devices].ok)
+		return;
+	const struct fm_point *p = device_find_point(d, k->point);
+	if (!p) {
+		char names[FM_TEXT_MAX / 2];
+		point_names(d, names, sizeof(names));
+		conf__error(&st->ctx, s, "%s.point: unknown point '%s.%s' (%s)", path,
+		            k->device, k->point, names);
+		return;
+	}
+	check_condition_point(st, s, path, r, p);
+	if (st->rules && st->rules[i].enum_name[j])
+		resolve_enum_name(st, st->rules[i].enum_name[j], path, k, p);
 }
 
 static void check_rule_points(struct conf__state *st)
 {
-	for (size_t i = 0; i < st->cfg->nrules; i++) {
-		struct fm_rule *r = &st->cfg->rules[i];
-		if (!r->device[0])
-			continue;
-		const config_setting_t *s = entry_setting(st, "rules", i, "point");
-		const struct fm_device *d = config_find_device(st->cfg, r->device);
-		if (!d) {
-			if (st->devices_ok)
-				conf__error(&st->ctx, s, "rules.[%zu].point: unknown device '%s'",
-				            i, r->device);
-			continue;
-		}
-		if (!st->devs[d - st->cfg->devices].ok)
-			continue;
-		const struct fm_point *p = device_find_point(d, r->point);
-		if (p) {
-			if (st->rules && st->rules[i].enum_name)
-				resolve_enum_name(st, i, r, p);
-			continue;
-		}
-		char names[FM_TEXT_MAX / 2];
-		point_names(d, names, sizeof(names));
-		conf__error(&st->ctx, s, "rules.[%zu].point: unknown point '%s.%s' (%s)",
-		            i, r->device, r->point, names);
-	}
+	for (size_t i = 0; i < st->cfg->nrules; i++)
+		for (size_t j = 0; j < st->cfg->rules[i].nconds; j++)
+			check_condition(st, i, j);
 }
 
 void conf__validate(struct conf__state *st)

@@ -1,8 +1,10 @@
 """test_devices_down.py - communication failures as the staff see them.
 
-Stopping the simulator makes its device `down` and fires `<device>.comm`
-(controls 実102), and the device's rules go `unknown`, never `ok`. A device
-that never answered since start-up goes down the same way. A device that
+Stopping the simulator (the TCP gateway) makes its device `down` and fires
+one alert for the bus, `sim.bus` (controls 実102), with the device's
+`<device>.comm` unknown; the device's rules go `unknown`, never `ok`. A
+device that never answered since start-up, on a bus where another device
+answers, fires its own `<device>.comm`. A device that
 comes back is polled again within about one interval, not after a long
 back-off. A second bus whose device is dead does not slow the first: we
 measure the live device's poll period next to the dead one and compare it
@@ -44,10 +46,16 @@ class DeviceDown(unittest.TestCase):
             dev = watch.wait_for(f"{ROOT}/device/rack-a/state", state_is("down"),
                                  after=mark).payload
             self.assertTrue(dev["error"], "a down device says why")
-            ev = watch.wait_for(f"{ROOT}/events", event("rack-a.comm", "firing"),
+            # The gateway itself refuses connections: one alert for the bus
+            # (the simulator is the TCP gateway "sim"), and the device's own
+            # comm alert is unknown rather than a second alarm.
+            ev = watch.wait_for(f"{ROOT}/events", event("sim.bus", "firing"),
                                 after=mark).payload
             self.assertEqual((ev["controls"], ev["point"], ev["value"]),
-                             (["実102"], "rack-a", "down"))
+                             (["実102"], "sim", "down"))
+            watch.wait_for(f"{ROOT}/alert/rack-a.comm", state_is("unknown"), after=mark)
+            self.assertFalse([m for m in watch.messages(f"{ROOT}/events", mark)
+                              if event("rack-a.comm", "firing")(m.payload)])
             # a dead sensor never reads as a cool room
             rule = watch.wait_for(f"{ROOT}/alert/room-temp-high",
                                   state_is("unknown"), after=mark).payload
@@ -60,7 +68,7 @@ class DeviceDown(unittest.TestCase):
             mark = watch.mark()
             restarted = time.monotonic()
             sim.start()
-            watch.wait_for(f"{ROOT}/events", event("rack-a.comm", "resolved"),
+            watch.wait_for(f"{ROOT}/events", event("sim.bus", "resolved"),
                            after=mark, timeout=10)
             back_after = time.monotonic() - restarted
             print(f"device back {back_after:.2f} s after the simulator restarted "

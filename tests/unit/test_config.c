@@ -174,18 +174,18 @@ static void test_example_opsroom(void **state)
 	assert_int_equal(cfg->nrules, 4);
 	const struct fm_rule *hot = &cfg->rules[0];
 	assert_string_equal(hot->name, "room-temp-high");
-	assert_string_equal(hot->device, "rack-a");
-	assert_string_equal(hot->point, "temperature");
-	assert_int_equal(hot->kind, FM_RULE_ABOVE);
-	assert_true(hot->threshold == 30.0 && hot->clear == 28.0);
+	assert_string_equal(hot->conds[0].device, "rack-a");
+	assert_string_equal(hot->conds[0].point, "temperature");
+	assert_int_equal(hot->conds[0].kind, FM_RULE_ABOVE);
+	assert_true(hot->conds[0].threshold == 30.0 && hot->conds[0].clear == 28.0);
 	assert_int_equal(hot->for_s, 60);
 	assert_int_equal(hot->severity, FM_SEV_CRITICAL);
 	assert_int_equal(hot->ncontrols, 1);
 	assert_string_equal(hot->controls[0], "設46");
 	const struct fm_rule *leak_rule = &cfg->rules[3];
 	assert_string_equal(leak_rule->name, "water-leak");
-	assert_int_equal(leak_rule->kind, FM_RULE_EQUALS);
-	assert_true(leak_rule->threshold == 1.0);
+	assert_int_equal(leak_rule->conds[0].kind, FM_RULE_EQUALS);
+	assert_true(leak_rule->conds[0].threshold == 1.0);
 	assert_string_equal(leak_rule->controls[0], "設80");
 	config_free(cfg);
 }
@@ -235,7 +235,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(point_at(cfg, "meter", 1, "alarm")->type, FM_TYPE_BOOL);
 
 	const struct fm_rule *r = &cfg->rules[0];
-	assert_true(r->clear == r->threshold);
+	assert_true(r->conds[0].clear == r->conds[0].threshold);
 	assert_int_equal(r->for_s, 0);
 	assert_int_equal(r->repeat, 0);
 	assert_int_equal(r->severity, FM_SEV_WARNING);
@@ -283,13 +283,13 @@ static void test_full_and_override(void **state)
 
 	const struct fm_rule *r = &cfg->rules[0];
 	assert_string_equal(r->name, "crac1.supply-hot");
-	assert_true(r->threshold == 24.5 && r->clear == 23.0);
+	assert_true(r->conds[0].threshold == 24.5 && r->conds[0].clear == 23.0);
 	assert_int_equal(r->repeat, 900);
 	assert_int_equal(r->severity, FM_SEV_MAJOR);
 	assert_int_equal(r->ncontrols, 2);
 	assert_string_equal(r->controls[1], "7.11");
-	assert_int_equal(cfg->rules[1].kind, FM_RULE_NOT_EQUALS);
-	assert_int_equal(cfg->rules[2].kind, FM_RULE_BELOW);
+	assert_int_equal(cfg->rules[1].conds[0].kind, FM_RULE_NOT_EQUALS);
+	assert_int_equal(cfg->rules[2].conds[0].kind, FM_RULE_BELOW);
 	config_free(cfg);
 }
 
@@ -411,17 +411,17 @@ static void test_snmp_devices(void **state)
 
 	/* enum names in rules are their values */
 	const struct fm_rule *r = rule_named(cfg, "ups1-on-battery");
-	assert_int_equal(r->kind, FM_RULE_EQUALS);
-	assert_true(r->threshold == 5.0 && r->clear == 5.0);
+	assert_int_equal(r->conds[0].kind, FM_RULE_EQUALS);
+	assert_true(r->conds[0].threshold == 5.0 && r->conds[0].clear == 5.0);
 	assert_int_equal(r->severity, FM_SEV_MAJOR);
 	r = rule_named(cfg, "ups2-not-normal");
-	assert_int_equal(r->kind, FM_RULE_NOT_EQUALS);
-	assert_true(r->threshold == 3.0 && r->clear == 3.0);
+	assert_int_equal(r->conds[0].kind, FM_RULE_NOT_EQUALS);
+	assert_true(r->conds[0].threshold == 3.0 && r->conds[0].clear == 3.0);
 	r = rule_named(cfg, "crac1-off");
-	assert_true(r->threshold == 0.0);
-	assert_true(rule_named(cfg, "crac1-state-2")->threshold == 2.0);
+	assert_true(r->conds[0].threshold == 0.0);
+	assert_true(rule_named(cfg, "crac1-state-2")->conds[0].threshold == 2.0);
 	r = rule_named(cfg, "ups1-battery-hot");
-	assert_true(r->threshold == 40.0 && r->clear == 38.0);
+	assert_true(r->conds[0].threshold == 40.0 && r->conds[0].clear == 38.0);
 
 	assert_true(cfg->traps.enabled);
 	assert_string_equal(cfg->traps.listen, "127.0.0.1");
@@ -460,12 +460,12 @@ static void test_example_snmp_ups(void **state)
 	assert_true(ends_with(run->origin.file, "/snmp-ups.cfg"));
 	assert_int_equal(run->nenums, 3);
 
-	assert_true(rule_named(cfg, "ups-on-battery")->threshold == 5.0);
-	assert_true(rule_named(cfg, "ups-on-bypass")->threshold == 4.0);
-	assert_true(rule_named(cfg, "ups-battery-low")->threshold == 3.0);
+	assert_true(rule_named(cfg, "ups-on-battery")->conds[0].threshold == 5.0);
+	assert_true(rule_named(cfg, "ups-on-bypass")->conds[0].threshold == 4.0);
+	assert_true(rule_named(cfg, "ups-battery-low")->conds[0].threshold == 3.0);
 	const struct fm_rule *r = rule_named(cfg, "crac1-not-running");
-	assert_int_equal(r->kind, FM_RULE_NOT_EQUALS);
-	assert_true(r->threshold == 1.0);
+	assert_int_equal(r->conds[0].kind, FM_RULE_NOT_EQUALS);
+	assert_true(r->conds[0].threshold == 1.0);
 	assert_true(cfg->traps.enabled);
 	assert_int_equal(cfg->traps.port, 162);
 	config_free(cfg);
@@ -676,7 +676,23 @@ static const struct bad_case bad_cases[] = {
 	{ "no-condition.cfg", NULL, 9, "rules.[0]: missing a condition", 1 },
 	{ "equals-string.cfg", NULL, 9, "point 'd1.p1' has no enum; equals needs a number", 1 },
 	{ "rule-comm-name.cfg", NULL, 9, "'d1.comm' ends in '.comm', which is reserved", 1 },
-	{ "rule-rate.cfg", NULL, 9, "rules.[0].rise: rate (rise/fall/within) rules are not supported yet", 1 },
+	{ "rules-new-kinds.cfg", NULL, 6, "devices.[0].stale_after: 0 is out of range (1-604800)", 14 },
+	{ "rules-new-kinds.cfg", NULL, 8, "points.[1].bits.z2: bit 32; bits are 0 to 31", 14 },
+	{ "rules-new-kinds.cfg", NULL, 9, "points.[2].valid_max: -10 is below valid_min 50", 14 },
+	{ "rules-new-kinds.cfg", NULL, 10, "points.[3].sentinels: expected an array of 1 to 4 raw values", 14 },
+	{ "rules-new-kinds.cfg", NULL, 13, "rules.[0]: missing required key 'within'", 14 },
+	{ "rules-new-kinds.cfg", NULL, 14, "rules.[1].within: within goes with rise or fall", 14 },
+	{ "rules-new-kinds.cfg", NULL, 15, "rules.[2].fall: 0; how far the value moves must be more than 0", 14 },
+	{ "rules-new-kinds.cfg", NULL, 16, "rules.[3].mask: 0 is not a 32-bit mask with at least one bit set", 14 },
+	{ "rules-new-kinds.cfg", NULL, 17, "rules.[4].all.[1].mask: a mask makes one alert per bit", 14 },
+	{ "rules-new-kinds.cfg", NULL, 18, "rules.[5].any: expected 2 to 4 conditions, got 1", 14 },
+	{ "rules-new-kinds.cfg", NULL, 20, "rules.[6]: 'all' and 'any' both given", 14 },
+	{ "rules-new-kinds.cfg", NULL, 21, "rules.[7].point: a rule with all has its conditions inside it", 14 },
+	{ "rules-new-kinds.cfg", NULL, 22, "rules.[8].clear_for: -1 is out of range (0-86400)", 14 },
+	{ "rules-new-kinds.cfg", NULL, 23, "rules.[9].name: names starting 'facmon.' are reserved", 14 },
+	{ "rules-combined-points.cfg", NULL, 12, "rules.[0].all.[0].point: unknown point 'd1.p9' (d1 has p1)", 3 },
+	{ "rules-combined-points.cfg", NULL, 12, "rules.[0].all.[1].equals: 'of' is not a value of d1.p1 (off, on)", 3 },
+	{ "rules-combined-points.cfg", NULL, 13, "rules.[1].any.[0].point: temp is a walked table column", 3 },
 	{ "controls.cfg", NULL, 10, "rules.[0].controls: 9 control IDs, at most 8", 2 },
 	{ "controls.cfg", NULL, 12, "rules.[1].controls.[0]: 'a-control-id-too-long' must be 1-15 bytes", 2 },
 	{ "severity.cfg", NULL, 9, "'fatal' is not one of info, warning, major, critical", 1 },

@@ -1,5 +1,6 @@
-/* test_rules.c - rule classification, the alert state machine and device
- * communication state, table-driven. Each table runs every row and prints
+/* test_rules.c - rule classification (thresholds, rates over a window,
+ * bits, all/any), the alert state machine (for, clear_for, flapping) and
+ * device communication state, table-driven. Each table runs every row and prints
  * got/want for each mismatch before failing. */
 #include <math.h>
 #include <setjmp.h>
@@ -13,9 +14,10 @@
 #include "alerting/device_state.h"
 #include "alerting/rule.h"
 
-static struct fm_rule make_rule(enum fm_rule_kind kind, double threshold, double clear)
+static struct fm_condition make_cond(enum fm_rule_kind kind, double threshold,
+                                     double clear)
 {
-	return (struct fm_rule){.kind = kind, .threshold = threshold, .clear = clear};
+	return (struct fm_condition){.kind = kind, .threshold = threshold, .clear = clear};
 }
 
 static void test_classify(void **state)
@@ -52,7 +54,7 @@ static void test_classify(void **state)
 	};
 	int failures = 0;
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct fm_rule r = make_rule(rows[i].kind, rows[i].threshold, rows[i].clear);
+		struct fm_condition r = make_cond(rows[i].kind, rows[i].threshold, rows[i].clear);
 		enum fm_cond got = rule_classify(&r, rows[i].value, rows[i].active);
 		if (got != rows[i].want) {
 			printf("row %zu: value %g active %d: got %s, want %s\n", i,
@@ -72,10 +74,11 @@ struct step {
 	bool changed;
 };
 
-static int run_script(const char *name, int64_t for_ms, const struct step *s, size_t n)
+static int run_script(const char *name, int64_t for_ms, int64_t clear_ms,
+                      const struct step *s, size_t n)
 {
 	struct fm_alert a;
-	alert_init(&a, for_ms, 0, 0);
+	alert_init(&a, for_ms, clear_ms, 0, 0);
 	int failures = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct fm_transition t;
@@ -93,7 +96,10 @@ static int run_script(const char *name, int64_t for_ms, const struct step *s, si
 	return failures;
 }
 
-#define RUN(name, for_ms, steps) run_script(name, for_ms, steps, sizeof steps / sizeof steps[0])
+#define RUN(name, for_ms, steps) \
+	run_script(name, for_ms, 0, steps, sizeof steps / sizeof steps[0])
+#define RUN_CLEAR(name, for_ms, clear_ms, steps) \
+	run_script(name, for_ms, clear_ms, steps, sizeof steps / sizeof steps[0])
 #define T FM_COND_TRUE
 #define F FM_COND_FALSE
 #define U FM_COND_UNKNOWN
@@ -145,6 +151,118 @@ static void test_alert_lifecycle(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* clear_for: firing resolves only once clear that long; a true in
+ * between starts the clearing again. */
+static void test_clear_for(void **state)
+{
+	(void)state;
+	static const struct step clear_for[] = {
+		{0, F, FM_ALERT_OK, true},
+		{1000, T, FM_ALERT_FIRING, true},
+		{2000, F, FM_ALERT_FIRING, false},     /* clearing starts */
+		{31000, F, FM_ALERT_FIRING, false},    /* 29 s of 30 */
+		{32000, T, FM_ALERT_FIRING, false},    /* back: clearing forgotten */
+		{33000, F, FM_ALERT_FIRING, false},
+		{62999, F, FM_ALERT_FIRING, false},
+		{63000, F, FM_ALERT_RESOLVED, true},   /* clear for 30 s */
+		{64000, F, FM_ALERT_OK, true},
+	};
+	assert_int_equal(RUN_CLEAR("clear_for", 0, 30000, clear_for), 0);
+}
+
+/* A value crossing back and forth: after ALERT_FLAP_FIRES firings within
+ * the flap window the alert stays firing until clear for the window. */
+static void test_flapping_is_bounded(void **state)
+{
+	(void)state;
+	struct fm_alert a;
+	alert_init(&a, 0, 0, 0, 0);
+	struct fm_transition t;
+	unsigned events = 0;
+	/* flips every 10 s for an hour */
+	for (int64_t ms = 0; ms < 3600000; ms += 10000)
+		events += alert_step(&a, (ms / 10000) % 2 ? F : T, ms, ms, &t);
+	/* per 10-minute window at most 4 firing/resolved pairs, then the
+	 * alert holds (2 events per pair + ok steps in between) */
+	assert_true(events <= 6 * 3 * ALERT_FLAP_FIRES);
+	assert_true(alert_is_flapping(&a, 3600000));
+	assert_int_equal(a.state, FM_ALERT_FIRING);
+	/* clear for the whole window: resolved */
+	assert_false(alert_step(&a, F, 3600000, 3600000, &t));
+	assert_true(alert_step(&a, F, 3600000 + ALERT_FLAP_WINDOW_MS, 0, &t));
+	assert_int_equal(a.state, FM_ALERT_RESOLVED);
+}
+
+static void test_rate(void **state)
+{
+	(void)state;
+	struct fm_condition rise = {.kind = FM_RULE_RISE, .threshold = 3, .within = 600};
+	struct fm_condition fall = {.kind = FM_RULE_FALL, .threshold = 3, .within = 600};
+	struct rate_window w;
+	assert_int_equal(rate_window_init(&w, rate_window_size(600, 60)), 0);
+	double change;
+	/* one sample is no evidence */
+	rate_window_add(&w, 0, 22.0, 600000);
+	assert_int_equal(rule_classify_rate(&rise, &w, &change), F);
+	/* +3.2 degC over 9 minutes: fires */
+	for (int m = 1; m <= 9; m++)
+		rate_window_add(&w, m * 60000, 22.0 + 0.4 * m - (m == 9 ? 0.4 : 0), 600000);
+	assert_int_equal(rule_classify_rate(&rise, &w, &change), T);
+	assert_true(fabs(change - 3.2) < 1e-9);
+	assert_int_equal(rule_classify_rate(&fall, &w, &change), F);
+	rate_window_free(&w);
+
+	/* a gap longer than the window: 20 min without a sample, then +4:
+	 * the window holds one sample only, so no rise is claimed */
+	assert_int_equal(rate_window_init(&w, rate_window_size(600, 60)), 0);
+	rate_window_add(&w, 0, 20.0, 600000);
+	rate_window_add(&w, 1200000, 24.0, 600000);
+	assert_int_equal(rule_classify_rate(&rise, &w, &change), F);
+	/* the same change over 5 minutes is a rise */
+	rate_window_add(&w, 1500000, 27.5, 600000);
+	assert_int_equal(rule_classify_rate(&rise, &w, &change), T);
+	rate_window_free(&w);
+
+	/* a full ring drops the oldest, never overflows */
+	assert_int_equal(rate_window_init(&w, 3), 0);
+	for (int i = 0; i < 10; i++)
+		rate_window_add(&w, i * 1000, i, 600000);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(rule_classify_rate(&rise, &w, &change), F); /* 9 - 7 */
+	assert_true(fabs(change - 2) < 1e-9);
+	rate_window_free(&w);
+}
+
+static void test_bits_and_combine(void **state)
+{
+	(void)state;
+	assert_int_equal(rule_classify_bit(0x5, 0), T);
+	assert_int_equal(rule_classify_bit(0x5, 1), F);
+	assert_int_equal(rule_classify_bit(0x5, 2), T);
+	assert_int_equal(rule_classify_bit(4294967295.0, 31), T);
+	assert_int_equal(rule_classify_bit(2.5, 1), U);   /* not a bit field */
+	assert_int_equal(rule_classify_bit(-1, 0), U);
+	assert_int_equal(rule_classify_bit(NAN, 0), U);
+	static const struct {
+		enum fm_combine how;
+		enum fm_cond a, b, want;
+	} rows[] = {
+		{FM_COMBINE_ALL, T, T, T}, {FM_COMBINE_ALL, T, F, F}, {FM_COMBINE_ALL, T, U, U},
+		{FM_COMBINE_ALL, F, U, F}, {FM_COMBINE_ANY, F, F, F}, {FM_COMBINE_ANY, F, T, T},
+		{FM_COMBINE_ANY, U, T, T}, {FM_COMBINE_ANY, U, F, U},
+	};
+	int failures = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		enum fm_cond c[2] = {rows[i].a, rows[i].b};
+		enum fm_cond got = cond_combine(rows[i].how, c, 2);
+		if (got != rows[i].want) {
+			printf("row %zu: got %s, want %s\n", i, cond_name(got), cond_name(rows[i].want));
+			failures++;
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
 static void test_device_state(void **state)
 {
 	(void)state;
@@ -183,6 +301,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_alert_lifecycle),
+		cmocka_unit_test(test_clear_for),
+		cmocka_unit_test(test_flapping_is_bounded),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_bits_and_combine),
 		cmocka_unit_test(test_device_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

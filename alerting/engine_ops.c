@@ -1,0 +1,184 @@
+/* engine_ops.c - what reaches the engine other than polls.
+ *
+ * Owns: operators' acknowledgements and maintenance windows (silences),
+ * the agent's own health checks, and alert states restored after a
+ * restart. An ack is an event of its own (numbered, stored, published);
+ * a silence changes no state, only how an alert is published.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alerting/engine.h"
+
+/* ---- the agent's own health ---- */
+
+void engine_self_observe(struct engine *e, enum eng_self_check check, enum fm_cond c,
+                         const char *detail, int64_t now_mono, int64_t now_wall)
+{
+	if (check >= ENG_SELF_CHECKS)
+		return;
+	struct eng_alert *a = &e->self[check];
+	bool changed = strcmp(a->detail, detail ? detail : "") != 0;
+	snprintf(a->detail, sizeof a->detail, "%s", detail ? detail : "");
+	enum fm_alert_state before = a->fsm.state;
+	eng_alert_observe(e, a, c, now_mono, now_wall);
+	/* a new reason while firing is news for dashboards, not an event */
+	if (changed && before == a->fsm.state && a->fsm.state == FM_ALERT_FIRING &&
+	    e->pub.alert_state)
+		e->pub.alert_state(e->pub.ctx, a);
+}
+
+/* ---- silences ---- */
+
+static bool silence_covers(const struct eng_silence *s, const struct eng_alert *a,
+                           int64_t now_wall)
+{
+	if (now_wall < s->start_wall_ms || now_wall >= s->end_wall_ms)
+		return false;
+	if (fnmatch(s->match, a->name, 0) == 0)
+		return true;
+	if (a->rule && fnmatch(s->match, a->rule->name, 0) == 0)
+		return true;
+	return a->device && fnmatch(s->match, a->device->conf->name, 0) == 0;
+}
+
+bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall)
+{
+	a->silence = NULL;
+	for (size_t i = 0; i < e->nsilences && !a->silence; i++)
+		if (silence_covers(&e->silences[i], a, now_wall))
+			a->silence = &e->silences[i];
+	return a->silence != NULL;
+}
+
+/* Republishes the alerts whose silence changed with what was just done. */
+static void republish_silenced(struct engine *e, int64_t now_wall)
+{
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct eng_alert *a = &e->alerts[i];
+		bool before = a->silence != NULL;
+		if (a->name[0] && eng_alert_silenced(e, a, now_wall) != before &&
+		    e->pub.alert_state)
+			e->pub.alert_state(e->pub.ctx, a);
+	}
+}
+
+unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
+                        int64_t end_wall, const char *by, const char *why,
+                        int64_t now_wall)
+{
+	if (e->nsilences == ENG_SILENCES_MAX || end_wall <= start_wall || end_wall <= now_wall)
+		return 0;
+	struct eng_silence *s = &e->silences[e->nsilences++];
+	*s = (struct eng_silence){.id = e->next_silence_id++, .start_wall_ms = start_wall,
+	                          .end_wall_ms = end_wall};
+	snprintf(s->match, sizeof s->match, "%s", match);
+	snprintf(s->by, sizeof s->by, "%s", by ? by : "");
+	snprintf(s->why, sizeof s->why, "%s", why ? why : "");
+	republish_silenced(e, now_wall);
+	return s->id;
+}
+
+size_t engine_unsilence(struct engine *e, unsigned id, const char *match, int64_t now_wall)
+{
+	size_t kept = 0, ended = 0;
+	for (size_t i = 0; i < e->nsilences; i++) {
+		const struct eng_silence *s = &e->silences[i];
+		bool end = id ? s->id == id : (match && strcmp(s->match, match) == 0);
+		if (end)
+			ended++;
+		else
+			e->silences[kept++] = *s;
+	}
+	e->nsilences = kept;
+	republish_silenced(e, now_wall); /* entries moved: every alert looks again */
+	return ended;
+}
+
+/* ---- acknowledgements ---- */
+
+static enum eng_ack_result ack_one(struct engine *e, struct eng_alert *a, const char *by,
+                                   const char *comment, int64_t now_wall)
+{
+	if (a->fsm.state != FM_ALERT_FIRING)
+		return ENG_ACK_NOT_FIRING;
+	if (a->acked)
+		return ENG_ACK_ALREADY;
+	a->acked = true;
+	snprintf(a->acked_by, sizeof a->acked_by, "%s", by);
+	snprintf(a->ack_comment, sizeof a->ack_comment, "%s", comment ? comment : "");
+	a->acked_wall_ms = now_wall;
+	struct eng_event ev = {
+		.seq = e->next_seq++,
+		.ts_wall_ms = now_wall,
+		.kind = ENG_EVENT_ACK,
+		.alert = a,
+		.t = {.from = a->fsm.state, .to = a->fsm.state},
+	};
+	if (e->pub.event)
+		e->pub.event(e->pub.ctx, &ev);
+	if (e->pub.alert_state)
+		e->pub.alert_state(e->pub.ctx, a);
+	return ENG_ACK_DONE;
+}
+
+/* NAME is an alert, or a rule with several (rows, bits): the rule's
+ * firing ones are acknowledged together. */
+enum eng_ack_result engine_ack(struct engine *e, const char *name, const char *by,
+                               const char *comment, int64_t now_wall)
+{
+	struct eng_alert *a = engine_find_alert(e, name);
+	if (a)
+		return ack_one(e, a, by, comment, now_wall);
+	enum eng_ack_result result = ENG_ACK_UNKNOWN;
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct eng_alert *x = &e->alerts[i];
+		if (!x->rule || !x->name[0] || strcmp(x->rule->name, name) != 0)
+			continue;
+		enum eng_ack_result r = ack_one(e, x, by, comment, now_wall);
+		if (r == ENG_ACK_DONE || result == ENG_ACK_UNKNOWN ||
+		    (r == ENG_ACK_ALREADY && result != ENG_ACK_DONE))
+			result = r;
+	}
+	return result;
+}
+
+const char *eng_ack_result_text(enum eng_ack_result r)
+{
+	switch (r) {
+	case ENG_ACK_DONE: return "acknowledged";
+	case ENG_ACK_UNKNOWN: return "no such alert or rule";
+	case ENG_ACK_ALREADY: return "already acknowledged";
+	case ENG_ACK_NOT_FIRING: return "not firing; nothing to acknowledge";
+	}
+	return "?";
+}
+
+/* ---- restored state ---- */
+
+bool engine_resume(struct engine *e, const char *name, enum fm_alert_state state,
+                   int64_t since_wall, const char *acked_by, const char *ack_comment,
+                   int64_t acked_wall, int64_t now_mono)
+{
+	struct eng_alert *a = engine_find_alert(e, name);
+	if (!a)
+		return false;
+	/* pending restarts its `for`; resolved has been seen already */
+	if (state == FM_ALERT_PENDING || state == FM_ALERT_RESOLVED)
+		state = FM_ALERT_OK;
+	alert_resume(&a->fsm, state, now_mono, since_wall);
+	a->cond = state == FM_ALERT_FIRING ? FM_COND_TRUE
+	          : state == FM_ALERT_OK   ? FM_COND_FALSE
+	                                   : FM_COND_UNKNOWN;
+	a->resumed = state != FM_ALERT_UNKNOWN;
+	if (state == FM_ALERT_FIRING && acked_by && acked_by[0]) {
+		a->acked = true;
+		snprintf(a->acked_by, sizeof a->acked_by, "%s", acked_by);
+		snprintf(a->ack_comment, sizeof a->ack_comment, "%s", ack_comment ? ack_comment : "");
+		a->acked_wall_ms = acked_wall;
+	}
+	if (state == FM_ALERT_FIRING && a->rule && a->rule->repeat > 0)
+		a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
+	return true;
+}

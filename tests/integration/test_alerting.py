@@ -1,0 +1,145 @@
+"""test_alerting.py - the alert engine end to end: simulator -> facmon -> mosquitto.
+
+What facility staff rely on beyond a fixed threshold, checked on a real
+agent with the simulator and a real broker:
+- a rise rule fires on a climbing temperature long before the fixed limit,
+  with routing (location, runbook, owner) from the rule and the device;
+- a mask rule on the fire panel's status word is one alert per bit set,
+  named by the bit;
+- an `all` rule (warm AND the AC stopped) fires only when both hold;
+- a reading outside the sensor's range is a sensor fault (its own alert),
+  and the temperature rule goes unknown instead of reading it;
+- a firing alert survives a restart of the agent: it is republished
+  retained as firing, no fresh `firing` event is sent, and seq continues.
+"""
+
+import time
+import unittest
+
+from harness import Agent, Mosquitto, MqttWatch, Sim, room_config
+
+ROOT = "facmon/testsite/gw1"
+DEVICES = (("rack-a", 1, "xy-md02"), ("fire", 4, "fire-panel-modbus-generic"),
+           ("crac", 3, "modbus-di8"))
+RULES = """
+  { name = "ac-failure-suspected"; point = "rack-a.temperature";
+    rise = 3.0; within = 60; severity = "critical"; controls = ["設76"];
+    runbook = "https://wiki.example/ac-failure"; owner = "facility on call"; },
+  { name = "room-temp-high"; point = "rack-a.temperature"; above = 40.0; },
+  { name = "fire-panel"; point = "fire.panel_status"; mask = 0x0F;
+    severity = "critical"; controls = ["設80"]; },
+  { name = "ac-failure"; all = ( { point = "rack-a.temperature"; above = 27.0; },
+                                 { point = "crac.di1"; equals = 0; } );
+    severity = "critical"; controls = ["設76"]; }
+"""
+
+
+def state_is(state):
+    return lambda p: p["state"] == state
+
+
+def event(rule, to):
+    return lambda p: p["rule"] == rule and p["to"] == to
+
+
+def config(broker, sim):
+    text = room_config(broker.port, sim.port, devices=DEVICES, rules=RULES)
+    # routing on the device: every alert of rack-a carries its location
+    return text.replace('name = "rack-a";', 'name = "rack-a"; location = "room 3, rack A";')
+
+
+class Alerting(unittest.TestCase):
+
+    def setUp(self):
+        self.broker = Mosquitto()
+        self.sim = Sim({1: "xy-md02", 3: "modbus-di8", 4: "fire-panel-modbus-generic"},
+                       sets={"1.temperature": 22.0, "3.di1": 1})
+        self.watch = MqttWatch(self.broker.port, f"{ROOT}/#")
+        self.agent = Agent(config(self.broker, self.sim))
+        self.watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("ok"))
+
+    def tearDown(self):
+        for f in (self.agent, self.watch, self.sim, self.broker):
+            f.close()
+
+    def test_rise_fires_before_the_limit_with_routing(self):
+        mark = self.watch.mark()
+        for t in (22.5, 23.5, 24.5, 25.5):  # +3.5 degC within seconds
+            self.sim.set(1, "temperature", t)
+            time.sleep(1.2)
+        ev = self.watch.wait_for(f"{ROOT}/events", event("ac-failure-suspected", "firing"),
+                                 after=mark).payload
+        self.assertGreaterEqual(ev["value"], 3.0)  # the change, not the reading
+        self.assertEqual((ev["controls"], ev["runbook"], ev["owner"], ev["location"]),
+                         (["設76"], "https://wiki.example/ac-failure",
+                          "facility on call", "room 3, rack A"))
+        # far below the fixed limit
+        alert = self.watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("ok")).payload
+        self.assertEqual(alert["location"], "room 3, rack A")
+
+    def test_mask_is_one_alert_per_bit(self):
+        mark = self.watch.mark()
+        self.sim.raw(4, "holding", 0, 0b0101)  # fire + disabled
+        self.watch.wait_for(f"{ROOT}/events", event("fire-panel.fire", "firing"), after=mark)
+        self.watch.wait_for(f"{ROOT}/events", event("fire-panel.disabled", "firing"),
+                            after=mark)
+        fault = self.watch.wait_for(f"{ROOT}/alert/fire-panel.fault", state_is("ok")).payload
+        self.assertEqual(fault["bit_name"], "fault")
+        firing = [m.payload["rule"] for m in self.watch.messages(f"{ROOT}/events", mark)
+                  if m.payload["to"] == "firing"]
+        self.assertEqual(sorted(firing), ["fire-panel.disabled", "fire-panel.fire"])
+
+    def test_all_needs_every_condition(self):
+        mark = self.watch.mark()
+        self.sim.set(1, "temperature", 28.0)  # warm, AC running (di1 = 1)
+        self.watch.wait_for(f"{ROOT}/telemetry/rack-a",
+                            lambda p: p["points"]["temperature"]["v"] == 28.0, after=mark)
+        time.sleep(1.5)
+        self.assertFalse([m for m in self.watch.messages(f"{ROOT}/events", mark)
+                          if event("ac-failure", "firing")(m.payload)])
+        self.sim.set(3, "di1", 0)  # the AC stops
+        ev = self.watch.wait_for(f"{ROOT}/events", event("ac-failure", "firing"),
+                                 after=mark).payload
+        self.assertEqual(ev["point"], "rack-a.temperature")
+
+    def test_out_of_range_is_a_sensor_fault(self):
+        mark = self.watch.mark()
+        self.sim.raw(1, "input", 1, 3000)  # 300.0 degC: no SHT20 reads that
+        ev = self.watch.wait_for(f"{ROOT}/events",
+                                 event("rack-a.temperature.fault", "firing"),
+                                 after=mark).payload
+        self.assertIn("outside its valid range", ev["detail"])
+        self.assertEqual(ev["controls"], ["設80"])
+        # never read as a temperature
+        self.watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("unknown"), after=mark)
+        self.assertFalse([m for m in self.watch.messages(f"{ROOT}/events", mark)
+                          if event("room-temp-high", "firing")(m.payload)])
+
+    def test_firing_alert_survives_a_restart(self):
+        mark = self.watch.mark()
+        self.sim.set(1, "temperature", 45.0)
+        fired = self.watch.wait_for(f"{ROOT}/events", event("room-temp-high", "firing"),
+                                    after=mark).payload
+        time.sleep(1.5)
+        last_seq = max(m.payload["seq"] for m in self.watch.messages(f"{ROOT}/events"))
+        self.agent.stop()
+        mark = self.watch.mark()
+        self.agent.start()
+        self.watch.wait_for(f"{ROOT}/status", state_is("online"), after=mark)
+        state = self.watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("firing"),
+                                    after=mark).payload
+        self.assertEqual(state["since"], fired["ts"])  # the same firing, not a new one
+        time.sleep(3)  # several polls after the restart
+        after = [m.payload for m in self.watch.messages(f"{ROOT}/events", mark)]
+        self.assertFalse([p for p in after if p["rule"] == "room-temp-high"],
+                         f"events for room-temp-high after the restart: {after}")
+        self.assertRegex(self.agent.log(), r"room-temp-high: still firing")
+        # seq continues
+        self.sim.set(1, "temperature", 22.0)
+        ev = self.watch.wait_for(f"{ROOT}/events", event("room-temp-high", "resolved"),
+                                 after=mark).payload
+        self.assertGreater(ev["seq"], last_seq)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,466 @@
+/* test_engine_alerts.c - the engine's alerts beyond thresholds, driven by a
+ * fake clock and a recording publisher: rise rules on the samples received
+ * (a gap is no rise), mask rules as one alert per bit, all/any rules across
+ * two devices, sensor faults (range, sentinel, stuck) and stale points, a
+ * bus down as one root alert, acknowledgements, silences, routing, and
+ * state resumed after a restart without a fresh firing event. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alerting/engine.h"
+
+/* ---- a publisher that records ---- */
+
+#define MAX_RECORDS 512
+
+struct recorder {
+	char events[MAX_RECORDS][200];
+	size_t nevents;
+	size_t alert_states;
+	const char *watch;          /* count the states of this alert */
+	size_t watched_states;
+};
+
+static void rec_alert_state(void *ctx, const struct eng_alert *a)
+{
+	struct recorder *r = ctx;
+	r->alert_states++;
+	r->watched_states += r->watch && strcmp(r->watch, a->name) == 0;
+}
+
+static void rec_event(void *ctx, const struct eng_event *e)
+{
+	struct recorder *r = ctx;
+	if (r->nevents >= MAX_RECORDS)
+		return;
+	if (e->kind == ENG_EVENT_ACK)
+		snprintf(r->events[r->nevents++], sizeof r->events[0], "%s ack by %s",
+		         e->alert->name, e->alert->acked_by);
+	else
+		snprintf(r->events[r->nevents++], sizeof r->events[0], "%s %s->%s",
+		         e->alert->name, alert_state_name(e->t.from), alert_state_name(e->t.to));
+}
+
+/* ---- a room: a CRAC and a fire panel on one RS-485 line, a sensor ---- */
+
+static struct fm_point crac_points[] = {
+	{.name = "supply_temp", .bit = -1, .scale = 1, .unit = "degC",
+	 .has_valid_min = true, .valid_min = -20, .has_valid_max = true, .valid_max = 80,
+	 .sentinels = {-32768}, .nsentinels = 1},
+	{.name = "run", .bit = -1, .scale = 1, .enums = {{0, "off"}, {1, "on"}}, .nenums = 2},
+};
+static struct fm_point panel_points[] = {
+	{.name = "zones", .bit = -1, .scale = 1, .enum_is_bits = true,
+	 .enums = {{0, "server_room"}, {2, "ups_room"}}, .nenums = 2},
+};
+static struct fm_point sensor_points[] = {
+	{.name = "temp", .bit = -1, .scale = 1, .stuck_after = 600},
+};
+static struct fm_device devices[] = {
+	{.name = "crac", .bus = "rs485", .unit = 1, .interval = 10, .down_after = 2,
+	 .stale_after = 30, .points = crac_points, .npoints = 2,
+	 .routing = {.location = "room 3", .owner = "facility team"}},
+	{.name = "panel", .bus = "rs485", .unit = 2, .interval = 10, .down_after = 2,
+	 .stale_after = 30, .points = panel_points, .npoints = 1},
+	{.name = "sensor", .bus = "gw", .unit = 1, .interval = 10, .down_after = 2,
+	 .stale_after = 30, .points = sensor_points, .npoints = 1},
+};
+static struct fm_bus buses[] = {
+	{.name = "rs485", .type = FM_BUS_MODBUS_RTU},
+	{.name = "gw", .type = FM_BUS_MODBUS_TCP},
+};
+static struct fm_rule rules[] = {
+	{.name = "ac-failure-suspected", .nconds = 1,
+	 .conds = {{.device = "crac", .point = "supply_temp", .kind = FM_RULE_RISE,
+	            .threshold = 3, .within = 600}},
+	 .repeat = 60, .controls = {"設76"}, .ncontrols = 1,
+	 .routing = {.runbook = "https://wiki/ac"}},
+	{.name = "fire", .nconds = 1,
+	 .conds = {{.device = "panel", .point = "zones", .kind = FM_RULE_MASK, .mask = 0x7}},
+	 .severity = FM_SEV_CRITICAL},
+	{.name = "ac-failure", .nconds = 2, .combine = FM_COMBINE_ALL,
+	 .conds = {{.device = "crac", .point = "supply_temp", .kind = FM_RULE_ABOVE,
+	            .threshold = 25, .clear = 25},
+	           {.device = "crac", .point = "run", .kind = FM_RULE_EQUALS, .threshold = 0}}},
+	{.name = "warm", .nconds = 1,
+	 .conds = {{.device = "sensor", .point = "temp", .kind = FM_RULE_ABOVE,
+	            .threshold = 30, .clear = 30}}},
+};
+static struct fm_config cfg = {
+	.buses = buses, .nbuses = 2, .devices = devices, .ndevices = 3,
+	.rules = rules, .nrules = 4,
+};
+
+struct fixture {
+	struct recorder rec;
+	struct engine *e;
+	int64_t now;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof f);
+	struct eng_publisher pub = {NULL, NULL, rec_alert_state, rec_event, &f.rec};
+	f.e = engine_create(&cfg, &pub, 0, 0);
+	f.now = 1000;
+	*state = &f;
+	return f.e ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	engine_destroy(((struct fixture *)*state)->e);
+	return 0;
+}
+
+/* Device DEV answers with VALUES (NAN: that read failed), or not at all
+ * (ANSWERED false; LOST: the bus itself could not be reached). */
+static void poll_dev(struct fixture *f, size_t dev, const double *values, bool answered,
+                     bool lost)
+{
+	struct fm_point_value v[4];
+	size_t n = devices[dev].npoints;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct fm_point_value){
+			answered && !isnan(values[i]) ? FM_POINT_OK : FM_POINT_FAILED,
+			answered ? values[i] : NAN};
+	struct fm_poll_result r = {.device = dev, .values = v, .nvalues = n,
+	                           .requests_ok = answered, .requests_failed = !answered,
+	                           .connection_lost = lost};
+	snprintf(r.error, sizeof r.error, "%s", answered ? "" : "timeout");
+	engine_apply_poll(f->e, &r, f->now, f->now);
+}
+
+#define CRAC(f, t, run) poll_dev(f, 0, (double[]){t, run}, true, false)
+#define PANEL(f, bits) poll_dev(f, 1, (double[]){bits}, true, false)
+#define SENSOR(f, t) poll_dev(f, 2, (double[]){t}, true, false)
+
+static bool has_event(const struct fixture *f, size_t from, const char *want)
+{
+	for (size_t i = from; i < f->rec.nevents; i++)
+		if (strcmp(f->rec.events[i], want) == 0)
+			return true;
+	return false;
+}
+
+static void expect_event(const struct fixture *f, size_t from, const char *want)
+{
+	if (!has_event(f, from, want)) {
+		printf("no event \"%s\"; got:\n", want);
+		for (size_t i = from; i < f->rec.nevents; i++)
+			printf("  %s\n", f->rec.events[i]);
+		fail();
+	}
+}
+
+static enum fm_alert_state state_of(struct fixture *f, const char *name)
+{
+	struct eng_alert *a = engine_find_alert(f->e, name);
+	assert_non_null(a);
+	return a->fsm.state;
+}
+
+/* Every device answers normally for a while: 22 degC, AC on, no fire. */
+static void settle(struct fixture *f, int polls)
+{
+	for (int i = 0; i < polls; i++) {
+		f->now += 10000;
+		CRAC(f, 22, 1);
+		PANEL(f, 0);
+		SENSOR(f, 20 + (i % 2));
+	}
+}
+
+static void test_rise_fires_early_and_gaps_are_not_rises(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 3);
+	assert_int_equal(state_of(f, "ac-failure-suspected"), FM_ALERT_OK);
+	/* +0.5 degC a minute: 3 degC after 6 minutes, long before 30 degC */
+	size_t mark = f->rec.nevents;
+	for (int m = 1; m <= 6; m++) {
+		f->now += 60000;
+		CRAC(f, 22 + 0.5 * m, 1);
+		PANEL(f, 0);
+		SENSOR(f, 20 + m % 2);
+	}
+	expect_event(f, mark, "ac-failure-suspected ok->firing");
+	struct eng_alert *a = engine_find_alert(f->e, "ac-failure-suspected");
+	assert_true(fabs(a->value - 3.0) < 1e-9); /* the value is the change */
+	assert_string_equal(a->routing.runbook, "https://wiki/ac");   /* the rule's */
+	assert_string_equal(a->routing.location, "room 3");           /* the device's */
+	assert_string_equal(a->routing.owner, "facility team");
+}
+
+static void test_gap_is_no_rise(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 3);
+	/* no samples for 20 minutes (longer than the window), then 4 degC more */
+	f->now += 1200000;
+	CRAC(f, 26, 1);
+	assert_int_equal(state_of(f, "ac-failure-suspected"), FM_ALERT_OK);
+}
+
+static void test_mask_is_one_alert_per_bit(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	assert_non_null(engine_find_alert(f->e, "fire.server_room"));
+	assert_non_null(engine_find_alert(f->e, "fire.bit1")); /* unnamed bit */
+	assert_non_null(engine_find_alert(f->e, "fire.ups_room"));
+	assert_null(engine_find_alert(f->e, "fire"));
+	size_t mark = f->rec.nevents;
+	f->now += 10000;
+	PANEL(f, 0x4); /* the UPS room zone */
+	expect_event(f, mark, "fire.ups_room ok->firing");
+	assert_false(has_event(f, mark, "fire.server_room ok->firing"));
+	assert_int_equal(state_of(f, "fire.server_room"), FM_ALERT_OK);
+	assert_string_equal(engine_find_alert(f->e, "fire.ups_room")->bit_name, "ups_room");
+}
+
+static void test_all_conditions(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	f->now += 10000;
+	CRAC(f, 27, 1); /* warm but running: no AC failure */
+	assert_int_equal(state_of(f, "ac-failure"), FM_ALERT_OK);
+	size_t mark = f->rec.nevents;
+	f->now += 10000;
+	CRAC(f, 27, 0); /* warm and stopped */
+	expect_event(f, mark, "ac-failure ok->firing");
+	mark = f->rec.nevents;
+	f->now += 10000;
+	CRAC(f, 27, 1);
+	expect_event(f, mark, "ac-failure firing->resolved");
+}
+
+static void test_sensor_faults(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	/* -32768 is what the probe sends unplugged: a fault, not a reading */
+	size_t mark = f->rec.nevents;
+	f->now += 10000;
+	CRAC(f, -32768, 0);
+	expect_event(f, mark, "crac.supply_temp.fault ok->firing");
+	expect_event(f, mark, "ac-failure ok->unknown"); /* never a temperature */
+	assert_non_null(strstr(engine_find_alert(f->e, "crac.supply_temp.fault")->detail,
+	                       "sends -32768"));
+	/* outside valid_min..valid_max: a fault too */
+	f->now += 10000;
+	CRAC(f, 120, 1);
+	assert_non_null(strstr(engine_find_alert(f->e, "crac.supply_temp.fault")->detail,
+	                       "outside its valid range"));
+	mark = f->rec.nevents;
+	f->now += 10000;
+	CRAC(f, 22, 1);
+	expect_event(f, mark, "crac.supply_temp.fault firing->resolved");
+	/* stuck: the same reading for stuck_after (600 s) */
+	for (int i = 0; i < 30; i++) {
+		f->now += 10000;
+		SENSOR(f, 21.5);
+	}
+	mark = f->rec.nevents;
+	for (int i = 0; i < 32; i++) {
+		f->now += 10000;
+		SENSOR(f, 21.5);
+	}
+	expect_event(f, mark, "sensor.temp.fault ok->firing");
+	assert_int_equal(state_of(f, "warm"), FM_ALERT_UNKNOWN);
+}
+
+static void test_stale_point_is_unknown(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 2);
+	/* the sensor still answers, but its temperature read keeps failing */
+	size_t mark = f->rec.nevents;
+	for (int i = 0; i < 2; i++) {
+		f->now += 10000;
+		poll_dev(f, 2, (double[]){NAN}, true, false);
+	}
+	assert_int_equal(state_of(f, "warm"), FM_ALERT_OK); /* 20 s: not stale yet */
+	f->now += 15000;
+	engine_tick(f->e, f->now, f->now);
+	expect_event(f, mark, "warm ok->unknown");
+}
+
+static void test_bus_down_is_one_alert(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	size_t mark = f->rec.nevents;
+	for (int i = 0; i < 2; i++) {
+		f->now += 10000;
+		poll_dev(f, 0, (double[]){0, 0}, false, true);
+		poll_dev(f, 1, (double[]){0}, false, true);
+	}
+	expect_event(f, mark, "rs485.bus ok->firing");
+	assert_false(has_event(f, mark, "crac.comm ok->firing"));
+	assert_false(has_event(f, mark, "panel.comm ok->firing"));
+	assert_int_equal(state_of(f, "crac.comm"), FM_ALERT_UNKNOWN);
+	assert_int_equal(state_of(f, "panel.comm"), FM_ALERT_UNKNOWN);
+	assert_int_equal(state_of(f, "sensor.comm"), FM_ALERT_OK); /* another bus */
+	/* back: the bus resolves, the devices are ok again */
+	mark = f->rec.nevents;
+	f->now += 10000;
+	CRAC(f, 22, 1);
+	PANEL(f, 0);
+	expect_event(f, mark, "rs485.bus firing->resolved");
+	assert_int_equal(state_of(f, "crac.comm"), FM_ALERT_OK);
+}
+
+static void test_ack(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	assert_int_equal(engine_ack(f->e, "no-such-rule", "tanaka", NULL, f->now),
+	                 ENG_ACK_UNKNOWN);
+	assert_int_equal(engine_ack(f->e, "fire", "tanaka", NULL, f->now), ENG_ACK_NOT_FIRING);
+	f->now += 10000;
+	PANEL(f, 0x5);
+	size_t mark = f->rec.nevents;
+	/* by rule name: every firing alert of the rule */
+	assert_int_equal(engine_ack(f->e, "fire", "tanaka", "checked", f->now), ENG_ACK_DONE);
+	expect_event(f, mark, "fire.server_room ack by tanaka");
+	expect_event(f, mark, "fire.ups_room ack by tanaka");
+	assert_int_equal(engine_ack(f->e, "fire.ups_room", "sato", NULL, f->now),
+	                 ENG_ACK_ALREADY);
+	/* an ack never resolves */
+	assert_int_equal(state_of(f, "fire.ups_room"), FM_ALERT_FIRING);
+	struct eng_alert *a = engine_find_alert(f->e, "fire.ups_room");
+	assert_string_equal(a->acked_by, "tanaka");
+	assert_string_equal(a->ack_comment, "checked");
+	/* resolved and firing again: news again, not acked */
+	f->now += 10000;
+	PANEL(f, 0);
+	f->now += 10000;
+	PANEL(f, 0);
+	f->now += 10000;
+	PANEL(f, 0x4);
+	assert_false(a->acked);
+}
+
+static void test_ack_stops_repeats(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 3);
+	for (int m = 1; m <= 6; m++) {
+		f->now += 60000;
+		CRAC(f, 22 + 0.6 * m, 1);
+		PANEL(f, 0);
+		SENSOR(f, 20 + m % 2);
+	}
+	assert_int_equal(state_of(f, "ac-failure-suspected"), FM_ALERT_FIRING);
+	f->rec.watch = "ac-failure-suspected";
+	/* repeat = 60: republished once a minute while polls go on */
+	for (int s = 0; s < 6; s++) {
+		f->now += 10000;
+		CRAC(f, 25.6, 1);
+		engine_tick(f->e, f->now, f->now);
+	}
+	assert_int_equal(f->rec.watched_states, 1);
+	assert_int_equal(engine_ack(f->e, "ac-failure-suspected", "sato", NULL, f->now),
+	                 ENG_ACK_DONE);
+	size_t before = f->rec.watched_states; /* the ack's own state */
+	for (int s = 0; s < 12; s++) {
+		f->now += 10000;
+		CRAC(f, 25.6, 1);
+		engine_tick(f->e, f->now, f->now);
+	}
+	assert_int_equal(state_of(f, "ac-failure-suspected"), FM_ALERT_FIRING);
+	assert_int_equal(f->rec.watched_states, before);
+}
+
+static void test_silence(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	unsigned id = engine_silence(f->e, "panel", f->now, f->now + 3600000, "suzuki",
+	                             "fire panel maintenance", f->now);
+	assert_true(id > 0);
+	/* a silence must end */
+	assert_int_equal(engine_silence(f->e, "x", f->now, f->now, "a", "b", f->now), 0);
+	size_t mark = f->rec.nevents;
+	f->now += 10000;
+	PANEL(f, 0x1);
+	/* silenced alerts still change state and are stored */
+	expect_event(f, mark, "fire.server_room ok->firing");
+	struct eng_alert *a = engine_find_alert(f->e, "fire.server_room");
+	assert_non_null(a->silence);
+	assert_string_equal(a->silence->why, "fire panel maintenance");
+	assert_null(engine_find_alert(f->e, "warm")->silence);
+	/* it expires by itself */
+	engine_tick(f->e, f->now + 3600000, f->now + 3600000);
+	assert_null(a->silence);
+	assert_int_equal(f->e->nsilences, 0);
+	/* and can be ended early */
+	id = engine_silence(f->e, "fire.*", f->now, f->now + 60000, "a", "b", f->now);
+	assert_non_null(a->silence);
+	assert_int_equal(engine_unsilence(f->e, id, NULL, f->now), 1);
+	assert_null(a->silence);
+}
+
+static void test_resume_keeps_firing_without_event(void **state)
+{
+	struct fixture *f = *state;
+	assert_true(engine_resume(f->e, "fire.ups_room", FM_ALERT_FIRING, 5000, "tanaka",
+	                          "seen", 6000, f->now));
+	assert_false(engine_resume(f->e, "no-such", FM_ALERT_FIRING, 0, NULL, NULL, 0, 0));
+	/* the panel has not answered yet: the alert waits, no unknown */
+	f->now += 10000;
+	poll_dev(f, 1, (double[]){0}, false, false);
+	assert_int_equal(state_of(f, "fire.ups_room"), FM_ALERT_FIRING);
+	/* still burning: still firing, no fresh firing event, ack kept */
+	size_t mark = f->rec.nevents;
+	f->now += 10000;
+	PANEL(f, 0x4);
+	assert_false(has_event(f, mark, "fire.ups_room unknown->firing"));
+	assert_false(has_event(f, mark, "fire.ups_room ok->firing"));
+	assert_int_equal(state_of(f, "fire.ups_room"), FM_ALERT_FIRING);
+	assert_true(engine_find_alert(f->e, "fire.ups_room")->acked);
+	/* out: resolved, as news */
+	f->now += 10000;
+	PANEL(f, 0);
+	expect_event(f, mark, "fire.ups_room firing->resolved");
+}
+
+static void test_self_health(void **state)
+{
+	struct fixture *f = *state;
+	engine_self_observe(f->e, ENG_SELF_CLOCK, FM_COND_TRUE, "not synchronised", f->now,
+	                    f->now);
+	expect_event(f, 0, "facmon.clock unknown->firing");
+	struct eng_alert *a = engine_find_alert(f->e, "facmon.clock");
+	assert_string_equal(a->controls[0], "8.17");
+	assert_string_equal(a->detail, "not synchronised");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_rise_fires_early_and_gaps_are_not_rises),
+		T(test_gap_is_no_rise),
+		T(test_mask_is_one_alert_per_bit),
+		T(test_all_conditions),
+		T(test_sensor_faults),
+		T(test_stale_point_is_unknown),
+		T(test_bus_down_is_one_alert),
+		T(test_ack),
+		T(test_ack_stops_repeats),
+		T(test_silence),
+		T(test_resume_keeps_firing_without_event),
+		T(test_self_health),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
