@@ -25,6 +25,7 @@
 #include "agent/log.h"
 #include "agent/outputs.h"
 #include "agent/poller.h"
+#include "alerting/command.h"
 #include "alerting/engine.h"
 #include "alerting/mqtt.h"
 
@@ -111,6 +112,16 @@ static void drain_results(struct agent *a)
 		engine_apply_poll(a->engine, r, now, clock_wall_ms());
 		poll_result_free(r);
 	}
+}
+
+/* An operator's command from R/cmd/ack or R/cmd/silence, already
+ * validated. For now only logged: acting on it is the alert engine's. */
+static void on_command(void *ctx, const struct fm_cmd *cmd)
+{
+	(void)ctx; /* struct agent * */
+	char line[FM_CMD_MATCH_MAX + FM_CMD_BY_MAX + FM_CMD_TEXT_MAX * 2 + 64];
+	command_describe(cmd, line, sizeof line);
+	log_info("command %s", line);
 }
 
 static void on_new_session(struct agent *a)
@@ -208,6 +219,7 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 		log_error("mqtt: %s", err[0] ? err : "out of memory");
 		return -1;
 	}
+	mqtt_set_command_handler(a->mqtt, on_command, a);
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
 	if (a->engine)

@@ -8,6 +8,10 @@
  * reconnect (in memory only: a durable outbox is a separate concern);
  * telemetry and retained states are not queued, they are republished fresh
  * once the connection is back.
+ *
+ * Operators' commands (R/cmd/ack, R/cmd/silence) are subscribed on every
+ * connection and handed, parsed, to the handler the agent registers; see
+ * the "commands" section below.
  */
 #include "alerting/mqtt.h"
 
@@ -18,11 +22,13 @@
 #include <string.h>
 
 #include "agent/log.h"
+#include "alerting/command.h"
 #include "alerting/payload.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define STATE_QOS 1
+#define COMMAND_QOS 1
 
 struct fm_mqtt {
 	struct mosquitto *mosq;
@@ -38,6 +44,10 @@ struct fm_mqtt {
 	int64_t backoff_ms;
 	struct complaint connect_complaint;
 	int last_puback_mid;    /* for the goodbye on shutdown */
+	/* operators' commands */
+	void (*cmd_fn)(void *ctx, const struct fm_cmd *cmd);
+	void *cmd_ctx;
+	int cmd_sub_mid[FM_CMD_NTOPICS]; /* SUBSCRIBE message ids, to name a refusal */
 };
 
 /* R/<leaf>, or R/<leaf>/<name>[/<tail>] */
@@ -56,6 +66,79 @@ static void schedule_retry(struct fm_mqtt *m, int64_t now_mono)
 	m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 	                                                   : m->backoff_ms * 2;
 }
+
+/* ---- commands: R/cmd/ack, R/cmd/silence ------------------------------ */
+
+/* On every connection: the session is clean, so the broker forgets our
+ * subscriptions whenever the connection drops. */
+static void subscribe_commands(struct fm_mqtt *m)
+{
+	for (size_t i = 0; i < FM_CMD_NTOPICS; i++) {
+		char t[sizeof m->root + 16];
+		topic(m, t, sizeof t, "cmd", command_topics[i], NULL);
+		int rc = mosquitto_subscribe(m->mosq, &m->cmd_sub_mid[i], t, COMMAND_QOS);
+		if (rc != MOSQ_ERR_SUCCESS)
+			log_warn("mqtt: subscribe %s: %s", t, mosquitto_strerror(rc));
+	}
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *ud, int mid, int count,
+                         const int *granted_qos)
+{
+	(void)mosq;
+	struct fm_mqtt *m = ud;
+	for (size_t i = 0; i < FM_CMD_NTOPICS; i++) {
+		if (mid != m->cmd_sub_mid[i])
+			continue;
+		if (count < 1 || granted_qos[0] > 2) /* 0x80: refused (an ACL) */
+			log_error("mqtt[%s:%d]: the broker refused the subscription to "
+			          "%s/cmd/%s: those commands will not arrive",
+			          m->conf->host, m->conf->port, m->root, command_topics[i]);
+		else
+			log_debug("mqtt: subscribed to %s/cmd/%s", m->root, command_topics[i]);
+	}
+}
+
+/* A message on R/cmd/<kind>: parsed and handed to the handler, or logged
+ * and dropped. The payload is never logged (it may be huge or binary);
+ * the reason quotes it only escaped and short. */
+static void on_message(struct mosquitto *mosq, void *ud,
+                       const struct mosquitto_message *msg)
+{
+	(void)mosq;
+	struct fm_mqtt *m = ud;
+	char prefix[sizeof m->root + 8];
+	int n = snprintf(prefix, sizeof prefix, "%s/cmd/", m->root);
+	if (m->shutting_down || strncmp(msg->topic, prefix, (size_t)n) != 0)
+		return;
+	if (msg->retain) { /* else it would act again at every (re)connection */
+		log_warn("mqtt: ignored a retained command on %.200s (commands must not be "
+		         "retained; clear it with an empty retained message)", msg->topic);
+		return;
+	}
+	if (msg->payloadlen == 0) {
+		log_info("mqtt: ignored an empty message on %.200s (a retained command "
+		         "being cleared)", msg->topic);
+		return;
+	}
+	struct fm_cmd cmd;
+	char err[256];
+	if (command_parse(msg->topic + n, msg->payload, (size_t)msg->payloadlen, &cmd,
+	                  err, sizeof err) < 0)
+		log_warn("mqtt: rejected command on %.200s (%d bytes): %s", msg->topic,
+		         msg->payloadlen, err);
+	else if (m->cmd_fn)
+		m->cmd_fn(m->cmd_ctx, &cmd);
+}
+
+void mqtt_set_command_handler(struct fm_mqtt *m,
+                              void (*fn)(void *ctx, const struct fm_cmd *cmd), void *ctx)
+{
+	m->cmd_fn = fn;
+	m->cmd_ctx = ctx;
+}
+
+/* ---- the connection ----------------------------------------------------- */
 
 static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 {
@@ -76,6 +159,7 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 	m->connected = true;
 	m->new_session = true;
 	m->backoff_ms = BACKOFF_MIN_MS;
+	subscribe_commands(m);
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
@@ -172,6 +256,8 @@ struct fm_mqtt *mqtt_create(const struct fm_config *cfg, int64_t started_wall_ms
 	mosquitto_connect_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
 	mosquitto_publish_callback_set(m->mosq, on_publish);
+	mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
+	mosquitto_message_callback_set(m->mosq, on_message);
 	if (setup_auth(m, err, errlen) < 0 || setup_will(m, err, errlen) < 0)
 		goto fail;
 	return m;

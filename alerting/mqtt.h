@@ -4,7 +4,8 @@
  * libmosquitto's external-loop calls, never a thread of its own), the
  * reconnect back-off, the last will, and the topic layout of the SPEC:
  *   R/status, R/telemetry/<device>, R/device/<device>/state,
- *   R/alert/<rule>, R/events        with R = <prefix>/<site>/<name>.
+ *   R/alert/<rule>, R/events        with R = <prefix>/<site>/<name>,
+ * and the operators' commands it subscribes to: R/cmd/ack, R/cmd/silence.
  */
 #ifndef FACMON_MQTT_H
 #define FACMON_MQTT_H
@@ -40,6 +41,14 @@ void mqtt_publish_online(struct fm_mqtt *m);
 /* Publishes the offline status, waits up to TIMEOUT_MS for it to leave,
  * and disconnects cleanly (no last will). */
 void mqtt_shutdown(struct fm_mqtt *m, int timeout_ms);
+
+/* Operators' commands: each valid, non-retained message on R/cmd/ack or
+ * R/cmd/silence is parsed (alerting/command.h) and passed to FN, on the
+ * loop thread, inside mqtt_handle_io(); CMD lives only for the call.
+ * Malformed and retained ones are logged and dropped, never passed on. */
+struct fm_cmd;
+void mqtt_set_command_handler(struct fm_mqtt *m,
+                              void (*fn)(void *ctx, const struct fm_cmd *cmd), void *ctx);
 
 /* The engine's output, sent to the broker. */
 void mqtt_publish_telemetry(struct fm_mqtt *m, const struct eng_device *d);
