@@ -1,7 +1,8 @@
 /* main.c - the `facmon` command line: subcommands, options and --help.
  *
  * Owns: argument parsing and exit statuses (SPEC: command line). The work
- * of each subcommand lives elsewhere: run.c, once.c, the config loader.
+ * of each subcommand lives elsewhere: run.c, once.c, history.c, the config
+ * loader.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/history.h"
 #include "agent/probe.h"
 #include "agent/run.h"
 #include "config/config.h"
@@ -29,6 +31,7 @@ static const char usage_main[] =
 	"  once     poll every device once; print readings, states and rule verdicts\n"
 	"  probe    read one device ad hoc: Modbus registers, SNMP OIDs, a profile,\n"
 	"           a scan of the unit ids on a line\n"
+	"  history  print the stored alert events (--since, --rule, --json)\n"
 	"\n"
 	"Options common to every command:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
@@ -59,42 +62,68 @@ static const char usage_once[] =
 	"  --json   print one JSON document instead of tables\n"
 	"Exit status: 0 all devices answered, 3 some did not, 1 config invalid.\n";
 
+static const char usage_history[] =
+	"Usage: facmon history [-c FILE] [--since DURATION] [--rule NAME] [--json]\n"
+	"\n"
+	"Prints the alert events stored in <state_dir>/facmon.db, oldest first: every\n"
+	"alert transition and acknowledgement, kept agent.history_days (default 90).\n"
+	"Reads the database only, so it is safe while the agent runs.\n"
+	"  --since DURATION   only the last 90s, 30m, 12h, 7d, 2w, ...\n"
+	"  --rule NAME        only this rule; a shell pattern (\"room-*\") matches several\n"
+	"  --json             a JSON array: seq, ts, rule, from, to and the stored event\n"
+	"Exit status: 0 (also when there are no events), 1 config invalid or database\n"
+	"missing or unreadable, 2 usage error.\n";
+
+/* Which options beyond -c and --help a command takes. */
+enum { OPT_JSON = 1, OPT_FILTER = 2 };
+
 struct cli {
 	const char *config;
 	bool json;
+	const char *since; /* OPT_FILTER */
+	const char *rule;  /* OPT_FILTER */
 };
+
+/* Takes option C if the command allows it; false if it does not. */
+static bool take_option(int c, unsigned allowed, struct cli *cli)
+{
+	if (c == 'j' && (allowed & OPT_JSON))
+		cli->json = true;
+	else if (c == 's' && (allowed & OPT_FILTER))
+		cli->since = optarg;
+	else if (c == 'r' && (allowed & OPT_FILTER))
+		cli->rule = optarg;
+	else if (c == 'c')
+		cli->config = optarg;
+	else
+		return false;
+	return true;
+}
 
 /* Parses the options after the command; returns -1 after printing help or
  * an error (*EXIT_CODE says which). */
-static int parse_options(int argc, char **argv, const char *usage, bool allow_json,
+static int parse_options(int argc, char **argv, const char *usage, unsigned allowed,
                          struct cli *cli, int *exit_code)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
+		{"since", required_argument, NULL, 's'},
+		{"rule", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cli->config = optarg;
-			break;
-		case 'j':
-			if (allow_json) {
-				cli->json = true;
-				break;
-			}
-			/* fall through */
-		default:
-			fputs(usage, stderr);
-			*exit_code = EXIT_USAGE;
-			return -1;
-		case 'h':
+		if (c == 'h') {
 			fputs(usage, stdout);
 			*exit_code = 0;
+			return -1;
+		}
+		if (!take_option(c, allowed, cli)) {
+			fputs(usage, stderr);
+			*exit_code = EXIT_USAGE;
 			return -1;
 		}
 	}
@@ -202,17 +231,43 @@ static int cmd_once(const struct cli *cli)
 	return rc;
 }
 
+static int cmd_history(const struct cli *cli)
+{
+	struct history_opts o = {.json = cli->json, .rule = cli->rule};
+	if (cli->since) {
+		if (history_parse_duration(cli->since, &o.since_ms) < 0) {
+			fprintf(stderr, "facmon history: --since '%s': expected a whole number "
+			        "and a unit s, m, h, d or w (90s, 30m, 12h, 7d, 2w)\n"
+			        "Run 'facmon history --help' for its options.\n", cli->since);
+			return EXIT_USAGE;
+		}
+		o.has_since = true;
+	}
+	if (cli->rule && !cli->rule[0]) {
+		fprintf(stderr, "facmon history: --rule needs a rule name or pattern\n"
+		        "Run 'facmon history --help' for its options.\n");
+		return EXIT_USAGE;
+	}
+	struct fm_config *cfg = load_or_report(cli->config);
+	if (!cfg)
+		return EXIT_INVALID;
+	int rc = history_print(cfg, &o);
+	config_free(cfg);
+	return rc;
+}
+
 struct command {
 	const char *name;
 	const char *usage;
-	bool json;
+	unsigned options; /* OPT_* */
 	int (*fn)(const struct cli *cli);
 };
 
 static const struct command commands[] = {
-	{"run", usage_run, false, cmd_run},
-	{"check", usage_check, false, cmd_check},
-	{"once", usage_once, true, cmd_once},
+	{"run", usage_run, 0, cmd_run},
+	{"check", usage_check, 0, cmd_check},
+	{"once", usage_once, OPT_JSON, cmd_once},
+	{"history", usage_history, OPT_JSON | OPT_FILTER, cmd_history},
 };
 
 int main(int argc, char **argv)
@@ -238,7 +293,7 @@ int main(int argc, char **argv)
 			continue;
 		struct cli cli = {.config = DEFAULT_CONFIG};
 		int exit_code;
-		if (parse_options(argc - 1, argv + 1, c->usage, c->json, &cli, &exit_code) < 0)
+		if (parse_options(argc - 1, argv + 1, c->usage, c->options, &cli, &exit_code) < 0)
 			return exit_code;
 		return c->fn(&cli);
 	}

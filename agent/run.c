@@ -168,6 +168,7 @@ static void loop_once(struct agent *a)
 		               fds[2].revents & POLLOUT, now);
 	if (now >= a->next_tick_ms) {
 		engine_tick(a->engine, now, clock_wall_ms());
+		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
 		a->next_tick_ms = now + TICK_MS;
 	}
 }
@@ -213,6 +214,7 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 		log_error("store: %s", err);
 		return -1;
 	}
+	store_maintain(a->out.store, cfg->agent.history_days, now, wall);
 	a->read_complaints = calloc(cfg->ndevices + 1, sizeof *a->read_complaints);
 	a->mqtt = a->out.mqtt = mqtt_create(cfg, wall, err, sizeof err);
 	if (!a->read_complaints || !a->mqtt) {

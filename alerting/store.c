@@ -2,16 +2,24 @@
  *
  * WAL mode with synchronous=FULL: an event is on disk when its INSERT
  * returns, so a power cut right after cannot lose it or reuse its seq.
+ *
+ * Times are compared as text: ts is always clock_iso8601()'s fixed-width
+ * UTC form, whose text order is its time order, so a cutoff is the same
+ * string built from milliseconds and the index on ts serves it.
  */
 #include "alerting/store.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/clock.h"
 #include "agent/log.h"
@@ -19,9 +27,14 @@
 
 struct fm_store {
 	sqlite3 *db;
-	sqlite3_stmt *insert_event;
+	sqlite3_stmt *insert_event; /* NULL when opened read-only */
+	bool maintained;            /* store_maintain has pruned once */
+	int64_t next_maintain_ms;   /* monotonic: when it prunes again */
 	char path[FM_TEXT_MAX + 16];
 };
+
+#define MAINTAIN_EVERY_MS (3600 * 1000)
+#define DAY_MS ((int64_t)86400 * 1000)
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -32,11 +45,21 @@ static const char schema[] =
 	"  rule TEXT NOT NULL,"
 	"  from_state TEXT NOT NULL,"
 	"  to_state TEXT NOT NULL,"
-	"  payload TEXT NOT NULL);";
+	"  payload TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS events_ts ON events (ts);";
 
 static const char insert_sql[] =
 	"INSERT INTO events (seq, ts, rule, from_state, to_state, payload)"
 	" VALUES (?, ?, ?, ?, ?, ?);";
+
+/* The row with the highest seq stays: store_last_seq() reads it. */
+static const char prune_sql[] =
+	"DELETE FROM events WHERE ts < ?"
+	" AND seq < (SELECT MAX(seq) FROM events);";
+
+static const char history_sql[] =
+	"SELECT seq, ts, rule, from_state, to_state, payload FROM events"
+	" WHERE ts >= ? ORDER BY seq;";
 
 static int ensure_dir(const char *dir, char *err, size_t errlen)
 {
@@ -107,6 +130,95 @@ int store_open(const char *state_dir, struct fm_store **out, char *err,
 	return 0;
 }
 
+/* For a reader, a database the agent has not made yet is "no history yet",
+ * not SQLite's "unable to open database file". */
+static int check_readable(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "no history yet: %s does not exist", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (access(path, R_OK) != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* PATH as an SQLite URI that reads the file as it is, creating nothing. */
+static void immutable_uri(const char *path, char *uri, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = (size_t)snprintf(uri, len, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < len; p++) {
+		if (isalnum(*p) || strchr("/-._~", *p)) {
+			uri[n++] = (char)*p;
+		} else {
+			uri[n++] = '%';
+			uri[n++] = hex[*p >> 4];
+			uri[n++] = hex[*p & 15];
+		}
+	}
+	snprintf(uri + n, len - n, "?immutable=1");
+}
+
+static int open_reader(struct fm_store *s, const char *uri)
+{
+	int rc = sqlite3_open_v2(uri ? uri : s->path, &s->db,
+	                         SQLITE_OPEN_READONLY | (uri ? SQLITE_OPEN_URI : 0), NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(s->db, 1000);
+		/* not a database, or not facmon's: say so now, not mid-listing */
+		rc = sqlite3_exec(s->db, "SELECT seq FROM events LIMIT 0;", NULL, NULL, NULL);
+	}
+	return rc;
+}
+
+int store_open_readonly(const char *state_dir, struct fm_store **out, char *err,
+                        size_t errlen)
+{
+	*out = NULL;
+	struct fm_store *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(s->path, sizeof s->path, "%s/facmon.db", state_dir);
+	if (check_readable(s->path, err, errlen) < 0) {
+		free(s);
+		return -1;
+	}
+	int rc = open_reader(s, NULL);
+	/* A WAL database is read through its -wal and -shm files, which a user
+	 * who may read state_dir but not write it cannot create. Without a -wal
+	 * file nothing is waiting outside the database (the agent is not
+	 * running, or closed it cleanly), so the file alone is the history. An
+	 * agent starting during the listing could make it miss new events or
+	 * fail; it cannot harm the database, which is only read. */
+	char wal[sizeof s->path + 8];
+	snprintf(wal, sizeof wal, "%s-wal", s->path);
+	if (((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN) &&
+	    access(wal, F_OK) != 0 && errno == ENOENT) {
+		char uri[sizeof s->path * 3 + 32];
+		immutable_uri(s->path, uri, sizeof uri);
+		sqlite3_close(s->db);
+		s->db = NULL;
+		rc = open_reader(s, uri);
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", s->path,
+		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
 void store_close(struct fm_store *s)
 {
 	if (!s)
@@ -150,6 +262,92 @@ int store_record_event(struct fm_store *s, const struct eng_event *e,
 		return -1;
 	}
 	return 0;
+}
+
+int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
+                size_t errlen)
+{
+	if (older_than_wall_ms <= 0) /* before 1970: nothing is older */
+		return 0;
+	char cutoff[CLOCK_ISO_LEN];
+	clock_iso8601(older_than_wall_ms, cutoff, sizeof cutoff);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, prune_sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: deleting events before %s: %s", s->path, cutoff,
+		         sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return sqlite3_changes(s->db);
+}
+
+int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
+                   int64_t now_wall_ms)
+{
+	if (s->maintained && now_mono_ms < s->next_maintain_ms)
+		return 0;
+	s->maintained = true;
+	s->next_maintain_ms = now_mono_ms + MAINTAIN_EVERY_MS;
+
+	int64_t cutoff = now_wall_ms - history_days * DAY_MS;
+	char err[FM_TEXT_MAX * 2];
+	int n = store_prune(s, cutoff, err, sizeof err);
+	if (n < 0) {
+		log_warn("store: pruning the history: %s", err);
+	} else if (n > 0) {
+		char iso[CLOCK_ISO_LEN];
+		clock_iso8601(cutoff, iso, sizeof iso);
+		log_info("store: pruned %d event%s older than %d day%s (before %s)", n,
+		         n == 1 ? "" : "s", history_days, history_days == 1 ? "" : "s", iso);
+	}
+	return n;
+}
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? (const char *)t : "";
+}
+
+int store_history(struct fm_store *s, int64_t since_wall_ms, const char *rule,
+                  int (*each)(void *ctx, const struct store_row *row), void *ctx,
+                  char *err, size_t errlen)
+{
+	char since[CLOCK_ISO_LEN] = ""; /* every ts sorts after "" */
+	if (since_wall_ms > 0)
+		clock_iso8601(since_wall_ms, since, sizeof since);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, history_sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+	int given = 0;
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row row = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.ts = column_text(st, 1),
+			.rule = column_text(st, 2),
+			.from = column_text(st, 3),
+			.to = column_text(st, 4),
+			.payload = column_text(st, 5),
+		};
+		if (rule && fnmatch(rule, row.rule, 0) != 0) {
+			rc = SQLITE_OK;
+			continue;
+		}
+		given++;
+		rc = each(ctx, &row) == 0 ? SQLITE_OK : SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: reading events: %s", s->path, sqlite3_errmsg(s->db));
+		given = -1;
+	}
+	sqlite3_finalize(st);
+	return given;
 }
 
 const char *store_path(const struct fm_store *s)

@@ -3,7 +3,11 @@
  * Owns: facmon.db and everything in it: the event history (every alert
  * transition and acknowledgement, stored and synced to disk before it is
  * published, which is also where `seq` continues from after a restart),
- * and each alert's current state (store_alerts.c).
+ * its pruning after agent.history_days and the read-only queries of
+ * `facmon history`; and each alert's current state (store_alerts.c).
+ *
+ * A row's to_state is whatever the event says: an alert state for a
+ * transition, "acked" for an acknowledgement. Nothing here assumes which.
  */
 #ifndef FACMON_STORE_H
 #define FACMON_STORE_H
@@ -22,12 +26,56 @@ int store_open(const char *state_dir, struct fm_store **out, char *err,
                size_t errlen);
 void store_close(struct fm_store *s);
 
+/* Opens STATE_DIR/facmon.db read-only, for `facmon history`, next to a
+ * running agent or not: never creates, changes or moves the database (SQLite
+ * may leave its -wal and -shm files beside it, owned like it, where it may
+ * write; where it may not, a database without a -wal file is read as it
+ * is). Fails with "no history yet: PATH does not exist" when there is no
+ * database, and with the reason when the file cannot be read or is not
+ * facmon's database. Such a store takes only store_history() and
+ * store_last_seq(). */
+int store_open_readonly(const char *state_dir, struct fm_store **out, char *err,
+                        size_t errlen);
+
 /* The highest seq stored, 0 for a new database. */
 uint64_t store_last_seq(struct fm_store *s);
 
 /* Appends one event with its published JSON; durable when it returns 0. */
 int store_record_event(struct fm_store *s, const struct eng_event *e,
                        const char *payload, char *err, size_t errlen);
+
+/* Deletes the events stored before OLDER_THAN_WALL_MS (UTC), except the
+ * one with the highest seq, which is where seq continues after a restart.
+ * Returns how many it deleted, or -1 with ERR filled. */
+int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
+                size_t errlen);
+
+/* What the agent calls at start and then every tick: prunes events older
+ * than HISTORY_DAYS, at most once an hour (on the monotonic clock; the
+ * first call always prunes), logging how many went at info level and a
+ * failure at warn. Returns the number deleted, 0 when not due, -1 on error. */
+int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
+                   int64_t now_wall_ms);
+
+/* One stored event, as store_history hands it over. The strings live
+ * until the callback returns. */
+struct store_row {
+	uint64_t seq;
+	const char *ts;      /* "2026-11-21T22:35:14.123Z" (UTC) */
+	const char *rule;
+	const char *from;
+	const char *to;      /* an alert state, or "acked" for an acknowledgement */
+	const char *payload; /* the JSON that was published */
+};
+
+/* Calls EACH for every event stored at or after SINCE_WALL_MS (<= 0: all of
+ * them) whose rule matches RULE (an exact name or an fnmatch(3) pattern
+ * such as "room-*"; NULL: every rule), in seq order. EACH returns 0 to go
+ * on, anything else to stop. Returns the number of rows given to EACH, or
+ * -1 with ERR filled. */
+int store_history(struct fm_store *s, int64_t since_wall_ms, const char *rule,
+                  int (*each)(void *ctx, const struct store_row *row), void *ctx,
+                  char *err, size_t errlen);
 
 /* The path of the database file, for messages. */
 const char *store_path(const struct fm_store *s);

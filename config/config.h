@@ -28,6 +28,8 @@
 #define FM_ROWS_MAX 64      /* rows one table point may have */
 #define FM_SENTINELS_MAX 4  /* raw values a point declares as "no sensor" */
 #define FM_ROWS_DEFAULT 16  /* max_rows of a walked column when not given */
+#define FM_HISTORY_DAYS_DEFAULT 90 /* agent.history_days: ISO 27001 8.15 */
+#define FM_HISTORY_DAYS_MAX 3650
 
 /* Modbus limits from the protocol specification (V1.1b3, 6.1-6.4). */
 #define FM_MODBUS_MAX_REGISTERS 125
@@ -110,6 +112,7 @@ struct fm_agent_conf {
 	char state_dir[FM_TEXT_MAX];
 	char profile_dir[FM_TEXT_MAX]; /* extension: where profiles are looked up */
 	enum fm_log_level log_level;
+	int history_days;              /* events are kept this long, then pruned */
 };
 
 struct fm_mqtt_conf {

@@ -19,7 +19,7 @@
 /* ---- agent ---- */
 
 static const char *const agent_keys[] = {
-	"site", "name", "state_dir", "log_level", "profile_dir", NULL,
+	"site", "name", "state_dir", "log_level", "profile_dir", "history_days", NULL,
 };
 
 static const char *const log_level_names[] = {
@@ -64,6 +64,7 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 
 	snprintf(a->state_dir, sizeof(a->state_dir), "/var/lib/facmon");
 	a->log_level = FM_LOG_INFO;
+	a->history_days = FM_HISTORY_DAYS_DEFAULT;
 
 	const config_setting_t *g = conf__member(c, root, "", "agent", true);
 	if (!g || !conf__expect(c, g, "agent", CONFIG_TYPE_GROUP))
@@ -76,6 +77,8 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 	conf__enum(c, g, "agent", "log_level", false, log_level_names,
 	           (int)ARRAY_LEN(log_level_names), &level);
 	a->log_level = (enum fm_log_level)level;
+	conf__int(c, g, "agent", "history_days", false, 1, FM_HISTORY_DAYS_MAX,
+	          &a->history_days);
 	resolve_profile_dir(st, g, config_path);
 }
 

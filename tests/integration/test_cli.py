@@ -114,13 +114,13 @@ class Once(unittest.TestCase):
 class Help(unittest.TestCase):
 
     def test_help_on_every_command(self):
-        for cmd in ("run", "check", "once"):
+        for cmd in ("run", "check", "once", "history"):
             rc, out, _ = run_cli(cmd, "--help")
             self.assertEqual(rc, 0, cmd)
             self.assertIn(f"Usage: facmon {cmd}", out)
         rc, out, _ = run_cli("--help")
         self.assertEqual(rc, 0)
-        for cmd in ("run", "check", "once"):
+        for cmd in ("run", "check", "once", "probe", "history"):
             self.assertIn(cmd, out)
 
     def test_usage_errors(self):
@@ -130,7 +130,9 @@ class Help(unittest.TestCase):
         rc, _, err = run_cli("check", "--bogus")
         self.assertEqual(rc, 2)
         rc, _, err = run_cli("run", "--json")
-        self.assertEqual(rc, 2, "--json belongs to once only")
+        self.assertEqual(rc, 2, "--json belongs to once and history only")
+        rc, _, err = run_cli("once", "--since", "1d")
+        self.assertEqual(rc, 2, "--since belongs to history only")
 
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ static void test_example_opsroom(void **state)
 	assert_string_equal(cfg->agent.site, "tokyo-dc1");
 	assert_string_equal(cfg->agent.name, "opsroom-gw1");
 	assert_string_equal(cfg->agent.profile_dir, profile_dir);
+	assert_int_equal(cfg->agent.history_days, 90);
 	assert_string_equal(cfg->mqtt.client_id, "facmon-tokyo-dc1-opsroom-gw1");
 	assert_int_equal(cfg->mqtt.qos, 1);
 
@@ -197,6 +198,7 @@ static void test_minimal_defaults(void **state)
 
 	assert_string_equal(cfg->agent.state_dir, "/var/lib/facmon");
 	assert_int_equal(cfg->agent.log_level, FM_LOG_INFO);
+	assert_int_equal(cfg->agent.history_days, 90);
 	const struct fm_mqtt_conf *m = &cfg->mqtt;
 	assert_string_equal(m->host, "127.0.0.1");
 	assert_int_equal(m->port, 1883);
@@ -252,6 +254,7 @@ static void test_full_and_override(void **state)
 	data_path(want, sizeof(want), "configs/good/profiles");
 	assert_string_equal(cfg->agent.profile_dir, want);
 	assert_int_equal(cfg->agent.log_level, FM_LOG_DEBUG);
+	assert_int_equal(cfg->agent.history_days, 400);
 	assert_string_equal(cfg->mqtt.client_id, "gw1-custom");
 	assert_string_equal(cfg->mqtt.tls_key_file, "/etc/facmon/c.key");
 	assert_string_equal(cfg->mqtt.topic_prefix, "corp/facmon");
@@ -273,7 +276,7 @@ static void test_full_and_override(void **state)
 	                      "/good/profiles/test-crac.cfg"));
 	const struct fm_point *ret = point_at(cfg, "crac1", 1, "return_air");
 	assert_true(ends_with(ret->origin.file, "/good/full.cfg"));
-	assert_int_equal(ret->origin.line, 35);
+	assert_int_equal(ret->origin.line, 36);
 	assert_int_equal(ret->address, 100);
 	assert_int_equal(ret->type, FM_TYPE_FLOAT32);
 	assert_int_equal(ret->order, FM_ORDER_CDAB);
@@ -643,6 +646,10 @@ static const struct bad_case bad_cases[] = {
 	  "unknown profile 'no-such-model' (no no-such-model.cfg in ", 1 },
 	{ "port-range.cfg", NULL, 13, "mqtt.port: 70000 is out of range (1-65535)", 2 },
 	{ "port-range.cfg", NULL, 5, "buses.[0].port: 0 is out of range (1-65535)", 2 },
+	{ "history-days.cfg", NULL, 3, "agent.history_days: 0 is out of range (1-3650)", 1 },
+	{ "history-days-max.cfg", NULL, 2, "agent.history_days: 3651 is out of range (1-3650)", 1 },
+	{ "history-days-float.cfg", NULL, 2,
+	  "agent.history_days: expected an integer, got a float (90.0)", 1 },
 	{ "unit-0.cfg", NULL, 6, "devices.[0].unit: 0 is out of range (1-247)", 1 },
 	{ "unit-248.cfg", NULL, 6, "devices.[0].unit: 248 is out of range (1-247)", 1 },
 	{ "max-registers-0.cfg", NULL, 5, "devices.[0].max_registers: 0 is out of range (1-125)", 1 },
