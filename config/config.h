@@ -109,6 +109,10 @@ struct fm_agent_conf {
 	char state_dir[FM_TEXT_MAX];
 	char profile_dir[FM_TEXT_MAX]; /* extension: where profiles are looked up */
 	enum fm_log_level log_level;
+	/* self-health (agent/self_health.h) */
+	int disk_min_free_pct;   /* state_dir's filesystem below this % free: alert */
+	int clock_unsync_grace;  /* seconds the clock may be unsynchronised */
+	int outbox_alert_after;  /* seconds the broker may be away with events waiting */
 };
 
 struct fm_mqtt_conf {
