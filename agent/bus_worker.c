@@ -12,17 +12,24 @@
  * exceeds the shortest poll interval on the bus, so a device that comes
  * back is polled again within one interval. Jobs that arrive before the
  * retry is due fail at once with the last error, costing no time.
+ *
+ * Heartbeat: the thread stamps the monotonic time on every turn of its
+ * loop, and an idle one wakes at least every HEARTBEAT_MS to do so, so a
+ * stamp older than the longest poll can take means the thread has stopped
+ * or hung (self-health, facmon.collectors).
  */
 #include "agent/bus_worker.h"
 
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/clock.h"
@@ -144,6 +151,7 @@ struct bus_worker {
 	size_t cursor;        /* round robin over pending devices */
 	bool stopping;
 	int wake_fd;          /* eventfd: async collectors sleep in select() */
+	_Atomic int64_t alive_ms; /* heartbeat: clock_mono_ms() of the last turn */
 
 	bool connected;
 	int64_t retry_at_ms;
@@ -154,6 +162,7 @@ struct bus_worker {
 };
 
 #define BACKOFF_MIN_MS 1000
+#define HEARTBEAT_MS 2000 /* longest idle sleep between heartbeats */
 
 static const char *bus_kind(const struct fm_bus *b)
 {
@@ -239,11 +248,26 @@ static void async_done(void *arg, struct fm_poll_result *r)
 	result_queue_push(w->results, node_of(r));
 }
 
+static void beat(struct bus_worker *w)
+{
+	atomic_store_explicit(&w->alive_ms, clock_mono_ms(), memory_order_relaxed);
+}
+
+/* Sleeps on the condition variable for at most HEARTBEAT_MS (monotonic). */
+static void wait_for_job(struct bus_worker *w)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += HEARTBEAT_MS / 1000;
+	pthread_cond_timedwait(&w->wake, &w->lock, &until);
+}
+
 /* The next queued device, or -1 when none is (or when stopping). Called with
- * the lock held; WAIT blocks until there is one. */
+ * the lock held; WAIT blocks until there is one, beating while it waits. */
 static long next_job(struct bus_worker *w, bool wait)
 {
 	for (;;) {
+		beat(w);
 		if (w->stopping)
 			return -1;
 		for (size_t k = 0; k < w->ndevices; k++) {
@@ -256,7 +280,7 @@ static long next_job(struct bus_worker *w, bool wait)
 		}
 		if (!wait)
 			return -1;
-		pthread_cond_wait(&w->wake, &w->lock);
+		wait_for_job(w);
 	}
 }
 
@@ -362,6 +386,7 @@ struct bus_worker *bus_worker_start(const struct fm_bus *bus,
 		.backoff_max_ms = shortest_interval_ms(devices, ndevices),
 		.wake_fd = -1,
 	};
+	atomic_init(&w->alive_ms, clock_mono_ms());
 	w->device_ids = calloc(ndevices ? ndevices : 1, sizeof *w->device_ids);
 	w->pending = calloc(ndevices ? ndevices : 1, sizeof *w->pending);
 	w->devices = calloc(ndevices ? ndevices : 1, sizeof *w->devices);
@@ -377,7 +402,11 @@ struct bus_worker *bus_worker_start(const struct fm_bus *bus,
 	if (ops->configure(bus, w->devices, ndevices, &w->state, err, errlen) < 0)
 		goto fail_free;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* NTP steps do not matter */
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {
 		snprintf(err, errlen, "bus %s: cannot start thread: %s", bus->name,
@@ -438,4 +467,14 @@ void bus_worker_stop(struct bus_worker *w)
 	free(w->pending);
 	free(w->devices);
 	free(w);
+}
+
+int64_t bus_worker_heartbeat_ms(const struct bus_worker *w)
+{
+	return atomic_load_explicit(&w->alive_ms, memory_order_relaxed);
+}
+
+const char *bus_worker_name(const struct bus_worker *w)
+{
+	return w->bus->name;
 }

@@ -39,4 +39,12 @@ void bus_worker_post(struct bus_worker *w, size_t local);
 /* Stops the thread (after its current request) and frees it; NULL-safe. */
 void bus_worker_stop(struct bus_worker *w);
 
+/* Liveness, for self-health; any thread may ask. The heartbeat is the
+ * clock_mono_ms() of the worker's last turn: it beats between polls and at
+ * least every 2 s while idle, so it grows old only while one poll takes
+ * long or the thread has stopped or hung. */
+int64_t bus_worker_heartbeat_ms(const struct bus_worker *w);
+/* The name of the bus W serves. */
+const char *bus_worker_name(const struct bus_worker *w);
+
 #endif

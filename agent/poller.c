@@ -161,3 +161,8 @@ struct fm_poll_result *poller_take(struct poller *p)
 		p->slots[r->device].in_flight = false;
 	return r;
 }
+
+const struct bus_worker *poller_worker(const struct poller *p, size_t bus)
+{
+	return bus < p->cfg->nbuses ? p->workers[bus] : NULL;
+}

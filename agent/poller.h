@@ -36,4 +36,9 @@ void poller_poll_soon(struct poller *p, size_t device);
 /* The next waiting result, or NULL. Free it with poll_result_free(). */
 struct fm_poll_result *poller_take(struct poller *p);
 
+/* The worker of cfg->buses[BUS], NULL for a bus no device uses (self-health
+ * reads its heartbeat). */
+struct bus_worker;
+const struct bus_worker *poller_worker(const struct poller *p, size_t bus);
+
 #endif

@@ -7,10 +7,14 @@
  * results eventfd of the bus workers, and the broker socket. poll() rather
  * than epoll because the broker socket changes on every reconnect and the
  * set is three descriptors. Every deadline is on the monotonic clock.
+ * Operators' commands arrive through the MQTT client's handler and are
+ * acted on here (on_command); the agent's checks of itself run every
+ * SELF_CHECK_MS and feed the engine like any other alert.
  */
 #include "agent/run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,11 +29,13 @@
 #include "agent/log.h"
 #include "agent/outputs.h"
 #include "agent/poller.h"
+#include "agent/self_health.h"
 #include "alerting/command.h"
 #include "alerting/engine.h"
 #include "alerting/mqtt.h"
 
 #define TICK_MS 1000
+#define SELF_CHECK_MS 10000 /* the agent's checks of itself */
 #define SHUTDOWN_FLUSH_MS 2000
 
 struct agent {
@@ -41,6 +47,9 @@ struct agent {
 	int sigfd;
 	bool stop;
 	int64_t next_tick_ms;
+	struct self_health health;
+	struct sh_collector *collectors; /* one per bus, for the checks */
+	int64_t next_self_check_ms;
 	struct complaint *read_complaints; /* one per device */
 };
 
@@ -116,12 +125,115 @@ static void drain_results(struct agent *a)
 
 /* An operator's command from R/cmd/ack or R/cmd/silence, already
  * validated. For now only logged: acting on it is the alert engine's. */
+static void do_ack(struct agent *a, const struct fm_cmd *cmd, const char *line)
+{
+	enum eng_ack_result r = engine_ack(a->engine, cmd->rule_or_match, cmd->by, cmd->text,
+	                                   clock_wall_ms());
+	if (r == ENG_ACK_DONE)
+		log_info("command %s: done", line);
+	else
+		log_warn("command %s: ignored: %s", line, eng_ack_result_text(r));
+}
+
+static void do_silence(struct agent *a, const struct fm_cmd *cmd, const char *line)
+{
+	int64_t wall = clock_wall_ms();
+	unsigned id = engine_silence(a->engine, cmd->rule_or_match, wall,
+	                             wall + cmd->duration_s * 1000, cmd->by, cmd->text, wall);
+	if (id)
+		log_info("command %s: silence %u", line, id);
+	else
+		log_warn("command %s: refused: %d silences are in place already",
+		         line, ENG_SILENCES_MAX);
+}
+
+static void do_unsilence(struct agent *a, const struct fm_cmd *cmd, const char *line)
+{
+	char *end = NULL;
+	unsigned long id = cmd->silence_id[0] ? strtoul(cmd->silence_id, &end, 10) : 0;
+	size_t n = 0;
+	if (!cmd->silence_id[0] || (end && *end == '\0' && id > 0 && id <= UINT_MAX))
+		n = engine_unsilence(a->engine, (unsigned)id, id ? NULL : cmd->rule_or_match,
+		                     clock_wall_ms());
+	if (n)
+		log_info("command %s: ended %zu silence%s", line, n, n == 1 ? "" : "s");
+	else
+		log_warn("command %s: ignored: no such silence", line);
+}
+
+/* An operator's command from R/cmd/...: acted on, and answered in the log. */
 static void on_command(void *ctx, const struct fm_cmd *cmd)
 {
-	(void)ctx; /* struct agent * */
+	struct agent *a = ctx;
 	char line[FM_CMD_MATCH_MAX + FM_CMD_BY_MAX + FM_CMD_TEXT_MAX * 2 + 64];
 	command_describe(cmd, line, sizeof line);
-	log_info("command %s", line);
+	switch (cmd->kind) {
+	case FM_CMD_ACK:
+		do_ack(a, cmd, line);
+		break;
+	case FM_CMD_SILENCE:
+		do_silence(a, cmd, line);
+		break;
+	case FM_CMD_UNSILENCE:
+		do_unsilence(a, cmd, line);
+		break;
+	}
+}
+
+/* The maintenance windows of the config; one already over is skipped. */
+static void apply_config_silences(struct agent *a, int64_t wall)
+{
+	for (size_t i = 0; i < a->cfg->nsilences; i++) {
+		const struct fm_silence *s = &a->cfg->silences[i];
+		if (s->end_ms <= wall)
+			log_info("silence %s (%s:%d) is over; skipped", s->match, s->origin.file,
+			         s->origin.line);
+		else if (!engine_silence(a->engine, s->match, s->start_ms, s->end_ms, s->by,
+		                         s->why, wall))
+			log_error("silence %s (%s:%d): %d silences are in place already",
+			          s->match, s->origin.file, s->origin.line, ENG_SILENCES_MAX);
+	}
+}
+
+/* ---- the agent's own health ---- */
+
+static void define_self_alerts(struct agent *a)
+{
+	for (size_t c = 0; c < SH_NCHECKS; c++) {
+		const struct sh_check_desc *d = sh_check_desc((enum sh_check)c);
+		engine_self_define(a->engine, c, d->name, d->severity, d->controls, d->ncontrols);
+	}
+}
+
+static enum fm_cond self_cond(int cond)
+{
+	return cond == SH_OK ? FM_COND_FALSE : cond == SH_BAD ? FM_COND_TRUE : FM_COND_UNKNOWN;
+}
+
+/* Runs the self-health checks and feeds their verdicts to the engine. */
+static void check_self(struct agent *a, int64_t now)
+{
+	size_t n = 0;
+	for (size_t b = 0; b < a->cfg->nbuses; b++) {
+		const struct bus_worker *w = poller_worker(a->poller, b);
+		if (w)
+			a->collectors[n++] = (struct sh_collector){
+				bus_worker_name(w), bus_worker_heartbeat_ms(w),
+				self_health_bus_period_ms(a->cfg, &a->cfg->buses[b])};
+	}
+	struct sh_inputs in = {
+		.state_dir = a->cfg->agent.state_dir,
+		.outbox_known = true,
+		.events_unacked = mqtt_events_unacked(a->mqtt),
+		.unreachable_since_ms = mqtt_unreachable_since_ms(a->mqtt),
+		.collectors = a->collectors,
+		.ncollectors = n,
+	};
+	struct sh_obs out[SH_NCHECKS];
+	self_health_run(&a->health, &in, now, out);
+	for (size_t c = 0; c < SH_NCHECKS; c++)
+		engine_self_observe(a->engine, c, self_cond(out[c].cond), out[c].detail, now,
+		                    clock_wall_ms());
 }
 
 static void on_new_session(struct agent *a)
@@ -170,6 +282,10 @@ static void loop_once(struct agent *a)
 		engine_tick(a->engine, now, clock_wall_ms());
 		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
 		a->next_tick_ms = now + TICK_MS;
+	}
+	if (now >= a->next_self_check_ms) {
+		check_self(a, now);
+		a->next_self_check_ms = now + SELF_CHECK_MS;
 	}
 }
 
@@ -231,7 +347,16 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 		log_error("start: %s", err[0] ? err : "out of memory");
 		return -1;
 	}
+	a->collectors = calloc(cfg->nbuses + 1, sizeof *a->collectors);
+	if (!a->collectors) {
+		log_error("start: out of memory");
+		return -1;
+	}
+	self_health_init(&a->health, &cfg->agent);
+	define_self_alerts(a);
+	apply_config_silences(a, wall);
 	a->next_tick_ms = now + TICK_MS;
+	a->next_self_check_ms = now + SELF_CHECK_MS;
 	return 0;
 }
 
@@ -244,6 +369,7 @@ static void agent_stop(struct agent *a)
 	engine_destroy(a->engine);
 	store_close(a->out.store);
 	free(a->read_complaints);
+	free(a->collectors);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
 }

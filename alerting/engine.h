@@ -12,7 +12,8 @@
  *     (outside valid_min/valid_max, a sentinel) or is stuck (設80);
  *   - "<bus>.bus": a serial line or TCP gateway is down; its devices'
  *     alerts then go unknown instead of raising one alert each;
- *   - the agent's own health, "facmon.<check>", fed by engine_self_observe.
+ *   - the agent's own health, "facmon.<check>", defined and fed by the
+ *     agent (engine_self_define, engine_self_observe).
  * Operators acknowledge alerts and silence them for maintenance
  * (engine_ops.c). It does no I/O itself and reads no clock: callers pass
  * the time, so tests drive it with a fake clock and a publisher that
@@ -196,11 +197,18 @@ const char *eng_point_name(const struct eng_device *d, size_t p);
 
 /* ---- the agent's own health (engine_ops.c) ---- */
 
-enum eng_self_check { ENG_SELF_CLOCK, ENG_SELF_OUTBOX, ENG_SELF_DISK,
-                      ENG_SELF_COLLECTORS, ENG_SELF_CHECKS };
+/* Room for the agent's checks of itself (agent/self_health.h owns them). */
+#define ENG_SELF_CHECKS 4
+
+/* Names self-health alert CHECK (0 .. ENG_SELF_CHECKS-1), with its
+ * severity and controls (which must outlive the engine); until then it
+ * does not exist to the outside. */
+void engine_self_define(struct engine *e, size_t check, const char *name,
+                        enum fm_severity severity,
+                        const char (*controls)[FM_CONTROL_MAX], size_t ncontrols);
 
 /* Feeds one self-health check's verdict; DETAIL says why. */
-void engine_self_observe(struct engine *e, enum eng_self_check check, enum fm_cond c,
+void engine_self_observe(struct engine *e, size_t check, enum fm_cond c,
                          const char *detail, int64_t now_mono, int64_t now_wall);
 
 /* ---- operators (engine_ops.c) ---- */

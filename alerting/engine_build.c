@@ -2,7 +2,8 @@
  *
  * Owns: engine_create and engine_destroy: the devices with their points,
  * the buses, and every alert the config implies, in a fixed order (rules
- * in config order, then comm, fault, bus and self-health alerts). A rule
+ * in config order, then comm, fault, bus and the slots of the self-health
+ * alerts, which the agent names with engine_self_define). A rule
  * becomes one alert, one per slot of the walked column it is on, or one
  * per bit of its mask.
  */
@@ -17,18 +18,6 @@ static const char comm_controls[][FM_CONTROL_MAX] = {"実102"};
 static const char fault_controls[][FM_CONTROL_MAX] = {"設80"};
 static const char bus_controls[][FM_CONTROL_MAX] = {"実102"};
 #define NCONTROLS(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct {
-	const char *name;
-	enum fm_severity severity;
-	char controls[2][FM_CONTROL_MAX];
-	size_t ncontrols;
-} self_checks[ENG_SELF_CHECKS] = {
-	[ENG_SELF_CLOCK] = {"facmon.clock", FM_SEV_WARNING, {"8.17"}, 1},
-	[ENG_SELF_OUTBOX] = {"facmon.outbox", FM_SEV_MAJOR, {"8.15", "実102"}, 2},
-	[ENG_SELF_DISK] = {"facmon.disk", FM_SEV_MAJOR, {"8.15"}, 1},
-	[ENG_SELF_COLLECTORS] = {"facmon.collectors", FM_SEV_CRITICAL, {"実102"}, 1},
-};
 
 static bool point_can_fault(const struct fm_point *p)
 {
@@ -243,15 +232,9 @@ static size_t builtin_alerts_init(struct engine *e, struct eng_alert *a)
 		snprintf(a[n].name, sizeof a[n].name, "%s.bus", e->buses[b].conf->name);
 		e->buses[b].alert = &a[n++];
 	}
-	e->self = &a[n];
-	for (size_t c = 0; c < ENG_SELF_CHECKS; c++) {
-		a[n] = (struct eng_alert){.kind = ENG_ALERT_SELF, .bit = -1,
-		                          .severity = self_checks[c].severity,
-		                          .controls = self_checks[c].controls,
-		                          .ncontrols = self_checks[c].ncontrols};
-		snprintf(a[n].name, sizeof a[n].name, "%s", self_checks[c].name);
-		n++;
-	}
+	e->self = &a[n]; /* named by engine_self_define */
+	for (size_t c = 0; c < ENG_SELF_CHECKS; c++)
+		a[n++] = (struct eng_alert){.kind = ENG_ALERT_SELF, .bit = -1};
 	return n;
 }
 

@@ -13,10 +13,23 @@
 
 /* ---- the agent's own health ---- */
 
-void engine_self_observe(struct engine *e, enum eng_self_check check, enum fm_cond c,
-                         const char *detail, int64_t now_mono, int64_t now_wall)
+void engine_self_define(struct engine *e, size_t check, const char *name,
+                        enum fm_severity severity,
+                        const char (*controls)[FM_CONTROL_MAX], size_t ncontrols)
 {
 	if (check >= ENG_SELF_CHECKS)
+		return;
+	struct eng_alert *a = &e->self[check];
+	snprintf(a->name, sizeof a->name, "%s", name);
+	a->severity = severity;
+	a->controls = controls;
+	a->ncontrols = ncontrols;
+}
+
+void engine_self_observe(struct engine *e, size_t check, enum fm_cond c,
+                         const char *detail, int64_t now_mono, int64_t now_wall)
+{
+	if (check >= ENG_SELF_CHECKS || !e->self[check].name[0])
 		return;
 	struct eng_alert *a = &e->self[check];
 	bool changed = strcmp(a->detail, detail ? detail : "") != 0;

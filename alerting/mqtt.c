@@ -12,10 +12,15 @@
  * Operators' commands (R/cmd/ack, R/cmd/silence) are subscribed on every
  * connection and handed, parsed, to the handler the agent registers; see
  * the "commands" section below.
+ *
+ * For self-health it keeps two facts: the events not yet acknowledged by
+ * the broker (the mid of each event published, cleared by its PUBACK), and
+ * since when the broker has been out of reach.
  */
 #include "alerting/mqtt.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <mosquitto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +53,11 @@ struct fm_mqtt {
 	void (*cmd_fn)(void *ctx, const struct fm_cmd *cmd);
 	void *cmd_ctx;
 	int cmd_sub_mid[FM_CMD_NTOPICS]; /* SUBSCRIBE message ids, to name a refusal */
+	/* self-health: events waiting for their PUBACK, by message id (MQTT
+	 * mids are 16-bit), and since when the broker is unreachable */
+	unsigned char event_mids[(UINT16_MAX + 1) / CHAR_BIT];
+	size_t events_unacked;
+	int64_t down_since_ms;  /* 0 while connected */
 };
 
 /* R/<leaf>, or R/<leaf>/<name>[/<tail>] */
@@ -173,10 +183,26 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
 	m->connecting = false;
 }
 
+/* Marks (SET) or clears the event mid MID; true when it changed. */
+static bool event_mid_mark(struct fm_mqtt *m, int mid, bool set)
+{
+	if (mid < 0 || mid > UINT16_MAX)
+		return false;
+	unsigned char *byte = &m->event_mids[mid / CHAR_BIT];
+	unsigned char bit = (unsigned char)(1u << (mid % CHAR_BIT));
+	if (!(*byte & bit) == !set)
+		return false;
+	*byte = set ? (unsigned char)(*byte | bit) : (unsigned char)(*byte & ~bit);
+	return true;
+}
+
 static void on_publish(struct mosquitto *mosq, void *ud, int mid)
 {
 	(void)mosq;
-	((struct fm_mqtt *)ud)->last_puback_mid = mid;
+	struct fm_mqtt *m = ud;
+	m->last_puback_mid = mid;
+	if (event_mid_mark(m, mid, false))
+		m->events_unacked--;
 }
 
 static int read_password(const char *path, char *buf, size_t len, char *err,
@@ -331,6 +357,16 @@ static void io_failed(struct fm_mqtt *m, int rc, int64_t now_mono)
 	schedule_retry(m, now_mono);
 }
 
+/* Since when the broker is out of reach; called after anything that may
+ * have connected or disconnected. */
+static void note_reachability(struct fm_mqtt *m, int64_t now_mono)
+{
+	if (m->connected)
+		m->down_since_ms = 0;
+	else if (m->down_since_ms == 0)
+		m->down_since_ms = now_mono > 0 ? now_mono : 1;
+}
+
 void mqtt_handle_io(struct fm_mqtt *m, bool readable, bool writable, int64_t now_mono)
 {
 	int rc = MOSQ_ERR_SUCCESS;
@@ -339,6 +375,7 @@ void mqtt_handle_io(struct fm_mqtt *m, bool readable, bool writable, int64_t now
 	if (rc == MOSQ_ERR_SUCCESS && writable)
 		rc = mosquitto_loop_write(m->mosq, 1);
 	io_failed(m, rc, now_mono);
+	note_reachability(m, now_mono);
 }
 
 int64_t mqtt_service(struct fm_mqtt *m, int64_t now_mono)
@@ -354,23 +391,51 @@ int64_t mqtt_service(struct fm_mqtt *m, int64_t now_mono)
 	} else if (!m->connected && !m->connecting && now_mono >= m->retry_at_ms) {
 		connect_now(m, now_mono);
 	}
+	note_reachability(m, now_mono);
 	if (!m->connected && !m->connecting && mosquitto_socket(m->mosq) < 0)
 		return m->retry_at_ms;
 	return now_mono + 1000; /* keepalive bookkeeping */
 }
 
-static void publish(struct fm_mqtt *m, const char *t, char *payload, int qos,
-                    bool retain)
+/* Publishes and frees PAYLOAD; libmosquitto's result. */
+static int publish_mid(struct fm_mqtt *m, const char *t, char *payload, int qos,
+                       bool retain, int *mid)
 {
 	if (!payload) {
 		log_error("mqtt: out of memory building %s", t);
-		return;
+		return MOSQ_ERR_NOMEM;
 	}
-	int rc = mosquitto_publish(m->mosq, NULL, t, (int)strlen(payload), payload,
+	int rc = mosquitto_publish(m->mosq, mid, t, (int)strlen(payload), payload,
 	                           qos, retain);
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
 		log_warn("mqtt: publish %s: %s", t, mosquitto_strerror(rc));
 	free(payload);
+	return rc;
+}
+
+/* Whether libmosquitto kept a QoS 1 message, to send now or after the
+ * reconnect: it does unless it refused the message before queueing it.
+ * Errors of the send itself (NO_CONN while the broker is away, a failed
+ * write) leave it queued. */
+static bool queued(int rc)
+{
+	switch (rc) {
+	case MOSQ_ERR_NOMEM:
+	case MOSQ_ERR_INVAL:
+	case MOSQ_ERR_PAYLOAD_SIZE:
+	case MOSQ_ERR_MALFORMED_UTF8:
+	case MOSQ_ERR_QOS_NOT_SUPPORTED:
+	case MOSQ_ERR_OVERSIZE_PACKET:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static void publish(struct fm_mqtt *m, const char *t, char *payload, int qos,
+                    bool retain)
+{
+	publish_mid(m, t, payload, qos, retain, NULL);
 }
 
 void mqtt_publish_online(struct fm_mqtt *m)
@@ -412,7 +477,20 @@ void mqtt_publish_event(struct fm_mqtt *m, const char *payload)
 {
 	char t[sizeof m->root + 16];
 	topic(m, t, sizeof t, "events", NULL, NULL);
-	publish(m, t, strdup(payload), STATE_QOS, false);
+	int mid = -1;
+	int rc = publish_mid(m, t, strdup(payload), STATE_QOS, false, &mid);
+	if (queued(rc) && event_mid_mark(m, mid, true))
+		m->events_unacked++;
+}
+
+size_t mqtt_events_unacked(const struct fm_mqtt *m)
+{
+	return m->events_unacked;
+}
+
+int64_t mqtt_unreachable_since_ms(const struct fm_mqtt *m)
+{
+	return m->down_since_ms;
 }
 
 void mqtt_shutdown(struct fm_mqtt *m, int timeout_ms)

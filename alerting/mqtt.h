@@ -57,4 +57,12 @@ void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a);
 /* PAYLOAD: the event as built by payload_event(), stored before this. */
 void mqtt_publish_event(struct fm_mqtt *m, const char *payload);
 
+/* Self-health facts. The events published (QoS 1) whose PUBACK has not
+ * come yet: queued while the broker is away, or in flight. And the
+ * monotonic time since which the broker has been unreachable (not
+ * connected, as seen by mqtt_service / mqtt_handle_io), 0 while connected
+ * and before the first mqtt_service(). */
+size_t mqtt_events_unacked(const struct fm_mqtt *m);
+int64_t mqtt_unreachable_since_ms(const struct fm_mqtt *m);
+
 #endif

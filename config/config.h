@@ -113,6 +113,10 @@ struct fm_agent_conf {
 	char profile_dir[FM_TEXT_MAX]; /* extension: where profiles are looked up */
 	enum fm_log_level log_level;
 	int history_days;              /* events are kept this long, then pruned */
+	/* self-health (agent/self_health.h) */
+	int disk_min_free_pct;   /* state_dir's filesystem below this % free: alert */
+	int clock_unsync_grace;  /* seconds the clock may be unsynchronised */
+	int outbox_alert_after;  /* seconds the broker may be away with events waiting */
 };
 
 struct fm_mqtt_conf {
@@ -300,6 +304,17 @@ struct fm_rule {
 	struct fm_origin origin;
 };
 
+/* A maintenance window from the config (`silences = ( ... )`): alerts
+ * matching MATCH (a glob on alert, rule or device names) are marked
+ * silenced from START to END (wall clock, ms since the epoch). */
+struct fm_silence {
+	char match[FM_NAME_MAX * 2];
+	int64_t start_ms, end_ms;
+	char by[FM_NAME_MAX];
+	char why[FM_TEXT_MAX];
+	struct fm_origin origin;
+};
+
 struct fm_config {
 	char *path; /* the main file, as given */
 	struct fm_agent_conf agent;
@@ -311,6 +326,8 @@ struct fm_config {
 	struct fm_rule *rules;
 	size_t nrules;
 	struct fm_trap_conf traps;
+	struct fm_silence *silences;
+	size_t nsilences;
 	/* file names referenced by fm_origin.file, freed with the config */
 	char **files;
 	size_t nfiles;

@@ -16,7 +16,7 @@
 #include "config/load_private.h"
 
 static const char *const top_keys[] = {
-	"agent", "mqtt", "buses", "devices", "rules", "snmp_traps", NULL,
+	"agent", "mqtt", "buses", "devices", "rules", "snmp_traps", "silences", NULL,
 };
 
 /* 0, or why PATH cannot be read as a file. Checked up front because
@@ -71,6 +71,7 @@ static void parse_all(struct conf__state *st, const config_setting_t *root,
 	conf__parse_devices(st, root);
 	conf__parse_rules(st, root);
 	conf__parse_traps(st, root);
+	conf__parse_silences(st, root);
 	conf__validate(st);
 }
 
@@ -118,6 +119,7 @@ void config_free(struct fm_config *cfg)
 	free(cfg->devices);
 	free(cfg->buses);
 	free(cfg->rules);
+	free(cfg->silences);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

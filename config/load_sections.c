@@ -19,7 +19,8 @@
 /* ---- agent ---- */
 
 static const char *const agent_keys[] = {
-	"site", "name", "state_dir", "log_level", "profile_dir", "history_days", NULL,
+	"site", "name", "state_dir", "log_level", "profile_dir", "history_days",
+	"disk_min_free_pct", "clock_unsync_grace", "outbox_alert_after", NULL,
 };
 
 static const char *const log_level_names[] = {
@@ -56,6 +57,18 @@ static void resolve_profile_dir(struct conf__state *st, const config_setting_t *
 	}
 }
 
+/* The self-health thresholds (agent/self_health.h); durations in seconds,
+ * at most a day. */
+static void parse_self_health(struct conf__ctx *c, const config_setting_t *g,
+                              struct fm_agent_conf *a)
+{
+	conf__int(c, g, "agent", "disk_min_free_pct", false, 0, 50, &a->disk_min_free_pct);
+	conf__int(c, g, "agent", "clock_unsync_grace", false, 0, 86400,
+	          &a->clock_unsync_grace);
+	conf__int(c, g, "agent", "outbox_alert_after", false, 0, 86400,
+	          &a->outbox_alert_after);
+}
+
 void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
                        const char *config_path)
 {
@@ -65,6 +78,9 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 	snprintf(a->state_dir, sizeof(a->state_dir), "/var/lib/facmon");
 	a->log_level = FM_LOG_INFO;
 	a->history_days = FM_HISTORY_DAYS_DEFAULT;
+	a->disk_min_free_pct = 5;
+	a->clock_unsync_grace = 600; /* a Pi without an RTC takes minutes to sync */
+	a->outbox_alert_after = 300;
 
 	const config_setting_t *g = conf__member(c, root, "", "agent", true);
 	if (!g || !conf__expect(c, g, "agent", CONFIG_TYPE_GROUP))
@@ -80,6 +96,7 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 	conf__int(c, g, "agent", "history_days", false, 1, FM_HISTORY_DAYS_MAX,
 	          &a->history_days);
 	resolve_profile_dir(st, g, config_path);
+	parse_self_health(c, g, a);
 }
 
 /* ---- mqtt ---- */

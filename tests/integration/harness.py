@@ -626,6 +626,18 @@ def run_cli(*args, timeout=60.0, env=None, input=None):
 
 # ---- watching MQTT ---------------------------------------------------------
 
+
+def state_is(state):
+    """A predicate for MqttWatch.wait_for: a state payload (device or
+    alert) in STATE."""
+    return lambda p: p["state"] == state
+
+
+def event(rule, to):
+    """A predicate for MqttWatch.wait_for: an event of alert RULE into TO."""
+    return lambda p: p["rule"] == rule and p["to"] == to
+
+
 Message = namedtuple("Message", "index topic payload raw retained time")
 Message.__doc__ = """One message seen by MqttWatch. PAYLOAD is the parsed
 JSON (or the text, when it is not JSON); RAW the bytes; RETAINED the flag

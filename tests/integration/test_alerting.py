@@ -5,7 +5,8 @@ agent with the simulator and a real broker:
 - a rise rule fires on a climbing temperature long before the fixed limit,
   with routing (location, runbook, owner) from the rule and the device;
 - a mask rule on the fire panel's status word is one alert per bit set,
-  named by the bit;
+  named by the bit; a maintenance window in the config marks one of them
+  silenced;
 - an `all` rule (warm AND the AC stopped) fires only when both hold;
 - a reading outside the sensor's range is a sensor fault (its own alert),
   and the temperature rule goes unknown instead of reading it;
@@ -16,7 +17,7 @@ agent with the simulator and a real broker:
 import time
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, Sim, room_config
+from harness import Agent, Mosquitto, MqttWatch, Sim, event, room_config, state_is
 
 ROOT = "facmon/testsite/gw1"
 DEVICES = (("rack-a", 1, "xy-md02"), ("fire", 4, "fire-panel-modbus-generic"),
@@ -34,16 +35,16 @@ RULES = """
 """
 
 
-def state_is(state):
-    return lambda p: p["state"] == state
-
-
-def event(rule, to):
-    return lambda p: p["rule"] == rule and p["to"] == to
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def config(broker, sim):
     text = room_config(broker.port, sim.port, devices=DEVICES, rules=RULES)
+    # a planned maintenance window on one bit of the panel, from the config
+    text += (f'silences = ( {{ match = "fire-panel.supply*"; start = "{iso(time.time() - 60)}";'
+             f' end = "{iso(time.time() + 3600)}"; by = "facility";'
+             f' why = "battery replacement"; }} );\n')
     # routing on the device: every alert of rack-a carries its location
     return text.replace('name = "rack-a";', 'name = "rack-a"; location = "room 3, rack A";')
 
@@ -85,6 +86,12 @@ class Alerting(unittest.TestCase):
                             after=mark)
         fault = self.watch.wait_for(f"{ROOT}/alert/fire-panel.fault", state_is("ok")).payload
         self.assertEqual(fault["bit_name"], "fault")
+        self.assertFalse(fault["silenced"])
+        # the maintenance window of the config covers only the supply bit
+        supply = self.watch.wait_for(f"{ROOT}/alert/fire-panel.supply_fault",
+                                     lambda p: p["silenced"]).payload
+        self.assertEqual((supply["silence"]["why"], supply["silence"]["by"]),
+                         ("battery replacement", "facility"))
         firing = [m.payload["rule"] for m in self.watch.messages(f"{ROOT}/events", mark)
                   if m.payload["to"] == "firing"]
         self.assertEqual(sorted(firing), ["fire-panel.disabled", "fire-panel.fire"])

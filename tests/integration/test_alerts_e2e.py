@@ -10,7 +10,7 @@ contact, and `seq` rising by one per event.
 
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, Sim, room_config
+from harness import Agent, Mosquitto, MqttWatch, Sim, event, room_config, state_is
 
 ROOT = "facmon/testsite/gw1"
 RULES = """
@@ -24,14 +24,6 @@ DEVICES = (("rack-a", 1, "xy-md02"), ("floor", 3, "modbus-di8"))
 
 def temperature_is(value):
     return lambda p: p["points"]["temperature"]["v"] == value
-
-
-def state_is(state):
-    return lambda p: p["state"] == state
-
-
-def event(rule, to):
-    return lambda p: p["rule"] == rule and p["to"] == to
 
 
 class AlertsEndToEnd(unittest.TestCase):

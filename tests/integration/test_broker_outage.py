@@ -12,17 +12,13 @@ import signal
 import time
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, Sim, room_config
+from harness import Agent, Mosquitto, MqttWatch, Sim, room_config, state_is
 
 ROOT = "facmon/testsite/gw1"
 RULES = """
   { name = "room-temp-high"; point = "rack-a.temperature"; above = 30.0;
     clear = 28.0; severity = "critical"; }
 """
-
-
-def state_is(state):
-    return lambda p: p["state"] == state
 
 
 class BrokerOutage(unittest.TestCase):

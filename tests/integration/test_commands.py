@@ -2,7 +2,10 @@
 
 A real broker, the simulator and `facmon run`; commands are published with
 paho as an operator's tool would. Checks on the agent's log that a valid
-ack, silence and cancel are parsed with the right fields; that malformed
+ack, silence and cancel are parsed with the right fields; that an ack
+marks the firing alert acknowledged (who, comment; an `ack` event) without
+resolving it, a second ack or one for an unknown rule is answered in the
+log and ignored, and a silence marks the alert until it is cancelled; that malformed
 ones (bad JSON, binary, 1 MB, wrong fields, control characters) are each
 rejected with their reason, the topic and a bounded line, and never acted
 on; that a retained command is acted on once, when it is sent, and ignored
@@ -72,8 +75,9 @@ def rejected(kind, nbytes, reason):
                       f"({nbytes} bytes): {reason}"))
 
 
-def info_command(text):
-    return re.escape(f"INFO command {text}")
+def info_command(text, outcome=r"(?:INFO|WARN) "):
+    """A command's log line: parsed as TEXT, then what the agent did."""
+    return outcome + re.escape(f"command {text}") + r"(?:: .*)?"
 
 
 class Commands(unittest.TestCase):
@@ -177,8 +181,10 @@ class Commands(unittest.TestCase):
         # invalid one has been handled, and none was acted on.
         self.pub.send("ack", {"rule": "sentinel", "by": "t"})
         wait_line(self.agent, info_command("ack rule=sentinel by=t"), after=mark)
-        acted = [l for l in log_lines(self.agent, mark) if l.startswith("INFO command")]
-        self.assertEqual(acted, ["INFO command ack rule=sentinel by=t"])
+        acted = [l for l in log_lines(self.agent, mark)
+                 if re.match(r"(INFO|WARN) command ", l)]
+        self.assertEqual(acted, ["WARN command ack rule=sentinel by=t: ignored: "
+                                 "no such alert or rule"])
         text = self.agent.log()[mark:]
         self.assertNotIn("\x1b", text, "no escape sequence reaches the log")
         self.assertNotIn("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", text,
@@ -229,7 +235,53 @@ class Commands(unittest.TestCase):
             after=mark)
         self.assert_alive_and_publishing()
 
-    def test_5_clean_stop(self):
+    def test_5_ack_and_silence_act_on_the_alert(self):
+        def alert(pred):
+            return self.watch.wait_for(f"{ROOT}/alert/room-temp-high", pred,
+                                       after=mark).payload
+        mark = self.watch.mark()
+        log_mark = self.mark()
+        # nothing firing: an ack has nothing to acknowledge
+        self.pub.send("ack", {"rule": "room-temp-high", "by": "early"})
+        wait_line(self.agent, info_command("ack rule=room-temp-high by=early", "WARN "),
+                  after=log_mark)
+        self.assertIn("ignored: not firing; nothing to acknowledge",
+                      self.agent.log()[log_mark:])
+        self.sim.set(1, "temperature", 35.0)
+        alert(lambda p: p["state"] == "firing")
+        self.pub.send("ack", {"rule": "room-temp-high", "by": "tanaka",
+                              "comment": "AC tech called"})
+        acked = alert(lambda p: p["acked"])
+        self.assertEqual((acked["state"], acked["ack"]["by"], acked["ack"]["comment"]),
+                         ("firing", "tanaka", "AC tech called"))  # never resolves
+        ev = self.watch.wait_for(f"{ROOT}/events",
+                                 lambda p: p.get("type") == "ack", after=mark).payload
+        self.assertEqual((ev["rule"], ev["ack"]["by"]), ("room-temp-high", "tanaka"))
+        # a second ack and an unknown rule: answered in the log, ignored
+        log_mark = self.mark()
+        self.pub.send("ack", {"rule": "room-temp-high", "by": "sato"})
+        self.pub.send("ack", {"rule": "no-such-rule", "by": "sato"})
+        wait_line(self.agent, r"WARN command ack rule=no-such-rule by=sato: ignored: "
+                  r"no such alert or rule", after=log_mark)
+        self.assertIn("ack rule=room-temp-high by=sato: ignored: already acknowledged",
+                      self.agent.log()[log_mark:])
+        self.assertEqual(len([m for m in self.watch.messages(f"{ROOT}/events", mark)
+                              if m.payload.get("type") == "ack"]), 1)
+        # a silence marks the alert; ending it unmarks it
+        self.pub.send("silence", {"match": "rack-a.*", "duration": "1h", "by": "suzuki",
+                                  "why": "AC maintenance"})
+        self.pub.send("silence", {"match": "room-*", "duration": "1h", "by": "suzuki",
+                                  "why": "AC maintenance"})
+        silenced = alert(lambda p: p["silenced"])
+        self.assertEqual(silenced["silence"]["why"], "AC maintenance")
+        self.assertEqual(silenced["silence"]["match"], "room-*")
+        self.pub.send("silence", {"match": "room-*", "cancel": True, "by": "suzuki"})
+        alert(lambda p: not p["silenced"])
+        self.sim.set(1, "temperature", 23.4)
+        resolved = alert(lambda p: p["state"] == "resolved")
+        self.assertFalse(resolved["acked"])  # the next firing is news again
+
+    def test_6_clean_stop(self):
         self.assertEqual(self.agent.stop(), 0)
         self.assertIn("INFO stopped", self.agent.log())
 

@@ -15,20 +15,12 @@ import statistics
 import time
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, Sim, room_config
+from harness import Agent, Mosquitto, MqttWatch, Sim, event, room_config, state_is
 
 ROOT = "facmon/testsite/gw1"
 RULES = """
   { name = "room-temp-high"; point = "rack-a.temperature"; above = 30.0; }
 """
-
-
-def state_is(state):
-    return lambda p: p["state"] == state
-
-
-def event(rule, to):
-    return lambda p: p["rule"] == rule and p["to"] == to
 
 
 class DeviceDown(unittest.TestCase):

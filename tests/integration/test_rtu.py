@@ -13,7 +13,7 @@ import struct
 import time
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, PtyPair, Sim
+from harness import Agent, Mosquitto, MqttWatch, PtyPair, Sim, state_is
 
 ROOT = "facmon/testsite/gw1"
 
@@ -46,10 +46,6 @@ def float_cdab(value):
     """The two registers a float32 occupies in cdab (word-swapped) order."""
     hi, lo = struct.unpack(">HH", struct.pack(">f", value))
     return lo, hi
-
-
-def state_is(state):
-    return lambda p: p["state"] == state
 
 
 class RtuLine(unittest.TestCase):

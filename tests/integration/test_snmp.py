@@ -16,8 +16,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (Agent, Mosquitto, MqttWatch, SnmpSim, V3User,
-                     free_udp_port, free_udp_ports, snmptrap)
+from harness import (Agent, Mosquitto, MqttWatch, SnmpSim, V3User, event,
+                     free_udp_port, free_udp_ports, snmptrap, state_is)
 
 ROOT = "facmon/testsite/gw1"
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "snmp")
@@ -58,14 +58,6 @@ def snmp_device(name, port, community="ups", interval=1, extra=""):
 def config(mqtt_port, devices, rules="", extra=""):
     return CONFIG.format(mqtt_port=mqtt_port, devices=",\n".join(devices),
                          rules=rules, extra=extra)
-
-
-def event(rule, to):
-    return lambda p: p["rule"] == rule and p["to"] == to
-
-
-def state_is(state):
-    return lambda p: p["state"] == state
 
 
 class Ups(unittest.TestCase):

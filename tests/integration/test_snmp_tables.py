@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, SnmpSim, run_cli
+from harness import Agent, Mosquitto, MqttWatch, SnmpSim, event, run_cli, state_is
 
 ROOT = "facmon/testsite/gw1"
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "snmp")
@@ -108,14 +108,6 @@ def rows_of(points, column="temperature"):
 def has_rows(names, column="temperature"):
     """A telemetry predicate: exactly these row points of COLUMN."""
     return lambda p: set(rows_of(p["points"], column)) == set(names)
-
-
-def state_is(state):
-    return lambda p: p["state"] == state
-
-
-def event(rule, to):
-    return lambda p: p["rule"] == rule and p["to"] == to
 
 
 def alert_names(watch, rule, after=0):

@@ -199,6 +199,9 @@ static void test_minimal_defaults(void **state)
 	assert_string_equal(cfg->agent.state_dir, "/var/lib/facmon");
 	assert_int_equal(cfg->agent.log_level, FM_LOG_INFO);
 	assert_int_equal(cfg->agent.history_days, 90);
+	assert_int_equal(cfg->agent.disk_min_free_pct, 5);
+	assert_int_equal(cfg->agent.clock_unsync_grace, 600);
+	assert_int_equal(cfg->agent.outbox_alert_after, 300);
 	const struct fm_mqtt_conf *m = &cfg->mqtt;
 	assert_string_equal(m->host, "127.0.0.1");
 	assert_int_equal(m->port, 1883);
@@ -255,6 +258,9 @@ static void test_full_and_override(void **state)
 	assert_string_equal(cfg->agent.profile_dir, want);
 	assert_int_equal(cfg->agent.log_level, FM_LOG_DEBUG);
 	assert_int_equal(cfg->agent.history_days, 400);
+	assert_int_equal(cfg->agent.disk_min_free_pct, 10);
+	assert_int_equal(cfg->agent.clock_unsync_grace, 1200);
+	assert_int_equal(cfg->agent.outbox_alert_after, 60);
 	assert_string_equal(cfg->mqtt.client_id, "gw1-custom");
 	assert_string_equal(cfg->mqtt.tls_key_file, "/etc/facmon/c.key");
 	assert_string_equal(cfg->mqtt.topic_prefix, "corp/facmon");
@@ -276,7 +282,7 @@ static void test_full_and_override(void **state)
 	                      "/good/profiles/test-crac.cfg"));
 	const struct fm_point *ret = point_at(cfg, "crac1", 1, "return_air");
 	assert_true(ends_with(ret->origin.file, "/good/full.cfg"));
-	assert_int_equal(ret->origin.line, 36);
+	assert_int_equal(ret->origin.line, 39);
 	assert_int_equal(ret->address, 100);
 	assert_int_equal(ret->type, FM_TYPE_FLOAT32);
 	assert_int_equal(ret->order, FM_ORDER_CDAB);
@@ -565,6 +571,66 @@ static void test_snmp_walked_columns(void **state)
 	config_free(cfg);
 }
 
+static const struct fm_rule *rule_in(const struct fm_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (strcmp(cfg->rules[i].name, name) == 0)
+			return &cfg->rules[i];
+	fail_msg("no rule %s", name);
+	return NULL;
+}
+
+/* Rates, masks, all/any, clear_for, routing, sensor faults, stale_after
+ * and a maintenance window, as loaded. */
+static void test_alerting_keys(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("configs/good/alerting.cfg");
+	const struct fm_rule *r = rule_in(cfg, "ac-failure-suspected");
+	assert_int_equal(r->combine, FM_COMBINE_ONE);
+	assert_int_equal(r->nconds, 1);
+	assert_int_equal(r->conds[0].kind, FM_RULE_RISE);
+	assert_true(r->conds[0].threshold == 3.0);
+	assert_int_equal(r->conds[0].within, 600);
+	assert_int_equal(r->clear_for_s, 300);
+	assert_string_equal(r->routing.owner, "on-call");
+	assert_int_equal(rule_in(cfg, "supply-falling")->conds[0].kind, FM_RULE_FALL);
+	r = rule_in(cfg, "fire-panel");
+	assert_int_equal(r->conds[0].kind, FM_RULE_MASK);
+	assert_int_equal(r->conds[0].mask, 0x07);
+	r = rule_in(cfg, "ac-failure");
+	assert_int_equal(r->combine, FM_COMBINE_ALL);
+	assert_int_equal(r->nconds, 2);
+	assert_string_equal(r->conds[1].device, "crac1");
+	assert_string_equal(r->conds[1].point, "run");
+	assert_true(r->conds[1].threshold == 0.0); /* "off" resolved */
+	assert_true(r->conds[0].clear == 25.0);
+	assert_int_equal(r->for_s, 30);
+	assert_int_equal(rule_in(cfg, "anything-wrong")->combine, FM_COMBINE_ANY);
+
+	const struct fm_device *d = config_find_device(cfg, "crac1");
+	assert_int_equal(d->stale_after, 60);
+	assert_string_equal(d->routing.location, "room 3");
+	assert_string_equal(d->routing.runbook, "https://wiki.example/crac");
+	const struct fm_point *p = device_find_point(d, "supply_temp");
+	assert_true(p->has_valid_min && p->valid_min == -20.0);
+	assert_true(p->has_valid_max && p->valid_max == 80.0);
+	assert_int_equal(p->nsentinels, 2);
+	assert_true(p->sentinels[0] == -32768 && p->sentinels[1] == 32767);
+	assert_int_equal(p->stuck_after, 1800);
+	assert_int_equal(config_find_device(cfg, "fire")->stale_after, 30); /* 3 x 10 s */
+	p = device_find_point(config_find_device(cfg, "fire"), "status");
+	assert_true(p->enum_is_bits);
+	assert_int_equal(p->nenums, 3);
+
+	assert_int_equal(cfg->nsilences, 1);
+	assert_string_equal(cfg->silences[0].match, "crac1*");
+	assert_int_equal(cfg->silences[0].start_ms, 1795395600000LL); /* 2026-11-23T01:00Z */
+	assert_int_equal(cfg->silences[0].end_ms, 1795395600000LL + 5 * 3600000LL);
+	assert_string_equal(cfg->silences[0].why, "CRAC filter change");
+	config_free(cfg);
+}
+
 static void test_snmp_defaults(void **state)
 {
 	(void)state;
@@ -615,6 +681,10 @@ static const struct bad_case bad_cases[] = {
 	{ "syntax.cfg", NULL, 3, "syntax error", 1 },
 	{ "unknown-key-top.cfg", NULL, 9, "unknown top-level key 'alerts'", 1 },
 	{ "unknown-key-agent.cfg", NULL, 5, "agent: unknown key 'sight'", 1 },
+	{ "self-health.cfg", NULL, 5, "agent.disk_min_free_pct: 51 is out of range (0-50)", 3 },
+	{ "self-health.cfg", NULL, 6, "agent.clock_unsync_grace: -1 is out of range (0-86400)", 3 },
+	{ "self-health.cfg", NULL, 7,
+	  "agent.outbox_alert_after: expected an integer, got a string", 3 },
 	{ "unknown-key-mqtt.cfg", NULL, 11, "mqtt: unknown key 'prot'", 1 },
 	{ "unknown-key-tls.cfg", NULL, 10, "mqtt.tls: unknown key 'ca_path'", 1 },
 	{ "unknown-key-bus.cfg", NULL, 6, "buses.[0]: unknown key 'hots'", 1 },
@@ -697,6 +767,10 @@ static const struct bad_case bad_cases[] = {
 	{ "rules-new-kinds.cfg", NULL, 21, "rules.[7].point: a rule with all has its conditions inside it", 14 },
 	{ "rules-new-kinds.cfg", NULL, 22, "rules.[8].clear_for: -1 is out of range (0-86400)", 14 },
 	{ "rules-new-kinds.cfg", NULL, 23, "rules.[9].name: names starting 'facmon.' are reserved", 14 },
+	{ "silences.cfg", NULL, 5, "silences.[0].start: '2026-11-23 01:00' is not a time like", 4 },
+	{ "silences.cfg", NULL, 6, "silences.[1].end: is not after start; a maintenance window must end", 4 },
+	{ "silences.cfg", NULL, 7, "silences.[2]: missing required key 'why'", 4 },
+	{ "silences.cfg", NULL, 8, "silences.[3].end: '2026-11-23T02:00:00+25:00' is not a time", 4 },
 	{ "rules-combined-points.cfg", NULL, 12, "rules.[0].all.[0].point: unknown point 'd1.p9' (d1 has p1)", 3 },
 	{ "rules-combined-points.cfg", NULL, 12, "rules.[0].all.[1].equals: 'of' is not a value of d1.p1 (off, on)", 3 },
 	{ "rules-combined-points.cfg", NULL, 13, "rules.[1].any.[0].point: temp is a walked table column", 3 },
@@ -1012,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_snmp_defaults),
 		cmocka_unit_test(test_snmp_table_rows),
 		cmocka_unit_test(test_snmp_walked_columns),
+		cmocka_unit_test(test_alerting_keys),
 		cmocka_unit_test(test_drop_profile_point),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_every_bad_file_has_a_row),

@@ -315,10 +315,9 @@ static void test_walked_rows_name_their_alerts(void **state)
 {
 	struct fixture *f = *state;
 	const struct eng_device *d = &f->e->devices[0];
-	/* nothing found yet: only the comm alert (and the agent's own health)
-	 * exist to the outside */
+	/* nothing found yet: only the comm alert exists to the outside */
 	engine_publish_states(f->e);
-	assert_int_equal(f->rec.alert_states, 1 + ENG_SELF_CHECKS);
+	assert_int_equal(f->rec.alert_states, 1);
 
 	hub_poll(f, (const char *[]){"rack_a", "rack_b", ""}, (double[]){35, 20, NAN});
 	EXPECT(f, 0, "hub.comm unknown->ok", "hot.rack_a unknown->firing",

@@ -437,8 +437,12 @@ static void test_resume_keeps_firing_without_event(void **state)
 static void test_self_health(void **state)
 {
 	struct fixture *f = *state;
-	engine_self_observe(f->e, ENG_SELF_CLOCK, FM_COND_TRUE, "not synchronised", f->now,
-	                    f->now);
+	static const char controls[][FM_CONTROL_MAX] = {"8.17"};
+	/* not defined yet: nothing happens */
+	engine_self_observe(f->e, 0, FM_COND_TRUE, "x", f->now, f->now);
+	assert_int_equal(f->rec.nevents, 0);
+	engine_self_define(f->e, 0, "facmon.clock", FM_SEV_WARNING, controls, 1);
+	engine_self_observe(f->e, 0, FM_COND_TRUE, "not synchronised", f->now, f->now);
 	expect_event(f, 0, "facmon.clock unknown->firing");
 	struct eng_alert *a = engine_find_alert(f->e, "facmon.clock");
 	assert_string_equal(a->controls[0], "8.17");

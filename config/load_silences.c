@@ -1,0 +1,97 @@
+/* load_silences.c - the silences section: planned maintenance windows.
+ *
+ * Owns: reading `silences = ( { match = "rack-a.*"; start = "...";
+ * end = "..."; by = "..."; why = "..."; } )` into fm_silence, with the
+ * times in ISO 8601 ("2026-11-23T01:00:00Z", or with an offset such as
+ * "+09:00"). A window must end, after it starts, and say who set it and
+ * why: a silence in an audited room is a record, not a switch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/load_private.h"
+
+static const char *const silence_keys[] = {
+	"match", "start", "end", "by", "why", NULL,
+};
+
+/* "2026-11-23T01:00:00Z" or "...+09:00" into ms since the epoch; -1. */
+static int64_t parse_time(const char *text)
+{
+	struct tm tm = {0};
+	int used = 0;
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 || used != 19)
+		return -1;
+	const char *zone = text + used;
+	int sign = 0, zh = 0, zm = 0, zused = 0;
+	if (strcmp(zone, "Z") == 0)
+		sign = 1;
+	else if ((zone[0] == '+' || zone[0] == '-') &&
+	         sscanf(zone + 1, "%2d:%2d%n", &zh, &zm, &zused) == 2 && zused == 5 &&
+	         zone[6] == '\0' && zh <= 14 && zm < 60)
+		sign = zone[0] == '+' ? 1 : -1;
+	if (!sign || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	return ((int64_t)t - sign * (zh * 3600 + zm * 60)) * 1000;
+}
+
+static bool parse_when(struct conf__ctx *c, const config_setting_t *g, const char *path,
+                       const char *key, int64_t *out)
+{
+	char text[FM_NAME_MAX];
+	if (conf__string(c, g, path, key, true, text, sizeof text) != CONF_OK)
+		return false;
+	*out = parse_time(text);
+	if (*out >= 0)
+		return true;
+	conf__error(c, config_setting_get_member(g, key), "%s.%s: '%s' is not a time like "
+	            "\"2026-11-23T01:00:00Z\" or \"2026-11-23T10:00:00+09:00\"", path, key,
+	            text);
+	return false;
+}
+
+static void parse_silence(struct conf__ctx *c, const config_setting_t *g,
+                          const char *path, struct fm_silence *s)
+{
+	conf__origin(c, g, &s->origin);
+	conf__known_keys(c, g, path, silence_keys);
+	conf__string(c, g, path, "match", true, s->match, sizeof s->match);
+	conf__string(c, g, path, "by", true, s->by, sizeof s->by);
+	conf__string(c, g, path, "why", true, s->why, sizeof s->why);
+	bool times = parse_when(c, g, path, "start", &s->start_ms);
+	times = parse_when(c, g, path, "end", &s->end_ms) && times;
+	if (times && s->end_ms <= s->start_ms)
+		conf__error(c, config_setting_get_member(g, "end"), "%s.end: is not after "
+		            "start; a maintenance window must end", path);
+}
+
+void conf__parse_silences(struct conf__state *st, const config_setting_t *root)
+{
+	struct conf__ctx *c = &st->ctx;
+	const config_setting_t *list = config_setting_get_member(root, "silences");
+	if (!list || !conf__group_list(c, list, "silences"))
+		return;
+	size_t n = (size_t)config_setting_length(list);
+	st->cfg->silences = calloc(n + 1, sizeof *st->cfg->silences);
+	if (!st->cfg->silences) {
+		conf__error(c, list, "silences: out of memory");
+		return;
+	}
+	st->cfg->nsilences = n;
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		char path[CONF_PATH_MAX];
+		conf__path_index(path, "silences", (int)i);
+		if (conf__expect(c, g, path, CONFIG_TYPE_GROUP))
+			parse_silence(c, g, path, &st->cfg->silences[i]);
+	}
+}
