@@ -36,7 +36,7 @@ class Check(unittest.TestCase):
     def test_example_is_valid(self):
         rc, out, err = run_cli("check", "-c", EXAMPLE)
         self.assertEqual(rc, 0, err)
-        self.assertRegex(out, r"opsroom\.cfg: OK: .*3 devices, \d+ points, 4 rules")
+        self.assertRegex(out, r"opsroom\.cfg: OK: .*3 devices, \d+ points, 5 rules")
 
     def test_problems_name_file_and_line(self):
         path = write_config(room_config(1883, 1502, rules="""
