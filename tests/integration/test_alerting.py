@@ -2,8 +2,10 @@
 
 What facility staff rely on beyond a fixed threshold, checked on a real
 agent with the simulator and a real broker:
-- a rise rule fires on a climbing temperature long before the fixed limit,
+- a slow temperature ramp fires the rise rule before the threshold rule,
   with routing (location, runbook, owner) from the rule and the device;
+- an ack sent with mosquitto_pub shows `acked` on R/alert/<rule> and stops
+  its repeats;
 - a mask rule on the fire panel's status word is one alert per bit set,
   named by the bit; a maintenance window in the config marks one of them
   silenced;
@@ -17,7 +19,8 @@ agent with the simulator and a real broker:
 import time
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, Sim, event, room_config, state_is
+from harness import (Agent, Mosquitto, MqttWatch, Sim, event, mosquitto_pub, room_config,
+                     state_is)
 
 ROOT = "facmon/testsite/gw1"
 DEVICES = (("rack-a", 1, "xy-md02"), ("fire", 4, "fire-panel-modbus-generic"),
@@ -26,7 +29,7 @@ RULES = """
   { name = "ac-failure-suspected"; point = "rack-a.temperature";
     rise = 3.0; within = 60; severity = "critical"; controls = ["設76"];
     runbook = "https://wiki.example/ac-failure"; owner = "facility on call"; },
-  { name = "room-temp-high"; point = "rack-a.temperature"; above = 40.0; },
+  { name = "room-temp-high"; point = "rack-a.temperature"; above = 40.0; repeat = 2; },
   { name = "fire-panel"; point = "fire.panel_status"; mask = 0x0F;
     severity = "critical"; controls = ["設80"]; },
   { name = "ac-failure"; all = ( { point = "rack-a.temperature"; above = 27.0; },
@@ -63,20 +66,51 @@ class Alerting(unittest.TestCase):
         for f in (self.agent, self.watch, self.sim, self.broker):
             f.close()
 
-    def test_rise_fires_before_the_limit_with_routing(self):
+    def test_slow_ramp_fires_the_rate_rule_before_the_threshold(self):
         mark = self.watch.mark()
-        for t in (22.5, 23.5, 24.5, 25.5):  # +3.5 degC within seconds
+        t = 22.0
+        while t < 41.0:  # +1 degC a second, a poll a second: the AC is dead
+            t += 1.0
             self.sim.set(1, "temperature", t)
-            time.sleep(1.2)
-        ev = self.watch.wait_for(f"{ROOT}/events", event("ac-failure-suspected", "firing"),
-                                 after=mark).payload
-        self.assertGreaterEqual(ev["value"], 3.0)  # the change, not the reading
-        self.assertEqual((ev["controls"], ev["runbook"], ev["owner"], ev["location"]),
+            time.sleep(1.0)
+        rate = self.watch.wait_for(f"{ROOT}/events", event("ac-failure-suspected", "firing"),
+                                   after=mark).payload
+        limit = self.watch.wait_for(f"{ROOT}/events", event("room-temp-high", "firing"),
+                                    after=mark).payload
+        self.assertLess(rate["seq"], limit["seq"])
+        self.assertLess(self.reading_when(rate), 30.0)  # long before the limit
+        self.assertGreaterEqual(rate["value"], 3.0)  # the change, not the reading
+        self.assertEqual((rate["controls"], rate["runbook"], rate["owner"], rate["location"]),
                          (["設76"], "https://wiki.example/ac-failure",
                           "facility on call", "room 3, rack A"))
-        # far below the fixed limit
-        alert = self.watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("ok")).payload
-        self.assertEqual(alert["location"], "room 3, rack A")
+        self.assertEqual(limit["location"], "room 3, rack A")
+
+    def reading_when(self, ev):
+        """The temperature telemetry carried last before event EV."""
+        last = None
+        for m in self.watch.messages():
+            if m.topic == f"{ROOT}/events" and m.payload["seq"] == ev["seq"]:
+                return last
+            if m.topic == f"{ROOT}/telemetry/rack-a":
+                last = m.payload["points"]["temperature"]["v"]
+        self.fail(f"event {ev['seq']} not seen")
+
+    def test_ack_with_mosquitto_pub_stops_the_repeats(self):
+        mark = self.watch.mark()
+        self.sim.set(1, "temperature", 45.0)
+        self.watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("firing"), after=mark)
+        time.sleep(5)  # repeat = 2: republished while not acknowledged
+        repeats = [m for m in self.watch.messages(f"{ROOT}/alert/room-temp-high", mark)
+                   if m.payload["state"] == "firing"]
+        self.assertGreaterEqual(len(repeats), 3)
+        mosquitto_pub(self.broker.port, f"{ROOT}/cmd/ack",
+                      '{"rule":"room-temp-high","by":"tanaka","comment":"on it"}')
+        acked = self.watch.wait_for(f"{ROOT}/alert/room-temp-high",
+                                    lambda p: p["acked"], after=mark).payload
+        self.assertEqual((acked["state"], acked["ack"]["by"]), ("firing", "tanaka"))
+        after_ack = self.watch.mark()
+        time.sleep(5)
+        self.assertEqual(self.watch.messages(f"{ROOT}/alert/room-temp-high", after_ack), [])
 
     def test_mask_is_one_alert_per_bit(self):
         mark = self.watch.mark()

@@ -172,7 +172,7 @@ static void test_example_opsroom(void **state)
 	assert_int_equal(leak->address, 0);
 	assert_true(ends_with(leak->origin.file, "/opsroom.cfg"));
 
-	assert_int_equal(cfg->nrules, 4);
+	assert_int_equal(cfg->nrules, 5);
 	const struct fm_rule *hot = &cfg->rules[0];
 	assert_string_equal(hot->name, "room-temp-high");
 	assert_string_equal(hot->conds[0].device, "rack-a");
@@ -183,7 +183,14 @@ static void test_example_opsroom(void **state)
 	assert_int_equal(hot->severity, FM_SEV_CRITICAL);
 	assert_int_equal(hot->ncontrols, 1);
 	assert_string_equal(hot->controls[0], "設46");
-	const struct fm_rule *leak_rule = &cfg->rules[3];
+	assert_string_equal(hot->routing.runbook,
+	                    "Check the CRAC units; call the facility on-call");
+	const struct fm_rule *rate = &cfg->rules[1];
+	assert_string_equal(rate->name, "ac-failure-suspected");
+	assert_int_equal(rate->conds[0].kind, FM_RULE_RISE);
+	assert_int_equal(rate->conds[0].within, 600);
+	assert_int_equal(rate->clear_for_s, 300);
+	const struct fm_rule *leak_rule = &cfg->rules[4];
 	assert_string_equal(leak_rule->name, "water-leak");
 	assert_int_equal(leak_rule->conds[0].kind, FM_RULE_EQUALS);
 	assert_true(leak_rule->conds[0].threshold == 1.0);

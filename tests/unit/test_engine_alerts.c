@@ -226,6 +226,36 @@ static void test_mask_is_one_alert_per_bit(void **state)
 	assert_string_equal(engine_find_alert(f->e, "fire.ups_room")->bit_name, "ups_room");
 }
 
+/* Bits set one by one, then cleared one by one: each alert follows its
+ * own bit and no other. */
+static void test_mask_bits_one_by_one(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	static const char *const names[] = {"fire.server_room", "fire.bit1", "fire.ups_room"};
+	unsigned word = 0;
+	for (int step = 0; step < 6; step++) {
+		int bit = step < 3 ? step : step - 3;
+		word = step < 3 ? word | (1u << bit) : word & ~(1u << bit);
+		size_t mark = f->rec.nevents;
+		f->now += 10000;
+		PANEL(f, word);
+		char want[80];
+		snprintf(want, sizeof want, "%s %s", names[bit],
+		         step < 3 ? "ok->firing" : "firing->resolved");
+		expect_event(f, mark, want);
+		assert_int_equal(f->rec.nevents, mark + 1); /* that bit's alert only */
+		for (int b = 0; b < 3; b++)
+			assert_int_equal(state_of(f, names[b]),
+			                 (word >> b) & 1u ? FM_ALERT_FIRING
+			                 : b == bit       ? FM_ALERT_RESOLVED
+			                                  : FM_ALERT_OK);
+		/* resolved settles to ok at the next poll */
+		f->now += 10000;
+		PANEL(f, word);
+	}
+}
+
 static void test_all_conditions(void **state)
 {
 	struct fixture *f = *state;
@@ -456,6 +486,7 @@ int main(void)
 		T(test_rise_fires_early_and_gaps_are_not_rises),
 		T(test_gap_is_no_rise),
 		T(test_mask_is_one_alert_per_bit),
+		T(test_mask_bits_one_by_one),
 		T(test_all_conditions),
 		T(test_sensor_faults),
 		T(test_stale_point_is_unknown),
