@@ -1,5 +1,5 @@
 /* outputs.c - the engine's output fanned out to the log, the store (events
- * and alert states) and MQTT. */
+ * and alert states), the outbox and MQTT. */
 #include "agent/outputs.h"
 
 #include <stdio.h>
@@ -8,11 +8,31 @@
 #include "agent/log.h"
 #include "alerting/payload.h"
 
+/* Whether telemetry may go out now: connected, and no event waiting. */
+static bool telemetry_may_go(const struct outputs *o)
+{
+	return o->mqtt && mqtt_connected(o->mqtt) &&
+	       (!o->outbox || outbox_pending(o->outbox) == 0);
+}
+
 static void out_telemetry(void *ctx, const struct eng_device *d)
 {
 	struct outputs *o = ctx;
-	if (o->mqtt)
+	if (telemetry_may_go(o))
 		mqtt_publish_telemetry(o->mqtt, d);
+	else if (o->telemetry_due)
+		o->telemetry_due[d->conf - o->cfg->devices] = true;
+}
+
+void outputs_release_telemetry(struct outputs *o, const struct engine *e)
+{
+	if (!o->telemetry_due || !telemetry_may_go(o))
+		return;
+	for (size_t i = 0; i < e->ndevices; i++)
+		if (o->telemetry_due[i]) {
+			o->telemetry_due[i] = false;
+			mqtt_publish_telemetry(o->mqtt, &e->devices[i]);
+		}
 }
 
 static void out_device_state(void *ctx, const struct eng_device *d, bool changed)
@@ -43,6 +63,10 @@ static void describe_value(const struct eng_alert *a, char *buf, size_t len)
 		snprintf(buf, len, "%s", dev_state_name(a->device->health.state));
 	else if (a->detail[0])
 		snprintf(buf, len, "%s", a->detail);
+	else if (a->has_value && a->nterms && a->terms[0].cond->kind == FM_RULE_RISE)
+		snprintf(buf, len, "rose by %g within %d s", a->value, a->terms[0].cond->within);
+	else if (a->has_value && a->nterms && a->terms[0].cond->kind == FM_RULE_FALL)
+		snprintf(buf, len, "fell by %g within %d s", a->value, a->terms[0].cond->within);
 	else if (a->has_value)
 		snprintf(buf, len, "%g", a->value);
 	else
@@ -52,7 +76,7 @@ static void describe_value(const struct eng_alert *a, char *buf, size_t len)
 static void out_event(void *ctx, const struct eng_event *e)
 {
 	const struct eng_alert *a = e->alert;
-	char point[FM_NAME_MAX * 2], value[64];
+	char point[FM_NAME_MAX * 2], value[FM_TEXT_MAX];
 	payload_alert_point(a, point, sizeof point);
 	describe_value(a, value, sizeof value);
 	enum fm_log_level lvl = e->t.to == FM_ALERT_FIRING && e->kind == ENG_EVENT_TRANSITION
@@ -74,10 +98,17 @@ static void out_event(void *ctx, const struct eng_event *e)
 		return;
 	}
 	char err[FM_TEXT_MAX * 2];
-	if (o->store && store_record_event(o->store, e, json, err, sizeof err) < 0)
-		log_error("store: %s (publishing it anyway)", err);
-	if (o->mqtt)
-		mqtt_publish_event(o->mqtt, json);
+	int mid;
+	if (o->store && store_record_event(o->store, e, json, err, sizeof err) == 0) {
+		if (o->outbox)
+			outbox_added(o->outbox, e->seq);
+	} else if (o->mqtt) {
+		if (o->store)
+			log_error("store: %s (sending it without the outbox)", err);
+		if (mqtt_send_event(o->mqtt, json, &mid) < 0)
+			log_error("alert %s: event seq=%llu is lost: not stored, and the broker "
+			          "is away", a->name, (unsigned long long)e->seq);
+	}
 	free(json);
 }
 

@@ -2,22 +2,39 @@
  *
  * Owns: the fan-out of telemetry, device states, alert states and events to
  * every output: the log (always), the store (events, written before they
- * are published) and the MQTT broker. Either may be absent (facmon once has
- * neither). A new output is one more call in each function of outputs.c.
+ * are sent, and alert states) and the MQTT broker, events through the
+ * outbox. Any may be absent (facmon once has none). A new output is one
+ * more call in each function of outputs.c.
+ *
+ * Alerts first: while the outbox holds events (the broker is away, or a
+ * backlog is being delivered), telemetry is not sent; each device's latest
+ * readings go out once the outbox is empty (outputs_release_telemetry).
+ * Nothing else of the telemetry is kept: a dashboard gets the present, not
+ * the readings it missed.
  */
 #ifndef FACMON_OUTPUTS_H
 #define FACMON_OUTPUTS_H
 
+#include <stdbool.h>
+
 #include "alerting/engine.h"
 #include "alerting/mqtt.h"
+#include "alerting/outbox.h"
 #include "alerting/store.h"
 
 struct outputs {
-	struct fm_mqtt *mqtt;   /* NULL: no broker */
-	struct fm_store *store; /* NULL: no history */
+	struct fm_mqtt *mqtt;     /* NULL: no broker */
+	struct fm_store *store;   /* NULL: no history */
+	struct fm_outbox *outbox; /* with both */
+	const struct fm_config *cfg;
+	bool *telemetry_due;      /* per device: latest readings not yet sent */
 };
 
 /* The publisher to give engine_create; O must outlive the engine. */
 struct eng_publisher outputs_publisher(struct outputs *o);
+
+/* Sends the held-back telemetry of E's devices once the outbox is empty
+ * and the broker connected; call after each turn of the loop. */
+void outputs_release_telemetry(struct outputs *o, const struct engine *e);
 
 #endif

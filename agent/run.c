@@ -41,7 +41,7 @@
 struct agent {
 	const struct fm_config *cfg;
 	struct engine *engine;
-	struct outputs out;     /* mqtt and store, owned here */
+	struct outputs out;     /* mqtt, store and outbox, owned here */
 	struct fm_mqtt *mqtt;
 	struct poller *poller;
 	int sigfd;
@@ -224,7 +224,7 @@ static void check_self(struct agent *a, int64_t now)
 	struct sh_inputs in = {
 		.state_dir = a->cfg->agent.state_dir,
 		.outbox_known = true,
-		.events_unacked = mqtt_events_unacked(a->mqtt),
+		.events_unacked = outbox_pending(a->out.outbox),
 		.unreachable_since_ms = mqtt_unreachable_since_ms(a->mqtt),
 		.collectors = a->collectors,
 		.ncollectors = n,
@@ -236,9 +236,12 @@ static void check_self(struct agent *a, int64_t now)
 		                    clock_wall_ms());
 }
 
+/* A new connection: the status, then the events that wait (oldest first),
+ * then every retained state; telemetry follows once the outbox is empty. */
 static void on_new_session(struct agent *a)
 {
 	mqtt_publish_online(a->mqtt);
+	outbox_session_started(a->out.outbox);
 	engine_publish_states(a->engine);
 }
 
@@ -278,9 +281,11 @@ static void loop_once(struct agent *a)
 	if (mfd >= 0 && fds[2].revents)
 		mqtt_handle_io(a->mqtt, fds[2].revents & (POLLIN | POLLERR | POLLHUP),
 		               fds[2].revents & POLLOUT, now);
+	outputs_release_telemetry(&a->out, a->engine);
 	if (now >= a->next_tick_ms) {
 		engine_tick(a->engine, now, clock_wall_ms());
 		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
+		outbox_flush(a->out.outbox);
 		a->next_tick_ms = now + TICK_MS;
 	}
 	if (now >= a->next_self_check_ms) {
@@ -337,6 +342,13 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 		log_error("mqtt: %s", err[0] ? err : "out of memory");
 		return -1;
 	}
+	a->out.cfg = cfg;
+	a->out.outbox = outbox_create(a->out.store, a->mqtt);
+	a->out.telemetry_due = calloc(cfg->ndevices + 1, sizeof *a->out.telemetry_due);
+	if (!a->out.outbox || !a->out.telemetry_due) {
+		log_error("start: out of memory");
+		return -1;
+	}
 	mqtt_set_command_handler(a->mqtt, on_command, a);
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
@@ -365,7 +377,9 @@ static void agent_stop(struct agent *a)
 	poller_destroy(a->poller); /* workers finish their current request */
 	if (a->mqtt)
 		mqtt_shutdown(a->mqtt, SHUTDOWN_FLUSH_MS);
+	outbox_destroy(a->out.outbox); /* writes the last acknowledgements */
 	mqtt_destroy(a->mqtt);
+	free(a->out.telemetry_due);
 	engine_destroy(a->engine);
 	store_close(a->out.store);
 	free(a->read_complaints);

@@ -3,19 +3,17 @@
  * The event loop owns this module: it polls mqtt_fd(), calls
  * mqtt_handle_io() and mqtt_service(), and libmosquitto's callbacks run
  * inside those calls, on the loop thread. A lost connection is retried with
- * a back-off from 1 s doubling to 30 s. QoS 1 messages published while the
- * broker is away stay in libmosquitto's queue and go out after the
- * reconnect (in memory only: a durable outbox is a separate concern);
- * telemetry and retained states are not queued, they are republished fresh
+ * a back-off from 1 s doubling to 30 s. Nothing is handed to libmosquitto
+ * while the broker is away: events wait in the store's outbox
+ * (alerting/outbox.c sends them, and learns of each PUBACK through the
+ * handler set here), telemetry and retained states are republished fresh
  * once the connection is back.
  *
  * Operators' commands (R/cmd/ack, R/cmd/silence) are subscribed on every
  * connection and handed, parsed, to the handler the agent registers; see
  * the "commands" section below.
  *
- * For self-health it keeps two facts: the events not yet acknowledged by
- * the broker (the mid of each event published, cleared by its PUBACK), and
- * since when the broker has been out of reach.
+ * For self-health it keeps since when the broker has been out of reach.
  */
 #include "alerting/mqtt.h"
 
@@ -53,10 +51,10 @@ struct fm_mqtt {
 	void (*cmd_fn)(void *ctx, const struct fm_cmd *cmd);
 	void *cmd_ctx;
 	int cmd_sub_mid[FM_CMD_NTOPICS]; /* SUBSCRIBE message ids, to name a refusal */
-	/* self-health: events waiting for their PUBACK, by message id (MQTT
-	 * mids are 16-bit), and since when the broker is unreachable */
-	unsigned char event_mids[(UINT16_MAX + 1) / CHAR_BIT];
-	size_t events_unacked;
+	/* PUBACKs go to the outbox */
+	void (*puback_fn)(void *ctx, int mid);
+	void *puback_ctx;
+	/* self-health: since when the broker is unreachable */
 	int64_t down_since_ms;  /* 0 while connected */
 };
 
@@ -183,26 +181,19 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
 	m->connecting = false;
 }
 
-/* Marks (SET) or clears the event mid MID; true when it changed. */
-static bool event_mid_mark(struct fm_mqtt *m, int mid, bool set)
-{
-	if (mid < 0 || mid > UINT16_MAX)
-		return false;
-	unsigned char *byte = &m->event_mids[mid / CHAR_BIT];
-	unsigned char bit = (unsigned char)(1u << (mid % CHAR_BIT));
-	if (!(*byte & bit) == !set)
-		return false;
-	*byte = set ? (unsigned char)(*byte | bit) : (unsigned char)(*byte & ~bit);
-	return true;
-}
-
 static void on_publish(struct mosquitto *mosq, void *ud, int mid)
 {
 	(void)mosq;
 	struct fm_mqtt *m = ud;
 	m->last_puback_mid = mid;
-	if (event_mid_mark(m, mid, false))
-		m->events_unacked--;
+	if (m->puback_fn)
+		m->puback_fn(m->puback_ctx, mid);
+}
+
+void mqtt_set_puback_handler(struct fm_mqtt *m, void (*fn)(void *ctx, int mid), void *ctx)
+{
+	m->puback_fn = fn;
+	m->puback_ctx = ctx;
 }
 
 static int read_password(const char *path, char *buf, size_t len, char *err,
@@ -413,25 +404,6 @@ static int publish_mid(struct fm_mqtt *m, const char *t, char *payload, int qos,
 	return rc;
 }
 
-/* Whether libmosquitto kept a QoS 1 message, to send now or after the
- * reconnect: it does unless it refused the message before queueing it.
- * Errors of the send itself (NO_CONN while the broker is away, a failed
- * write) leave it queued. */
-static bool queued(int rc)
-{
-	switch (rc) {
-	case MOSQ_ERR_NOMEM:
-	case MOSQ_ERR_INVAL:
-	case MOSQ_ERR_PAYLOAD_SIZE:
-	case MOSQ_ERR_MALFORMED_UTF8:
-	case MOSQ_ERR_QOS_NOT_SUPPORTED:
-	case MOSQ_ERR_OVERSIZE_PACKET:
-		return false;
-	default:
-		return true;
-	}
-}
-
 static void publish(struct fm_mqtt *m, const char *t, char *payload, int qos,
                     bool retain)
 {
@@ -473,19 +445,15 @@ void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a)
 	publish(m, t, payload_alert_state(a), STATE_QOS, true);
 }
 
-void mqtt_publish_event(struct fm_mqtt *m, const char *payload)
+int mqtt_send_event(struct fm_mqtt *m, const char *payload, int *mid)
 {
+	if (!m->connected)
+		return -1; /* it waits in the outbox */
 	char t[sizeof m->root + 16];
 	topic(m, t, sizeof t, "events", NULL, NULL);
-	int mid = -1;
-	int rc = publish_mid(m, t, strdup(payload), STATE_QOS, false, &mid);
-	if (queued(rc) && event_mid_mark(m, mid, true))
-		m->events_unacked++;
-}
-
-size_t mqtt_events_unacked(const struct fm_mqtt *m)
-{
-	return m->events_unacked;
+	*mid = -1;
+	return publish_mid(m, t, strdup(payload), STATE_QOS, false, mid) == MOSQ_ERR_SUCCESS
+	           ? 0 : -1;
 }
 
 int64_t mqtt_unreachable_since_ms(const struct fm_mqtt *m)

@@ -54,15 +54,16 @@ void mqtt_set_command_handler(struct fm_mqtt *m,
 void mqtt_publish_telemetry(struct fm_mqtt *m, const struct eng_device *d);
 void mqtt_publish_device_state(struct fm_mqtt *m, const struct eng_device *d);
 void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a);
-/* PAYLOAD: the event as built by payload_event(), stored before this. */
-void mqtt_publish_event(struct fm_mqtt *m, const char *payload);
+/* Sends one event (PAYLOAD as built by payload_event()) on R/events, QoS
+ * 1, when connected: 0 with its message id in *MID, whose PUBACK goes to
+ * the handler below; -1 when not connected or refused (the outbox keeps
+ * it and tries again after the next connection). */
+int mqtt_send_event(struct fm_mqtt *m, const char *payload, int *mid);
+void mqtt_set_puback_handler(struct fm_mqtt *m, void (*fn)(void *ctx, int mid), void *ctx);
 
-/* Self-health facts. The events published (QoS 1) whose PUBACK has not
- * come yet: queued while the broker is away, or in flight. And the
- * monotonic time since which the broker has been unreachable (not
- * connected, as seen by mqtt_service / mqtt_handle_io), 0 while connected
- * and before the first mqtt_service(). */
-size_t mqtt_events_unacked(const struct fm_mqtt *m);
+/* Self-health: the monotonic time since which the broker has been
+ * unreachable (not connected, as seen by mqtt_service / mqtt_handle_io),
+ * 0 while connected and before the first mqtt_service(). */
 int64_t mqtt_unreachable_since_ms(const struct fm_mqtt *m);
 
 #endif

@@ -45,16 +45,19 @@ static const char schema[] =
 	"  rule TEXT NOT NULL,"
 	"  from_state TEXT NOT NULL,"
 	"  to_state TEXT NOT NULL,"
-	"  payload TEXT NOT NULL);"
+	"  payload TEXT NOT NULL,"
+	"  delivered INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS events_ts ON events (ts);";
 
+/* An event is in the outbox (delivered = 0) until the broker's PUBACK. */
 static const char insert_sql[] =
-	"INSERT INTO events (seq, ts, rule, from_state, to_state, payload)"
-	" VALUES (?, ?, ?, ?, ?, ?);";
+	"INSERT INTO events (seq, ts, rule, from_state, to_state, payload, delivered)"
+	" VALUES (?, ?, ?, ?, ?, ?, 0);";
 
-/* The row with the highest seq stays: store_last_seq() reads it. */
+/* The row with the highest seq stays: store_last_seq() reads it; so does
+ * every row still in the outbox. */
 static const char prune_sql[] =
-	"DELETE FROM events WHERE ts < ?"
+	"DELETE FROM events WHERE ts < ? AND delivered != 0"
 	" AND seq < (SELECT MAX(seq) FROM events);";
 
 static const char history_sql[] =
@@ -78,6 +81,8 @@ static int open_db(struct fm_store *s, char *err, size_t errlen)
 		sqlite3_busy_timeout(s->db, 1000);
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
 	}
+	if (rc == SQLITE_OK)
+		rc = store_outbox_migrate(s->db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(s->db, insert_sql, -1, &s->insert_event, NULL);
 	if (rc != SQLITE_OK) {

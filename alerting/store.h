@@ -4,7 +4,9 @@
  * transition and acknowledgement, stored and synced to disk before it is
  * published, which is also where `seq` continues from after a restart),
  * its pruning after agent.history_days and the read-only queries of
- * `facmon history`; and each alert's current state (store_alerts.c).
+ * `facmon history`; the outbox, the events the broker has not yet
+ * acknowledged (store_outbox.c); and each alert's current state
+ * (store_alerts.c).
  *
  * A row's to_state is whatever the event says: an alert state for a
  * transition, "acked" for an acknowledgement. Nothing here assumes which.
@@ -83,6 +85,21 @@ const char *store_path(const struct fm_store *s);
 /* The open database, for the store's other files (store_alerts.c). */
 struct sqlite3;
 struct sqlite3 *store_handle(struct fm_store *s);
+
+/* store_outbox.c: the outbox, the events not yet acknowledged by the
+ * broker (events.delivered = 0). Migrate adds the column to a database
+ * from before the outbox (its events count as delivered); SQLite's code. */
+int store_outbox_migrate(struct sqlite3 *db);
+/* Calls EACH for up to MAX outbox events after seq AFTER, in seq order;
+ * how many, or -1 with ERR. */
+int store_outbox_next(struct fm_store *s, uint64_t after, size_t max,
+                      void (*each)(void *ctx, uint64_t seq, const char *payload),
+                      void *ctx, char *err, size_t errlen);
+/* Marks SEQS (N of them) delivered, in one transaction; 0, or -1. */
+int store_outbox_done(struct fm_store *s, const uint64_t *seqs, size_t n, char *err,
+                      size_t errlen);
+/* Events in the outbox; -1 on error. */
+long store_outbox_count(struct fm_store *s);
 
 /* store_alerts.c: each alert's state and acknowledgement, kept so that a
  * restart resumes them instead of announcing every firing alert afresh.

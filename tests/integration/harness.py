@@ -624,6 +624,109 @@ def run_cli(*args, timeout=60.0, env=None, input=None):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+# ---- a link that can be cut ------------------------------------------------
+
+class TcpProxy:
+    """A TCP relay in this process from a free loopback port (.port) to
+    TARGET_PORT on loopback: what the agent sees as "the broker". down()
+    closes the listener and every relayed connection at once, as a broker
+    restart or a WAN cut looks from the client; up() accepts again on the
+    same port. Subscribers that talk to the broker directly are not
+    affected, so they miss nothing."""
+
+    def __init__(self, target_port, port=None):
+        self.target_port = target_port
+        self.port = port or free_port()
+        self._lock = threading.Lock()
+        self._sockets = []
+        self._listener = None
+        self.up()
+
+    def up(self):
+        with self._lock:
+            if self._listener is not None:
+                return
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            deadline = time.monotonic() + 5
+            while True:  # relayed sockets of the last cut may still be closing
+                try:
+                    listener.bind((HOST, self.port))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        listener.close()
+                        raise
+                    time.sleep(0.05)
+            listener.listen(16)
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self):
+        with self._lock:
+            listener, self._listener = self._listener, None
+            sockets, self._sockets = self._sockets, []
+        if listener is not None:
+            try:  # wakes the thread blocked in accept(), which holds it open
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by down()
+            try:
+                server = socket.create_connection((HOST, self.target_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:  # went down meanwhile
+                    client.close()
+                    server.close()
+                    continue
+                self._sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._relay, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _relay(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        src.close()
+
+    def close(self):
+        self.down()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 # ---- watching MQTT ---------------------------------------------------------
 
 

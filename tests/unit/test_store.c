@@ -90,6 +90,10 @@ static void record(struct fixture *f, uint64_t seq, int64_t wall_ms, const char 
 	         (unsigned long long)seq, rule);
 	if (store_record_event(f->store, &e, payload, err, sizeof err) < 0)
 		fail_msg("store_record_event: %s", err);
+	/* delivered, as nearly every event in a history is (see
+	 * test_prune_keeps_what_waits_in_the_outbox for the others) */
+	if (store_outbox_done(f->store, &seq, 1, err, sizeof err) < 0)
+		fail_msg("store_outbox_done: %s", err);
 }
 
 /* A row written behind the store's back, as a later kind of event would be. */
@@ -98,7 +102,8 @@ static void insert_raw(struct fixture *f, uint64_t seq, const char *ts, const ch
 {
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	char *sql = sqlite3_mprintf("INSERT INTO events VALUES (%llu, %Q, %Q, %Q, %Q, %Q);",
+	char *sql = sqlite3_mprintf("INSERT INTO events (seq, ts, rule, from_state, to_state,"
+	                            " payload, delivered) VALUES (%llu, %Q, %Q, %Q, %Q, %Q, 1);",
 	                            (unsigned long long)seq, ts, rule, from, to, payload);
 	char *msg = NULL;
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
@@ -160,6 +165,27 @@ static void test_prune_removes_only_older_rows(void **state)
 	assert_string_equal(c.seqs, "4 5"); /* one ms at the cutoff stays */
 	assert_int_equal(store_prune(f->store, cutoff, err, sizeof err), 0);
 	assert_int_equal(store_last_seq(f->store), 5);
+}
+
+/* An event the broker never acknowledged is kept however old: it is
+ * still to be sent. Once delivered, it goes like any other. */
+static void test_prune_keeps_what_waits_in_the_outbox(void **state)
+{
+	struct fixture *f = *state;
+	char err[512];
+	record(f, 1, NOW_MS - 200 * DAY_MS, "r", FM_ALERT_OK, FM_ALERT_FIRING);
+	struct eng_alert alert = {.name = "r"};
+	struct eng_event e = {.seq = 2, .ts_wall_ms = NOW_MS - 100 * DAY_MS, .alert = &alert,
+	                      .t = {FM_ALERT_FIRING, FM_ALERT_RESOLVED}};
+	assert_int_equal(store_record_event(f->store, &e, "{}", err, sizeof err), 0);
+	record(f, 3, NOW_MS, "r", FM_ALERT_RESOLVED, FM_ALERT_OK);
+	assert_int_equal(store_outbox_count(f->store), 1);
+	assert_int_equal(store_prune(f->store, NOW_MS - 90 * DAY_MS, err, sizeof err), 1);
+	assert_int_equal(store_outbox_count(f->store), 1); /* seq 2 stays */
+	uint64_t two = 2;
+	assert_int_equal(store_outbox_done(f->store, &two, 1, err, sizeof err), 0);
+	assert_int_equal(store_prune(f->store, NOW_MS - 90 * DAY_MS, err, sizeof err), 1);
+	assert_int_equal(store_outbox_count(f->store), 0);
 }
 
 static void test_prune_keeps_highest_seq(void **state)
@@ -373,6 +399,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_prune_removes_only_older_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_keeps_highest_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_keeps_what_waits_in_the_outbox, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_prune_keeps_highest_seq_by_seq_not_time,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintain_prunes_at_most_hourly, setup, teardown),

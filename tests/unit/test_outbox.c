@@ -1,11 +1,14 @@
-/* test_mqtt_outbox.c - the MQTT client's self-health facts: events the broker
- * has not acknowledged, and since when it has been unreachable.
+/* test_outbox.c - the outbox: events stored, sent when the broker is there,
+ * kept on disk while it is not, and marked delivered only by its PUBACK;
+ * and the MQTT client's "unreachable since".
  *
- * The first test needs no broker (nothing listens on the port). The second
- * drives the real client against a real mosquitto on a free loopback port,
+ * The first test needs no broker (nothing listens on the port): events wait
+ * in the store, across a reopen as after a restart. The second drives the
+ * real client and outbox against a real mosquitto on a free loopback port,
  * the way the agent's loop does (poll on mqtt_fd, mqtt_handle_io,
- * mqtt_service), stops the broker, publishes into the outage, starts it
- * again and watches the backlog being acknowledged. It is skipped when
+ * mqtt_service, the outbox restarted on each new session), stops the
+ * broker, stores events during the outage, starts it again and watches the
+ * backlog being acknowledged and marked in the store. It is skipped when
  * /usr/sbin/mosquitto is not installed (scripts/deps installs it).
  */
 #include <errno.h>
@@ -29,10 +32,58 @@
 
 #include "agent/clock.h"
 #include "alerting/mqtt.h"
+#include "alerting/outbox.h"
+#include "alerting/store.h"
 #include "loopback.h"
 
 #define MOSQUITTO "/usr/sbin/mosquitto"
-#define EVENT "{\"seq\":1,\"rule\":\"r1\",\"from\":\"ok\",\"to\":\"firing\"}"
+/* The store under test, in a directory of its own. */
+static char state_dir[64];
+
+static struct fm_store *store_fresh(void)
+{
+	snprintf(state_dir, sizeof state_dir, "/tmp/facmon-outbox-state-XXXXXX");
+	assert_non_null(mkdtemp(state_dir));
+	struct fm_store *s;
+	char err[FM_TEXT_MAX * 2];
+	if (store_open(state_dir, &s, err, sizeof err) < 0)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+static struct fm_store *store_reopen(struct fm_store *s)
+{
+	store_close(s);
+	char err[FM_TEXT_MAX * 2];
+	if (store_open(state_dir, &s, err, sizeof err) < 0)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+static void store_remove(struct fm_store *s)
+{
+	char path[128];
+	store_close(s);
+	for (const char *const *suffix = (const char *const[]){"", "-wal", "-shm", NULL};
+	     *suffix; suffix++) {
+		snprintf(path, sizeof path, "%s/facmon.db%s", state_dir, *suffix);
+		unlink(path);
+	}
+	rmdir(state_dir);
+}
+
+/* Stores event SEQ as the engine's outputs do, and tells the outbox. */
+static void add_event(struct fm_store *s, struct fm_outbox *o, uint64_t seq)
+{
+	static struct eng_alert alert = {.name = "r1"};
+	struct eng_event e = {.seq = seq, .ts_wall_ms = 1795395600000LL, .alert = &alert,
+	                      .t = {FM_ALERT_OK, FM_ALERT_FIRING}};
+	char payload[64], err[FM_TEXT_MAX * 2];
+	snprintf(payload, sizeof payload, "{\"seq\":%llu}", (unsigned long long)seq);
+	if (store_record_event(s, &e, payload, err, sizeof err) < 0)
+		fail_msg("store_record_event: %s", err);
+	outbox_added(o, seq);
+}
 
 /* A port for the broker, or one that refuses connections. */
 static int free_port(void)
@@ -56,12 +107,15 @@ static void config_for(struct fm_config *cfg, int port)
 	m->keepalive = 30;
 }
 
+static struct fm_outbox *outbox; /* the one pump_once restarts */
+
 /* One turn of the agent's loop, as far as MQTT goes. */
 static void pump_once(struct fm_mqtt *m, int wait_ms)
 {
 	int64_t now = clock_mono_ms();
 	mqtt_service(m, now);
-	mqtt_take_new_session(m);
+	if (mqtt_take_new_session(m) && outbox)
+		outbox_session_started(outbox);
 	int fd = mqtt_fd(m);
 	if (fd < 0) {
 		poll(NULL, 0, wait_ms);
@@ -80,7 +134,8 @@ static bool reached(const struct fm_mqtt *m, enum goal g)
 	switch (g) {
 	case CONNECTED: return mqtt_connected(m);
 	case DISCONNECTED: return !mqtt_connected(m);
-	case ALL_ACKED_CONNECTED: return mqtt_connected(m) && mqtt_events_unacked(m) == 0;
+	case ALL_ACKED_CONNECTED:
+		return mqtt_connected(m) && outbox && outbox_pending(outbox) == 0;
 	}
 	return false;
 }
@@ -104,18 +159,28 @@ static void test_never_connected(void **state)
 	struct fm_mqtt *m = mqtt_create(&cfg, 0, err, sizeof err);
 	if (!m)
 		fail_msg("mqtt_create: %s", err);
-	assert_int_equal(mqtt_events_unacked(m), 0);
+	struct fm_store *s = store_fresh();
+	struct fm_outbox *o = outbox_create(s, m);
+	assert_non_null(o);
 	assert_int_equal(mqtt_unreachable_since_ms(m), 0); /* not asked yet */
 
 	mqtt_service(m, 1000);
 	assert_false(mqtt_connected(m));
 	assert_int_equal(mqtt_unreachable_since_ms(m), 1000);
-	for (int i = 0; i < 3; i++)
-		mqtt_publish_event(m, EVENT);
-	assert_int_equal(mqtt_events_unacked(m), 3);
+	for (uint64_t seq = 1; seq <= 3; seq++)
+		add_event(s, o, seq);
+	assert_int_equal(outbox_pending(o), 3);
+	assert_int_equal(store_outbox_count(s), 3);
 	mqtt_service(m, 60000); /* still away: the start of the outage stays */
 	assert_int_equal(mqtt_unreachable_since_ms(m), 1000);
-	assert_int_equal(mqtt_events_unacked(m), 3);
+
+	/* a restart (or kill -9): the events are still waiting, on disk */
+	outbox_destroy(o);
+	s = store_reopen(s);
+	o = outbox_create(s, m);
+	assert_int_equal(outbox_pending(o), 3);
+	outbox_destroy(o);
+	store_remove(s);
 	mqtt_destroy(m);
 }
 
@@ -195,33 +260,43 @@ static void test_outage_and_backlog(void **state)
 	assert_true(pump_until(m, CONNECTED, 5000));
 	assert_int_equal(mqtt_unreachable_since_ms(m), 0);
 
-	/* connected: in flight until the PUBACKs are read */
-	mqtt_publish_event(m, EVENT);
-	mqtt_publish_event(m, EVENT);
-	assert_int_equal(mqtt_events_unacked(m), 2);
+	struct fm_store *s = store_fresh();
+	outbox = outbox_create(s, m);
+
+	/* connected: sent at once, in the outbox until the PUBACKs are read */
+	add_event(s, outbox, 1);
+	add_event(s, outbox, 2);
+	assert_int_equal(outbox_pending(outbox), 2);
 	assert_true(pump_until(m, ALL_ACKED_CONNECTED, 5000));
 	mqtt_publish_online(m); /* other topics are not events */
-	assert_int_equal(mqtt_events_unacked(m), 0);
+	outbox_flush(outbox);
+	assert_int_equal(store_outbox_count(s), 0);
 
-	/* the broker goes away: since when, and the events queued meanwhile */
+	/* the broker goes away: since when, and the events stored meanwhile */
 	int64_t stopped = clock_mono_ms();
 	broker_stop(&b);
 	assert_true(pump_until(m, DISCONNECTED, 5000));
 	int64_t since = mqtt_unreachable_since_ms(m);
 	assert_true(since >= stopped && since <= clock_mono_ms());
-	for (int i = 0; i < 3; i++)
-		mqtt_publish_event(m, EVENT);
-	assert_int_equal(mqtt_events_unacked(m), 3);
+	for (uint64_t seq = 3; seq <= 5; seq++)
+		add_event(s, outbox, seq);
 	for (int i = 0; i < 10; i++)
 		pump_once(m, 50);
-	assert_int_equal(mqtt_events_unacked(m), 3);
+	assert_int_equal(outbox_pending(outbox), 3);
+	outbox_flush(outbox);
+	assert_int_equal(store_outbox_count(s), 3); /* on disk, not acknowledged */
 	assert_int_equal(mqtt_unreachable_since_ms(m), since);
 
 	/* back: the backlog goes out and is acknowledged */
 	broker_start(&b);
 	assert_true(pump_until(m, ALL_ACKED_CONNECTED, 10000));
 	assert_int_equal(mqtt_unreachable_since_ms(m), 0);
+	outbox_flush(outbox);
+	assert_int_equal(store_outbox_count(s), 0);
 
+	outbox_destroy(outbox);
+	outbox = NULL;
+	store_remove(s);
 	mqtt_shutdown(m, 1000);
 	mqtt_destroy(m);
 	broker_stop(&b);
