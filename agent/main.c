@@ -216,9 +216,7 @@ static int cmd_run(const struct cli *cli)
 	struct fm_config *cfg = load_or_report(cli->config);
 	if (!cfg)
 		return EXIT_INVALID;
-	int rc = agent_run(cfg);
-	config_free(cfg);
-	return rc;
+	return agent_run(cfg); /* it owns cfg now */
 }
 
 static int cmd_once(const struct cli *cli)

@@ -95,12 +95,32 @@ fail:
 	return NULL;
 }
 
+void poller_stop(struct poller *p)
+{
+	for (size_t b = 0; p->workers && b < p->cfg->nbuses; b++) {
+		bus_worker_stop(p->workers[b]);
+		p->workers[b] = NULL;
+	}
+	for (size_t d = 0; p->slots && d < p->nslots; d++)
+		p->slots[d].worker = NULL;
+}
+
+void poller_adopt_schedule(struct poller *p, const struct poller *old)
+{
+	for (size_t d = 0; d < p->nslots; d++)
+		for (size_t o = 0; o < old->nslots; o++)
+			if (strcmp(p->slots[d].dev->name, old->slots[o].dev->name) == 0) {
+				p->slots[d].next_due_ms = old->slots[o].next_due_ms;
+				p->slots[d].urgent = old->slots[o].urgent;
+				break;
+			}
+}
+
 void poller_destroy(struct poller *p)
 {
 	if (!p)
 		return;
-	for (size_t b = 0; p->workers && b < p->cfg->nbuses; b++)
-		bus_worker_stop(p->workers[b]);
+	poller_stop(p);
 	result_queue_destroy(p->results);
 	free(p->workers);
 	free(p->slots);

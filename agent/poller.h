@@ -19,6 +19,13 @@ struct poller *poller_create(const struct fm_config *cfg, int64_t now_mono,
 /* Stops every bus worker (each after its current request); NULL-safe. */
 void poller_destroy(struct poller *p);
 
+/* A reload: stops every worker (each after its current request) but keeps
+ * the results they sent, for poller_take; then a new poller takes over the
+ * old one's schedule for the devices (by name) both have, so a device the
+ * reload did not touch is polled when it was due anyway. */
+void poller_stop(struct poller *p);
+void poller_adopt_schedule(struct poller *p, const struct poller *old);
+
 /* Readable when poll results are waiting. */
 int poller_fd(const struct poller *p);
 

@@ -7,14 +7,14 @@
  * results eventfd of the bus workers, and the broker socket. poll() rather
  * than epoll because the broker socket changes on every reconnect and the
  * set is three descriptors. Every deadline is on the monotonic clock.
- * Operators' commands arrive through the MQTT client's handler and are
- * acted on here (on_command); the agent's checks of itself run every
- * SELF_CHECK_MS and feed the engine like any other alert.
+ * Operators' commands arrive through the MQTT client's handler (acted on
+ * in commands.c), SIGHUP reloads the config (reload.c), and the agent's
+ * checks of itself run every SELF_CHECK_MS and feed the engine like any
+ * other alert. The agent's state is struct agent (agent.h).
  */
 #include "agent/run.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,34 +24,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "agent/bus_worker.h"
 #include "agent/clock.h"
-#include "agent/log.h"
-#include "agent/outputs.h"
-#include "agent/poller.h"
-#include "agent/self_health.h"
-#include "alerting/command.h"
-#include "alerting/engine.h"
-#include "alerting/mqtt.h"
 
 #define TICK_MS 1000
 #define SELF_CHECK_MS 10000 /* the agent's checks of itself */
-#define SHUTDOWN_FLUSH_MS 2000
-
-struct agent {
-	const struct fm_config *cfg;
-	struct engine *engine;
-	struct outputs out;     /* mqtt, store and outbox, owned here */
-	struct fm_mqtt *mqtt;
-	struct poller *poller;
-	int sigfd;
-	bool stop;
-	int64_t next_tick_ms;
-	struct self_health health;
-	struct sh_collector *collectors; /* one per bus, for the checks */
-	int64_t next_self_check_ms;
-	struct complaint *read_complaints; /* one per device */
-};
 
 static int signals_open(void)
 {
@@ -72,8 +50,7 @@ static void handle_signals(struct agent *a)
 	struct signalfd_siginfo si;
 	while (read(a->sigfd, &si, sizeof si) == sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			log_warn("SIGHUP: live reload is not implemented yet; "
-			         "restart the agent to apply a new config");
+			agent_reload(a);
 			continue;
 		}
 		log_info("%s: stopping", strsignal((int)si.ssi_signo));
@@ -107,7 +84,7 @@ static void on_trap(struct agent *a, const struct fm_poll_result *r)
 	poller_poll_soon(a->poller, r->device);
 }
 
-static void drain_results(struct agent *a)
+void agent_drain_results(struct agent *a)
 {
 	struct fm_poll_result *r;
 	while ((r = poller_take(a->poller))) {
@@ -125,63 +102,8 @@ static void drain_results(struct agent *a)
 
 /* An operator's command from R/cmd/ack or R/cmd/silence, already
  * validated. For now only logged: acting on it is the alert engine's. */
-static void do_ack(struct agent *a, const struct fm_cmd *cmd, const char *line)
-{
-	enum eng_ack_result r = engine_ack(a->engine, cmd->rule_or_match, cmd->by, cmd->text,
-	                                   clock_wall_ms());
-	if (r == ENG_ACK_DONE)
-		log_info("command %s: done", line);
-	else
-		log_warn("command %s: ignored: %s", line, eng_ack_result_text(r));
-}
-
-static void do_silence(struct agent *a, const struct fm_cmd *cmd, const char *line)
-{
-	int64_t wall = clock_wall_ms();
-	unsigned id = engine_silence(a->engine, cmd->rule_or_match, wall,
-	                             wall + cmd->duration_s * 1000, cmd->by, cmd->text, wall);
-	if (id)
-		log_info("command %s: silence %u", line, id);
-	else
-		log_warn("command %s: refused: %d silences are in place already",
-		         line, ENG_SILENCES_MAX);
-}
-
-static void do_unsilence(struct agent *a, const struct fm_cmd *cmd, const char *line)
-{
-	char *end = NULL;
-	unsigned long id = cmd->silence_id[0] ? strtoul(cmd->silence_id, &end, 10) : 0;
-	size_t n = 0;
-	if (!cmd->silence_id[0] || (end && *end == '\0' && id > 0 && id <= UINT_MAX))
-		n = engine_unsilence(a->engine, (unsigned)id, id ? NULL : cmd->rule_or_match,
-		                     clock_wall_ms());
-	if (n)
-		log_info("command %s: ended %zu silence%s", line, n, n == 1 ? "" : "s");
-	else
-		log_warn("command %s: ignored: no such silence", line);
-}
-
-/* An operator's command from R/cmd/...: acted on, and answered in the log. */
-static void on_command(void *ctx, const struct fm_cmd *cmd)
-{
-	struct agent *a = ctx;
-	char line[FM_CMD_MATCH_MAX + FM_CMD_BY_MAX + FM_CMD_TEXT_MAX * 2 + 64];
-	command_describe(cmd, line, sizeof line);
-	switch (cmd->kind) {
-	case FM_CMD_ACK:
-		do_ack(a, cmd, line);
-		break;
-	case FM_CMD_SILENCE:
-		do_silence(a, cmd, line);
-		break;
-	case FM_CMD_UNSILENCE:
-		do_unsilence(a, cmd, line);
-		break;
-	}
-}
-
 /* The maintenance windows of the config; one already over is skipped. */
-static void apply_config_silences(struct agent *a, int64_t wall)
+void agent_apply_config_silences(struct agent *a, int64_t wall)
 {
 	for (size_t i = 0; i < a->cfg->nsilences; i++) {
 		const struct fm_silence *s = &a->cfg->silences[i];
@@ -189,7 +111,7 @@ static void apply_config_silences(struct agent *a, int64_t wall)
 			log_info("silence %s (%s:%d) is over; skipped", s->match, s->origin.file,
 			         s->origin.line);
 		else if (!engine_silence(a->engine, s->match, s->start_ms, s->end_ms, s->by,
-		                         s->why, wall))
+		                         s->why, true, wall))
 			log_error("silence %s (%s:%d): %d silences are in place already",
 			          s->match, s->origin.file, s->origin.line, ENG_SILENCES_MAX);
 	}
@@ -197,7 +119,7 @@ static void apply_config_silences(struct agent *a, int64_t wall)
 
 /* ---- the agent's own health ---- */
 
-static void define_self_alerts(struct agent *a)
+void agent_define_self_alerts(struct agent *a)
 {
 	for (size_t c = 0; c < SH_NCHECKS; c++) {
 		const struct sh_check_desc *d = sh_check_desc((enum sh_check)c);
@@ -277,7 +199,7 @@ static void loop_once(struct agent *a)
 	if (fds[0].revents)
 		handle_signals(a);
 	if (fds[1].revents)
-		drain_results(a);
+		agent_drain_results(a);
 	if (mfd >= 0 && fds[2].revents)
 		mqtt_handle_io(a->mqtt, fds[2].revents & (POLLIN | POLLERR | POLLHUP),
 		               fds[2].revents & POLLOUT, now);
@@ -321,11 +243,12 @@ static void resume_alerts(struct agent *a)
 		log_error("store: %s (alerts start unknown)", err);
 }
 
-static int agent_start(struct agent *a, const struct fm_config *cfg)
+static int agent_start(struct agent *a, struct fm_config *cfg)
 {
 	char err[FM_TEXT_MAX] = "";
 	int64_t now = clock_mono_ms(), wall = clock_wall_ms();
 	a->cfg = cfg;
+	a->started_wall_ms = wall;
 	a->sigfd = signals_open();
 	if (a->sigfd < 0) {
 		log_error("signals: %s", strerror(errno));
@@ -337,7 +260,7 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 	}
 	store_maintain(a->out.store, cfg->agent.history_days, now, wall);
 	a->read_complaints = calloc(cfg->ndevices + 1, sizeof *a->read_complaints);
-	a->mqtt = a->out.mqtt = mqtt_create(cfg, wall, err, sizeof err);
+	a->mqtt = a->out.mqtt = mqtt_create(cfg, a->started_wall_ms, err, sizeof err);
 	if (!a->read_complaints || !a->mqtt) {
 		log_error("mqtt: %s", err[0] ? err : "out of memory");
 		return -1;
@@ -349,7 +272,7 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 		log_error("start: out of memory");
 		return -1;
 	}
-	mqtt_set_command_handler(a->mqtt, on_command, a);
+	mqtt_set_command_handler(a->mqtt, agent_on_command, a);
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
 	if (a->engine)
@@ -365,8 +288,8 @@ static int agent_start(struct agent *a, const struct fm_config *cfg)
 		return -1;
 	}
 	self_health_init(&a->health, &cfg->agent);
-	define_self_alerts(a);
-	apply_config_silences(a, wall);
+	agent_define_self_alerts(a);
+	agent_apply_config_silences(a, wall);
 	a->next_tick_ms = now + TICK_MS;
 	a->next_self_check_ms = now + SELF_CHECK_MS;
 	return 0;
@@ -388,7 +311,7 @@ static void agent_stop(struct agent *a)
 		close(a->sigfd);
 }
 
-int agent_run(const struct fm_config *cfg)
+int agent_run(struct fm_config *cfg)
 {
 	struct agent a = {.sigfd = -1};
 	log_set_level(cfg->agent.log_level);
@@ -402,6 +325,7 @@ int agent_run(const struct fm_config *cfg)
 			loop_once(&a);
 	}
 	agent_stop(&a);
+	config_free(a.cfg);
 	if (rc == 0)
 		log_info("stopped");
 	return rc == 0 ? 0 : 1;

@@ -6,8 +6,9 @@
 
 #include "config/config.h"
 
-/* Runs until SIGTERM/SIGINT. Returns the process exit status. */
-int agent_run(const struct fm_config *cfg);
+/* Runs until SIGTERM/SIGINT; SIGHUP reloads CFG's file. Takes CFG over
+ * (frees it, or the config that replaced it). Returns the exit status. */
+int agent_run(struct fm_config *cfg);
 
 /* Polls every device once and prints readings, device states and what each
  * rule would do. Exit status: 0 all devices answered, 3 some did not.

@@ -254,8 +254,7 @@ static void bus_evaluate(struct engine *e, struct eng_bus *b,
 
 /* ---- readings ---- */
 
-/* Names the alerts on slot P of D after the row it now holds. */
-static void name_row_alerts(struct engine *e, const struct eng_device *d, size_t p)
+void eng_name_row_alerts(struct engine *e, const struct eng_device *d, size_t p)
 {
 	for (size_t i = 0; i < e->nalerts; i++) {
 		struct eng_alert *a = &e->alerts[i];
@@ -280,7 +279,7 @@ static void store_rows(struct engine *e, struct eng_device *d,
 			d->rows[p] = *row;
 			snprintf(d->names[p], sizeof d->names[p], "%.31s_%s",
 			         d->conf->points[p].name, row->name);
-			name_row_alerts(e, d, p);
+			eng_name_row_alerts(e, d, p);
 		} else if (strcmp(d->rows[p].name, row->name) == 0) {
 			memcpy(d->rows[p].label, row->label, sizeof row->label);
 		}

@@ -126,6 +126,7 @@ struct eng_alert {
  * not repeated, from START to END (wall clock; a silence always ends). */
 struct eng_silence {
 	unsigned id;
+	bool from_config;  /* `silences` of the config (set again on reload) */
 	char match[FM_NAME_MAX * 2];
 	int64_t start_wall_ms, end_wall_ms;
 	char by[64];
@@ -222,11 +223,12 @@ enum eng_ack_result engine_ack(struct engine *e, const char *name, const char *b
                                const char *comment, int64_t now_wall);
 const char *eng_ack_result_text(enum eng_ack_result r);
 
-/* Adds a silence; its id, or 0 when there are ENG_SILENCES_MAX already
- * or END is not after START. */
+/* Adds a silence (FROM_CONFIG: one of the config's windows, replaced on a
+ * reload; else an operator's, kept); its id, or 0 when there are
+ * ENG_SILENCES_MAX already or END is not after START. */
 unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
                         int64_t end_wall, const char *by, const char *why,
-                        int64_t now_wall);
+                        bool from_config, int64_t now_wall);
 /* Ends silence ID (0: every silence whose match is MATCH); how many. */
 size_t engine_unsilence(struct engine *e, unsigned id, const char *match,
                         int64_t now_wall);
@@ -248,5 +250,19 @@ void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
                        int64_t now_mono, int64_t now_wall);
 /* Whether alert A is silenced at NOW_WALL, updating A->silence. */
 bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall);
+/* Names the alerts on slot P of D after the row the slot holds. */
+void eng_name_row_alerts(struct engine *e, const struct eng_device *d, size_t p);
+
+/* ---- a reload (engine_adopt.c) ---- */
+
+/* Takes over what OLD knows that still applies to NEW (built from the
+ * new config, before any poll): each device's state and readings, each
+ * alert's state, acknowledgement and rate samples, by name; the
+ * operators' silences; and seq. Then NEW's alerts whose names OLD has not
+ * are new, and OLD's that NEW has not are gone (FN is told each, to clear
+ * its retained state). OLD is left to be destroyed. */
+void engine_adopt(struct engine *new, struct engine *old,
+                  void (*gone)(void *ctx, const char *kind, const char *name),
+                  void *ctx, int64_t now_wall);
 
 #endif

@@ -79,13 +79,13 @@ static void republish_silenced(struct engine *e, int64_t now_wall)
 
 unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
                         int64_t end_wall, const char *by, const char *why,
-                        int64_t now_wall)
+                        bool from_config, int64_t now_wall)
 {
 	if (e->nsilences == ENG_SILENCES_MAX || end_wall <= start_wall || end_wall <= now_wall)
 		return 0;
 	struct eng_silence *s = &e->silences[e->nsilences++];
-	*s = (struct eng_silence){.id = e->next_silence_id++, .start_wall_ms = start_wall,
-	                          .end_wall_ms = end_wall};
+	*s = (struct eng_silence){.id = e->next_silence_id++, .from_config = from_config,
+	                          .start_wall_ms = start_wall, .end_wall_ms = end_wall};
 	snprintf(s->match, sizeof s->match, "%s", match);
 	snprintf(s->by, sizeof s->by, "%s", by ? by : "");
 	snprintf(s->why, sizeof s->why, "%s", why ? why : "");

@@ -283,6 +283,11 @@ fail:
 	return NULL;
 }
 
+void mqtt_rebind_config(struct fm_mqtt *m, const struct fm_config *cfg)
+{
+	m->conf = &cfg->mqtt;
+}
+
 void mqtt_destroy(struct fm_mqtt *m)
 {
 	if (!m)
@@ -443,6 +448,30 @@ void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a)
 	char t[sizeof m->root + sizeof a->name + 16];
 	topic(m, t, sizeof t, "alert", a->name, NULL);
 	publish(m, t, payload_alert_state(a), STATE_QOS, true);
+}
+
+/* An empty retained message deletes what the broker retains on T. */
+static void clear_retained(struct fm_mqtt *m, const char *t)
+{
+	if (m->connected &&
+	    mosquitto_publish(m->mosq, NULL, t, 0, NULL, STATE_QOS, true) != MOSQ_ERR_SUCCESS)
+		log_warn("mqtt: clearing %s failed", t);
+}
+
+void mqtt_forget_alert(struct fm_mqtt *m, const char *name)
+{
+	char t[sizeof m->root + FM_NAME_MAX * 2 + 16];
+	topic(m, t, sizeof t, "alert", name, NULL);
+	clear_retained(m, t);
+}
+
+void mqtt_forget_device(struct fm_mqtt *m, const char *name)
+{
+	char t[sizeof m->root + FM_NAME_MAX + 16];
+	topic(m, t, sizeof t, "device", name, "state");
+	clear_retained(m, t);
+	topic(m, t, sizeof t, "telemetry", name, NULL);
+	clear_retained(m, t);
 }
 
 int mqtt_send_event(struct fm_mqtt *m, const char *payload, int *mid)

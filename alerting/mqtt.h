@@ -22,6 +22,9 @@ struct fm_mqtt;
 struct fm_mqtt *mqtt_create(const struct fm_config *cfg, int64_t started_wall_ms,
                             char *err, size_t errlen);
 void mqtt_destroy(struct fm_mqtt *m);
+/* A reload with the same broker settings: the client now reads them from
+ * CFG (the old config is about to be freed). */
+void mqtt_rebind_config(struct fm_mqtt *m, const struct fm_config *cfg);
 
 /* Event-loop integration: the socket to watch (-1 while disconnected),
  * whether it has data to write, I/O on it, and the periodic work (keepalive,
@@ -54,6 +57,12 @@ void mqtt_set_command_handler(struct fm_mqtt *m,
 void mqtt_publish_telemetry(struct fm_mqtt *m, const struct eng_device *d);
 void mqtt_publish_device_state(struct fm_mqtt *m, const struct eng_device *d);
 void mqtt_publish_alert_state(struct fm_mqtt *m, const struct eng_alert *a);
+/* A reload removed an alert, or a device: their retained topics are
+ * cleared, so dashboards do not show a ghost (only while connected; a
+ * broker that was away keeps them until someone clears them). */
+void mqtt_forget_alert(struct fm_mqtt *m, const char *name);
+void mqtt_forget_device(struct fm_mqtt *m, const char *name);
+
 /* Sends one event (PAYLOAD as built by payload_event()) on R/events, QoS
  * 1, when connected: 0 with its message id in *MID, whose PUBACK goes to
  * the handler below; -1 when not connected or refused (the outbox keeps

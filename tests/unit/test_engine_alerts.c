@@ -416,10 +416,10 @@ static void test_silence(void **state)
 	struct fixture *f = *state;
 	settle(f, 1);
 	unsigned id = engine_silence(f->e, "panel", f->now, f->now + 3600000, "suzuki",
-	                             "fire panel maintenance", f->now);
+	                             "fire panel maintenance", false, f->now);
 	assert_true(id > 0);
 	/* a silence must end */
-	assert_int_equal(engine_silence(f->e, "x", f->now, f->now, "a", "b", f->now), 0);
+	assert_int_equal(engine_silence(f->e, "x", f->now, f->now, "a", "b", false, f->now), 0);
 	size_t mark = f->rec.nevents;
 	f->now += 10000;
 	PANEL(f, 0x1);
@@ -434,7 +434,7 @@ static void test_silence(void **state)
 	assert_null(a->silence);
 	assert_int_equal(f->e->nsilences, 0);
 	/* and can be ended early */
-	id = engine_silence(f->e, "fire.*", f->now, f->now + 60000, "a", "b", f->now);
+	id = engine_silence(f->e, "fire.*", f->now, f->now + 60000, "a", "b", false, f->now);
 	assert_non_null(a->silence);
 	assert_int_equal(engine_unsilence(f->e, id, NULL, f->now), 1);
 	assert_null(a->silence);

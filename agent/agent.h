@@ -1,0 +1,57 @@
+/* agent.h - the running agent's state, shared by its files (not an API).
+ *
+ * Owns: struct agent, what `facmon run` holds while it runs: the config
+ * (replaced by a reload), the engine, the pollers, the broker connection,
+ * the store and outbox (in struct outputs), and the self-health state. run.c
+ * starts, loops and stops it; commands.c acts on operators' commands;
+ * reload.c replaces the config on SIGHUP. Only the event-loop thread
+ * touches it.
+ */
+#ifndef FACMON_AGENT_H
+#define FACMON_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/log.h"
+#include "agent/outputs.h"
+#include "agent/poller.h"
+#include "agent/self_health.h"
+#include "alerting/engine.h"
+#include "alerting/mqtt.h"
+
+#define SHUTDOWN_FLUSH_MS 2000 /* a stop (or a new broker) waits this long
+                                  for the goodbye's PUBACK */
+
+struct agent {
+	struct fm_config *cfg;  /* owned: a reload replaces it */
+	int64_t started_wall_ms;
+	struct engine *engine;
+	struct outputs out;     /* mqtt, store and outbox, owned here */
+	struct fm_mqtt *mqtt;
+	struct poller *poller;
+	int sigfd;
+	bool stop;
+	int64_t next_tick_ms;
+	struct self_health health;
+	struct sh_collector *collectors; /* one per bus, for the checks */
+	int64_t next_self_check_ms;
+	struct complaint *read_complaints; /* one per device */
+};
+
+/* run.c */
+/* Takes every waiting poll result into the engine. */
+void agent_drain_results(struct agent *a);
+/* Names the self-health alerts in the engine. */
+void agent_define_self_alerts(struct agent *a);
+/* Sets the config's maintenance windows (one already over is skipped). */
+void agent_apply_config_silences(struct agent *a, int64_t wall);
+
+/* commands.c: the MQTT command handler (CTX is the agent). */
+struct fm_cmd;
+void agent_on_command(void *ctx, const struct fm_cmd *cmd);
+
+/* reload.c: SIGHUP. */
+void agent_reload(struct agent *a);
+
+#endif
