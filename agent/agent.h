@@ -19,6 +19,7 @@
 #include "agent/self_health.h"
 #include "alerting/engine.h"
 #include "alerting/mqtt.h"
+#include "alerting/payload.h"
 
 #define SHUTDOWN_FLUSH_MS 2000 /* a stop (or a new broker) waits this long
                                   for the goodbye's PUBACK */
@@ -37,6 +38,10 @@ struct agent {
 	struct sh_collector *collectors; /* one per bus, for the checks */
 	int64_t next_self_check_ms;
 	struct complaint *read_complaints; /* one per device */
+	/* the heartbeat on R/status */
+	struct fm_bus_stats *bus_stats;    /* one per bus */
+	char config_sha256[CONFIG_HASH_LEN];
+	int64_t next_status_ms;
 };
 
 /* run.c */
@@ -46,6 +51,11 @@ void agent_drain_results(struct agent *a);
 void agent_define_self_alerts(struct agent *a);
 /* Sets the config's maintenance windows (one already over is skipped). */
 void agent_apply_config_silences(struct agent *a, int64_t wall);
+/* Publishes the heartbeat on R/status now. */
+void agent_publish_status(struct agent *a);
+/* Counters per bus of CFG, carried by name from OLD (NOLD of them). */
+struct fm_bus_stats *agent_bus_stats(const struct fm_config *cfg,
+                                     const struct fm_bus_stats *old, size_t nold);
 
 /* commands.c: the MQTT command handler (CTX is the agent). */
 struct fm_cmd;

@@ -60,18 +60,21 @@ struct sized {
 	bool *telemetry_due;
 	struct complaint *complaints;
 	struct sh_collector *collectors;
+	struct fm_bus_stats *bus_stats;
 };
 
-static int sized_alloc(struct sized *z, const struct fm_config *cfg)
+static int sized_alloc(struct sized *z, const struct agent *a, const struct fm_config *cfg)
 {
 	z->telemetry_due = calloc(cfg->ndevices + 1, sizeof *z->telemetry_due);
 	z->complaints = calloc(cfg->ndevices + 1, sizeof *z->complaints);
 	z->collectors = calloc(cfg->nbuses + 1, sizeof *z->collectors);
-	if (z->telemetry_due && z->complaints && z->collectors)
+	z->bus_stats = agent_bus_stats(cfg, a->bus_stats, a->cfg->nbuses);
+	if (z->telemetry_due && z->complaints && z->collectors && z->bus_stats)
 		return 0;
 	free(z->telemetry_due);
 	free(z->complaints);
 	free(z->collectors);
+	free(z->bus_stats);
 	return -1;
 }
 
@@ -80,9 +83,11 @@ static void sized_install(struct agent *a, const struct sized *z)
 	free(a->out.telemetry_due);
 	free(a->read_complaints);
 	free(a->collectors);
+	free(a->bus_stats);
 	a->out.telemetry_due = z->telemetry_due;
 	a->read_complaints = z->complaints;
 	a->collectors = z->collectors;
+	a->bus_stats = z->bus_stats;
 }
 
 /* The broker connection for CFG: the running one, or a new one when the
@@ -112,7 +117,7 @@ void agent_reload(struct agent *a)
 	char err[FM_TEXT_MAX] = "";
 	struct fm_mqtt *fresh = NULL;
 	if (mqtt_changed(a->cfg, cfg) &&
-	    !(fresh = mqtt_create(cfg, a->started_wall_ms, err, sizeof err))) {
+	    !(fresh = mqtt_create(cfg, err, sizeof err))) {
 		log_error("reload: mqtt: %s; still running the previous config", err);
 		config_free(cfg);
 		return;
@@ -121,7 +126,7 @@ void agent_reload(struct agent *a)
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	struct engine *engine = engine_create(cfg, &pub, now, wall);
 	struct sized arrays;
-	if (!engine || sized_alloc(&arrays, cfg) < 0) {
+	if (!engine || sized_alloc(&arrays, a, cfg) < 0) {
 		log_error("reload: out of memory; still running the previous config");
 		engine_destroy(engine);
 		mqtt_destroy(fresh);
@@ -154,7 +159,11 @@ void agent_reload(struct agent *a)
 	         cfg->nrules, a->cfg->ndevices, a->cfg->nrules);
 	config_free(a->cfg);
 	a->cfg = cfg;
+	if (config_hash(cfg, a->config_sha256) < 0)
+		log_warn("reload: cannot hash the files the config was read from");
 	agent_apply_config_silences(a, wall);
-	if (mqtt_connected(a->mqtt))
+	if (mqtt_connected(a->mqtt)) {
+		agent_publish_status(a); /* the new config's hash */
 		engine_publish_states(engine);
+	}
 }

@@ -30,6 +30,7 @@
 
 #define TICK_MS 1000
 #define SELF_CHECK_MS 10000 /* the agent's checks of itself */
+#define STATUS_EVERY_MS 60000 /* the heartbeat on R/status */
 
 static int signals_open(void)
 {
@@ -76,6 +77,21 @@ static void note_read_outcome(struct agent *a, const struct fm_poll_result *r,
 	}
 }
 
+/* Counts one poll result against its bus. */
+static void count_poll(struct agent *a, const struct fm_poll_result *r)
+{
+	const char *bus = a->cfg->devices[r->device].bus;
+	for (size_t b = 0; b < a->cfg->nbuses; b++) {
+		struct fm_bus_stats *st = &a->bus_stats[b];
+		if (strcmp(st->name, bus) != 0)
+			continue;
+		st->polls++;
+		st->polls_failed += r->requests_ok == 0;
+		st->requests_failed += r->requests_failed;
+		return;
+	}
+}
+
 /* A trap is news from the device: poll it now instead of at its interval. */
 static void on_trap(struct agent *a, const struct fm_poll_result *r)
 {
@@ -95,13 +111,12 @@ void agent_drain_results(struct agent *a)
 			continue;
 		}
 		note_read_outcome(a, r, now);
+		count_poll(a, r);
 		engine_apply_poll(a->engine, r, now, clock_wall_ms());
 		poll_result_free(r);
 	}
 }
 
-/* An operator's command from R/cmd/ack or R/cmd/silence, already
- * validated. For now only logged: acting on it is the alert engine's. */
 /* The maintenance windows of the config; one already over is skipped. */
 void agent_apply_config_silences(struct agent *a, int64_t wall)
 {
@@ -158,11 +173,40 @@ static void check_self(struct agent *a, int64_t now)
 		                    clock_wall_ms());
 }
 
+/* ---- the heartbeat ---- */
+
+struct fm_bus_stats *agent_bus_stats(const struct fm_config *cfg,
+                                     const struct fm_bus_stats *old, size_t nold)
+{
+	struct fm_bus_stats *st = calloc(cfg->nbuses + 1, sizeof *st);
+	for (size_t b = 0; st && b < cfg->nbuses; b++) {
+		snprintf(st[b].name, sizeof st[b].name, "%s", cfg->buses[b].name);
+		for (size_t o = 0; o < nold; o++)
+			if (strcmp(old[o].name, st[b].name) == 0)
+				st[b] = old[o];
+	}
+	return st;
+}
+
+void agent_publish_status(struct agent *a)
+{
+	struct fm_status st = {
+		.version = FACMON_VERSION,
+		.started_wall_ms = a->started_wall_ms,
+		.now_wall_ms = clock_wall_ms(),
+		.config_sha256 = a->config_sha256,
+		.buses = a->bus_stats,
+		.nbuses = a->cfg->nbuses,
+	};
+	mqtt_publish_online(a->mqtt, &st);
+	a->next_status_ms = clock_mono_ms() + STATUS_EVERY_MS;
+}
+
 /* A new connection: the status, then the events that wait (oldest first),
  * then every retained state; telemetry follows once the outbox is empty. */
 static void on_new_session(struct agent *a)
 {
-	mqtt_publish_online(a->mqtt);
+	agent_publish_status(a);
 	outbox_session_started(a->out.outbox);
 	engine_publish_states(a->engine);
 }
@@ -210,6 +254,8 @@ static void loop_once(struct agent *a)
 		outbox_flush(a->out.outbox);
 		a->next_tick_ms = now + TICK_MS;
 	}
+	if (now >= a->next_status_ms && mqtt_connected(a->mqtt))
+		agent_publish_status(a);
 	if (now >= a->next_self_check_ms) {
 		check_self(a, now);
 		a->next_self_check_ms = now + SELF_CHECK_MS;
@@ -260,7 +306,7 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 	}
 	store_maintain(a->out.store, cfg->agent.history_days, now, wall);
 	a->read_complaints = calloc(cfg->ndevices + 1, sizeof *a->read_complaints);
-	a->mqtt = a->out.mqtt = mqtt_create(cfg, a->started_wall_ms, err, sizeof err);
+	a->mqtt = a->out.mqtt = mqtt_create(cfg, err, sizeof err);
 	if (!a->read_complaints || !a->mqtt) {
 		log_error("mqtt: %s", err[0] ? err : "out of memory");
 		return -1;
@@ -283,10 +329,13 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 		return -1;
 	}
 	a->collectors = calloc(cfg->nbuses + 1, sizeof *a->collectors);
-	if (!a->collectors) {
+	a->bus_stats = agent_bus_stats(cfg, NULL, 0);
+	if (!a->collectors || !a->bus_stats) {
 		log_error("start: out of memory");
 		return -1;
 	}
+	if (config_hash(cfg, a->config_sha256) < 0)
+		log_warn("config: cannot hash the files it was read from");
 	self_health_init(&a->health, &cfg->agent);
 	agent_define_self_alerts(a);
 	agent_apply_config_silences(a, wall);
@@ -307,6 +356,7 @@ static void agent_stop(struct agent *a)
 	store_close(a->out.store);
 	free(a->read_complaints);
 	free(a->collectors);
+	free(a->bus_stats);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
 }

@@ -37,7 +37,6 @@ struct fm_mqtt {
 	struct mosquitto *mosq;
 	const struct fm_mqtt_conf *conf;
 	char root[FM_TEXT_MAX * 2];
-	int64_t started_wall_ms;
 	bool connected;
 	bool new_session;
 	bool connecting;        /* a connect is under way */
@@ -251,8 +250,7 @@ static int setup_will(struct fm_mqtt *m, char *err, size_t errlen)
 	return 0;
 }
 
-struct fm_mqtt *mqtt_create(const struct fm_config *cfg, int64_t started_wall_ms,
-                            char *err, size_t errlen)
+struct fm_mqtt *mqtt_create(const struct fm_config *cfg, char *err, size_t errlen)
 {
 	mosquitto_lib_init();
 	struct fm_mqtt *m = calloc(1, sizeof *m);
@@ -261,7 +259,6 @@ struct fm_mqtt *mqtt_create(const struct fm_config *cfg, int64_t started_wall_ms
 		return NULL;
 	}
 	m->conf = &cfg->mqtt;
-	m->started_wall_ms = started_wall_ms;
 	m->backoff_ms = BACKOFF_MIN_MS;
 	snprintf(m->root, sizeof m->root, "%s/%s/%s", cfg->mqtt.topic_prefix,
 	         cfg->agent.site, cfg->agent.name);
@@ -415,12 +412,11 @@ static void publish(struct fm_mqtt *m, const char *t, char *payload, int qos,
 	publish_mid(m, t, payload, qos, retain, NULL);
 }
 
-void mqtt_publish_online(struct fm_mqtt *m)
+void mqtt_publish_online(struct fm_mqtt *m, const struct fm_status *st)
 {
 	char t[sizeof m->root + 16];
 	topic(m, t, sizeof t, "status", NULL, NULL);
-	publish(m, t, payload_status_online(FACMON_VERSION, m->started_wall_ms),
-	        STATE_QOS, true);
+	publish(m, t, payload_status_online(st), STATE_QOS, true);
 }
 
 void mqtt_publish_telemetry(struct fm_mqtt *m, const struct eng_device *d)

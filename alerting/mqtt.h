@@ -19,8 +19,7 @@
 struct fm_mqtt;
 
 /* Sets the client up (id, credentials, will); connects on mqtt_service(). */
-struct fm_mqtt *mqtt_create(const struct fm_config *cfg, int64_t started_wall_ms,
-                            char *err, size_t errlen);
+struct fm_mqtt *mqtt_create(const struct fm_config *cfg, char *err, size_t errlen);
 void mqtt_destroy(struct fm_mqtt *m);
 /* A reload with the same broker settings: the client now reads them from
  * CFG (the old config is about to be freed). */
@@ -40,7 +39,9 @@ int64_t mqtt_service(struct fm_mqtt *m, int64_t now_mono);
 bool mqtt_take_new_session(struct fm_mqtt *m);
 bool mqtt_connected(const struct fm_mqtt *m);
 
-void mqtt_publish_online(struct fm_mqtt *m);
+/* R/status online, with the heartbeat ST (alerting/payload.h). */
+struct fm_status;
+void mqtt_publish_online(struct fm_mqtt *m, const struct fm_status *st);
 /* Publishes the offline status, waits up to TIMEOUT_MS for it to leave,
  * and disconnects cleanly (no last will). */
 void mqtt_shutdown(struct fm_mqtt *m, int timeout_ms);

@@ -22,12 +22,23 @@ static char *finish(cJSON *obj)
 	return text;
 }
 
-char *payload_status_online(const char *version, int64_t started_wall_ms)
+char *payload_status_online(const struct fm_status *st)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "state", "online");
-	cJSON_AddStringToObject(o, "version", version);
-	add_time(o, "started", started_wall_ms);
+	cJSON_AddStringToObject(o, "version", st->version);
+	add_time(o, "started", st->started_wall_ms);
+	add_time(o, "ts", st->now_wall_ms);
+	cJSON_AddNumberToObject(o, "uptime_s", (double)((st->now_wall_ms - st->started_wall_ms) / 1000));
+	if (st->config_sha256 && st->config_sha256[0])
+		cJSON_AddStringToObject(o, "config_sha256", st->config_sha256);
+	cJSON *buses = cJSON_AddObjectToObject(o, "buses");
+	for (size_t i = 0; buses && i < st->nbuses; i++) {
+		cJSON *b = cJSON_AddObjectToObject(buses, st->buses[i].name);
+		cJSON_AddNumberToObject(b, "polls", (double)st->buses[i].polls);
+		cJSON_AddNumberToObject(b, "polls_failed", (double)st->buses[i].polls_failed);
+		cJSON_AddNumberToObject(b, "requests_failed", (double)st->buses[i].requests_failed);
+	}
 	return finish(o);
 }
 

@@ -10,8 +10,28 @@
 #include <stdint.h>
 
 #include "alerting/engine.h"
+#include "config/config.h"
 
-char *payload_status_online(const char *version, int64_t started_wall_ms);
+/* One bus's counters since the agent started, for the heartbeat. */
+struct fm_bus_stats {
+	char name[FM_NAME_MAX];
+	unsigned long polls;           /* device polls that came back */
+	unsigned long polls_failed;    /* of which no request was answered */
+	unsigned long requests_failed; /* requests that failed, all polls */
+};
+
+/* R/status while running: the heartbeat (every minute and on every new
+ * connection). */
+struct fm_status {
+	const char *version;
+	int64_t started_wall_ms;
+	int64_t now_wall_ms;
+	const char *config_sha256;     /* "" when unknown */
+	const struct fm_bus_stats *buses;
+	size_t nbuses;
+};
+
+char *payload_status_online(const struct fm_status *st);
 char *payload_status_offline(void);
 char *payload_telemetry(const struct eng_device *d);
 char *payload_device_state(const struct eng_device *d);

@@ -64,7 +64,7 @@ static struct fm_mqtt *connect_broker(struct fm_config *cfg, int port, const cha
 	cfg->mqtt.qos = 1;
 	cfg->mqtt.keepalive = 30;
 	char err[FM_TEXT_MAX];
-	struct fm_mqtt *m = mqtt_create(cfg, 0, err, sizeof err);
+	struct fm_mqtt *m = mqtt_create(cfg, err, sizeof err);
 	if (!m) {
 		fprintf(stderr, "mqtt: %s\n", err);
 		exit(1);

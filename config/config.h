@@ -358,6 +358,11 @@ int config_load_profile(const char *profile_dir, const char *profile,
                         struct fm_point **points, size_t *npoints,
                         char ***files, size_t *nfiles, struct fm_diags *diags);
 
+/* The SHA-256 of the files CFG was read from, in hex (config/hash.c);
+ * 0, or -1 when a file cannot be read any more. */
+#define CONFIG_HASH_LEN 65
+int config_hash(const struct fm_config *cfg, char out[CONFIG_HASH_LEN]);
+
 /* The directory profiles are read from when the config doesn't say. */
 const char *config_default_profile_dir(void);
 

@@ -6,7 +6,9 @@ rule removed) is applied without losing anything: an alert firing before
 stays firing with no fresh event, seq continues, the history is whole, the
 removed device's and alert's retained topics are cleared, the new device
 is polled, and the device the reload did not touch is polled on without a
-gap. An invalid config changes nothing and says why, with FILE:LINE.
+gap. An invalid config changes nothing and says why, with FILE:LINE. The
+heartbeat on R/status names the config by its SHA-256 and counts polls
+and failures per bus, carried across a reload.
 """
 
 import json
@@ -89,6 +91,30 @@ class Reload(unittest.TestCase):
         gaps = [b - a for a, b in zip(times, times[1:])]
         print(f"rack-a polls: {len(times)}, largest gap {max(gaps):.2f} s (interval 1 s)")
         self.assertLess(max(gaps), 2.5)
+
+    def test_heartbeat_names_the_config_and_counts_per_bus(self):
+        status = self.watch.wait_for(f"{ROOT}/status", state_is("online")).payload
+        self.assertRegex(status["config_sha256"], r"^[0-9a-f]{64}$")
+        self.assertGreaterEqual(status["uptime_s"], 0)
+        self.assertEqual(set(status["buses"]), {"sim"})
+        # the same file again: the same hash; counters carried, still counting
+        self.sim.mute(2)
+        time.sleep(2.5)
+        mark = self.watch.mark()
+        self.agent.reload()
+        same = self.watch.wait_for(f"{ROOT}/status", state_is("online"), after=mark).payload
+        self.assertEqual(same["config_sha256"], status["config_sha256"])
+        self.assertGreater(same["buses"]["sim"]["polls"], status["buses"]["sim"]["polls"])
+        self.assertGreaterEqual(same["buses"]["sim"]["polls_failed"], 2)
+        self.assertGreaterEqual(same["buses"]["sim"]["requests_failed"], 2)
+        self.assertGreater(same["uptime_s"] * 1000 + 999, 2500)
+        # a changed config: another hash
+        mark = self.watch.mark()
+        self.agent.write_config(self.config(AFTER_DEVICES, AFTER_RULES))
+        self.agent.reload()
+        changed = self.watch.wait_for(f"{ROOT}/status", state_is("online"),
+                                      after=mark).payload
+        self.assertNotEqual(changed["config_sha256"], status["config_sha256"])
 
     def test_invalid_config_changes_nothing(self):
         mark = self.watch.mark()

@@ -33,6 +33,7 @@
 #include "agent/clock.h"
 #include "alerting/mqtt.h"
 #include "alerting/outbox.h"
+#include "alerting/payload.h"
 #include "alerting/store.h"
 #include "loopback.h"
 
@@ -156,7 +157,7 @@ static void test_never_connected(void **state)
 	struct fm_config cfg;
 	config_for(&cfg, free_port());
 	char err[FM_TEXT_MAX] = "";
-	struct fm_mqtt *m = mqtt_create(&cfg, 0, err, sizeof err);
+	struct fm_mqtt *m = mqtt_create(&cfg, err, sizeof err);
 	if (!m)
 		fail_msg("mqtt_create: %s", err);
 	struct fm_store *s = store_fresh();
@@ -254,7 +255,7 @@ static void test_outage_and_backlog(void **state)
 	struct fm_config cfg;
 	config_for(&cfg, b.port);
 	char err[FM_TEXT_MAX] = "";
-	struct fm_mqtt *m = mqtt_create(&cfg, 0, err, sizeof err);
+	struct fm_mqtt *m = mqtt_create(&cfg, err, sizeof err);
 	if (!m)
 		fail_msg("mqtt_create: %s", err);
 	assert_true(pump_until(m, CONNECTED, 5000));
@@ -268,7 +269,8 @@ static void test_outage_and_backlog(void **state)
 	add_event(s, outbox, 2);
 	assert_int_equal(outbox_pending(outbox), 2);
 	assert_true(pump_until(m, ALL_ACKED_CONNECTED, 5000));
-	mqtt_publish_online(m); /* other topics are not events */
+	struct fm_status status = {.version = "test"};
+	mqtt_publish_online(m, &status); /* other topics are not events */
 	outbox_flush(outbox);
 	assert_int_equal(store_outbox_count(s), 0);
 
