@@ -313,13 +313,16 @@ static enum eng_fault reading_fault(const struct fm_point *pt, double v, char *w
 	return ENG_FAULT_NONE;
 }
 
-/* A point that has not changed at all for stuck_after is stuck. */
+/* A point whose readings have not changed at all for stuck_after is
+ * stuck. Only readings count: while none come (the point is stale), time
+ * does not make it stuck, and the first reading after such a gap starts
+ * the count again (store_reading). */
 static void check_stuck(struct eng_device *d, size_t p, int64_t now_mono)
 {
 	struct eng_point *pt = &d->points[p];
 	int stuck_after = d->conf->points[p].stuck_after;
 	if (!stuck_after || pt->fault == ENG_FAULT_SENTINEL || pt->fault == ENG_FAULT_RANGE ||
-	    !pt->changed_mono_ms)
+	    !pt->changed_mono_ms || point_stale(d, p, now_mono))
 		return;
 	bool stuck = now_mono - pt->changed_mono_ms >= (int64_t)stuck_after * 1000;
 	pt->fault = stuck ? ENG_FAULT_STUCK : ENG_FAULT_NONE;
@@ -338,9 +341,10 @@ static void store_reading(struct eng_device *d, size_t p, const struct fm_point_
 		d->values[p] = (struct fm_point_value){.status = v->status, .value = NAN};
 		return;
 	}
+	bool after_gap = point_stale(d, p, now_mono);
 	d->values[p] = *v;
 	pt->fresh_mono_ms = now_mono;
-	if (!pt->changed_mono_ms || v->value != pt->last) {
+	if (!pt->changed_mono_ms || v->value != pt->last || after_gap) {
 		pt->changed_mono_ms = now_mono;
 		pt->last = v->value;
 	}

@@ -306,6 +306,30 @@ static void test_sensor_faults(void **state)
 	}
 	expect_event(f, mark, "sensor.temp.fault ok->firing");
 	assert_int_equal(state_of(f, "warm"), FM_ALERT_UNKNOWN);
+	/* it changes: not stuck any more */
+	mark = f->rec.nevents;
+	f->now += 10000;
+	SENSOR(f, 21.6);
+	expect_event(f, mark, "sensor.temp.fault firing->resolved");
+}
+
+/* A sensor that could not be read for a while is not stuck for that: the
+ * count starts again with the first reading after the gap. */
+static void test_no_readings_is_not_stuck(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 2);
+	SENSOR(f, 21.5);
+	f->now += 700000; /* longer than stuck_after, no reading at all */
+	engine_tick(f->e, f->now, f->now);
+	size_t mark = f->rec.nevents;
+	for (int i = 0; i < 5; i++) {
+		f->now += 10000;
+		SENSOR(f, 21.5); /* the same value as before the gap */
+		engine_tick(f->e, f->now, f->now);
+	}
+	assert_false(has_event(f, mark, "sensor.temp.fault ok->firing"));
+	assert_int_equal(state_of(f, "sensor.temp.fault"), FM_ALERT_OK);
 }
 
 static void test_stale_point_is_unknown(void **state)
@@ -489,6 +513,7 @@ int main(void)
 		T(test_mask_bits_one_by_one),
 		T(test_all_conditions),
 		T(test_sensor_faults),
+		T(test_no_readings_is_not_stuck),
 		T(test_stale_point_is_unknown),
 		T(test_bus_down_is_one_alert),
 		T(test_ack),
