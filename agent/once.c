@@ -163,7 +163,7 @@ static void print_rules_text(const struct engine *e)
 	for (size_t i = 0; i < e->nalerts; i++) {
 		const struct eng_alert *a = &e->alerts[i];
 		char point[FM_NAME_MAX * 2], cond[256], value[32] = "-";
-		if (!a->name[0] || a->kind == ENG_ALERT_SELF) /* no row yet; the agent's own */
+		if (!a->name[0]) /* a slot with no row yet; the agent's own (once runs no checks) */
 			continue;
 		payload_alert_point(a, point, sizeof point);
 		snprintf(cond, sizeof cond, "%s", builtin_condition(a));
@@ -238,7 +238,7 @@ static void print_json(const struct engine *e)
 		cJSON_AddItemToArray(devices, device_json(&e->devices[i]));
 	cJSON *rules = cJSON_AddArrayToObject(o, "rules");
 	for (size_t i = 0; i < e->nalerts; i++)
-		if (e->alerts[i].name[0] && e->alerts[i].kind != ENG_ALERT_SELF)
+		if (e->alerts[i].name[0])
 			cJSON_AddItemToArray(rules, rule_json(&e->alerts[i]));
 	char *text = cJSON_Print(o);
 	if (text)
