@@ -179,27 +179,35 @@ static void explain_verify(const struct mqtt_attempt *a, const struct fm_mqtt_co
 		         "mqtt.tls.ca_file %s)", why, c->tls_ca_file);
 }
 
-/* The broker ended the TLS session during or right after the handshake:
- * with an alert, which OpenSSL names in libmosquitto's line ("tlsv13 alert
- * certificate required", "tlsv1 alert unknown ca"), or by just closing
- * when our CONNECT crossed its alert. Either way it is most likely about
- * our certificate. */
+/* The broker ended the TLS session before it answered. With an alert,
+ * which OpenSSL names in libmosquitto's line ("tlsv13 alert certificate
+ * required", "tlsv1 alert unknown ca"), it is about our certificate. By
+ * just closing (WHAT: "Connection reset by peer"), it may be that too: our
+ * CONNECT crossed its alert, and the reset took the alert with it; or it
+ * refused the login and the reset took the CONNACK. Its log says which. */
 static void explain_broker_close(const struct mqtt_attempt *a, const struct fm_mqtt_conf *c,
-                                 char *buf, size_t len)
+                                 const char *what, char *buf, size_t len)
 {
 	const char *alert = strstr(a->lib_errors, " alert ");
-	char said[96] = "closed the connection";
-	if (alert)
-		snprintf(said, sizeof said, "ended the handshake (alert \"%.*s\")",
-		         (int)strcspn(alert + 7, ";"), alert + 7);
-	if (!c->tls_cert_file[0])
-		snprintf(buf, len, "TLS: the broker %s: it probably requires a client "
-		         "certificate; set mqtt.tls.cert_file and key_file (the broker's log "
-		         "says why)", said);
+	int n = alert ? (int)strcspn(alert + 7, ";") : 0;
+	if (alert && !c->tls_cert_file[0])
+		snprintf(buf, len, "TLS: the broker ended the handshake (alert \"%.*s\"): it "
+		         "probably requires a client certificate; set mqtt.tls.cert_file and "
+		         "key_file (the broker's log says why)", n, alert + 7);
+	else if (alert)
+		snprintf(buf, len, "TLS: the broker ended the handshake (alert \"%.*s\"): it "
+		         "probably does not accept the client certificate %s; is it signed by a "
+		         "CA the broker trusts (its cafile), and still valid? (the broker's log "
+		         "says why)", n, alert + 7, c->tls_cert_file);
+	else if (!c->tls_cert_file[0])
+		snprintf(buf, len, "TLS: the broker closed the connection before answering "
+		         "(%s): it may require a client certificate; set mqtt.tls.cert_file and "
+		         "key_file (or it refused the login: the broker's log says why)", what);
 	else
-		snprintf(buf, len, "TLS: the broker %s: it probably does not accept the client "
-		         "certificate %s; is it signed by a CA the broker trusts (its cafile), "
-		         "and still valid? (the broker's log says why)", said, c->tls_cert_file);
+		snprintf(buf, len, "TLS: the broker closed the connection before answering "
+		         "(%s): it may not accept the client certificate %s (signed by a CA the "
+		         "broker trusts, its cafile? still valid?), or it refused the login: the "
+		         "broker's log says why", what, c->tls_cert_file);
 }
 
 static void explain_tls(const struct mqtt_attempt *a, const struct fm_mqtt_conf *c,
@@ -216,14 +224,14 @@ static void explain_tls(const struct mqtt_attempt *a, const struct fm_mqtt_conf 
 		         numeric ? "IP" : "DNS", c->host, c->host);
 	else if (a->verify_result != X509_V_OK)
 		explain_verify(a, c, buf, len);
-	else if (strstr(lib, " alert ") || closed)
-		explain_broker_close(a, c, buf, len);
 	else if (strstr(lib, "Unable to load") || strstr(lib, "inconsistent"))
 		snprintf(buf, len, "TLS: %s (mqtt.tls: ca_file, cert_file and key_file are PEM "
 		         "files, and the key is the certificate's)", lib);
 	else if (strstr(lib, "unexpected eof") || strstr(lib, "wrong version number"))
 		snprintf(buf, len, "TLS: %s (the broker closed the connection, or answered "
 		         "without TLS: is port %d its TLS listener?)", lib, c->port);
+	else if (strstr(lib, " alert ") || closed)
+		explain_broker_close(a, c, what, buf, len);
 	else
 		snprintf(buf, len, "TLS: %s", lib);
 }
@@ -232,20 +240,24 @@ void mqtt_attempt_explain(const struct mqtt_attempt *a, const struct fm_mqtt_con
                           int rc, int errnum, char *buf, size_t len)
 {
 	const char *what = rc == MOSQ_ERR_ERRNO ? strerror(errnum) : mosquitto_strerror(rc);
-	bool closed = rc == MOSQ_ERR_ERRNO && errnum == EPROTO; /* libmosquitto's word for a
-	                                                           TLS session that ended */
+	/* the broker hung up before answering (EPROTO: libmosquitto's word for
+	 * a TLS session that ended) */
+	bool closed = rc == MOSQ_ERR_CONN_LOST ||
+	              (rc == MOSQ_ERR_ERRNO &&
+	               (errnum == EPROTO || errnum == ECONNRESET || errnum == EPIPE));
+	bool tls = c->tls_ca_file[0];
 	if (a->connack)
 		explain_refusal(a, c, buf, len);
 	else if (a->timed_out)
 		snprintf(buf, len, "no answer (CONNACK) from the broker within %d s%s%s%s",
 		         MQTT_CONNACK_TIMEOUT_MS / 1000, a->lib_errors[0] ? " (" : "",
 		         a->lib_errors, a->lib_errors[0] ? ")" : "");
-	else if (c->tls_ca_file[0] && (rc == MOSQ_ERR_TLS || a->lib_errors[0] || closed))
+	else if (tls && (rc == MOSQ_ERR_TLS || a->lib_errors[0] || closed))
 		explain_tls(a, c, closed, what, buf, len);
-	else if (!c->tls_ca_file[0] && rc == MOSQ_ERR_CONN_LOST)
-		snprintf(buf, len, "the connection closed before the broker answered (if port "
-		         "%d is a TLS listener, configure mqtt.tls; otherwise the broker's log "
-		         "says why)", c->port);
+	else if (closed)
+		snprintf(buf, len, "the connection closed before the broker answered (%s): if "
+		         "port %d is a TLS listener, configure mqtt.tls; otherwise the broker's "
+		         "log says why", what, c->port);
 	else if (rc == MOSQ_ERR_ERRNO && errnum == ENOTCONN)
 		snprintf(buf, len, "the TCP connection failed: nothing listens on %s:%d, or it "
 		         "cannot be reached", c->host, c->port);

@@ -89,8 +89,14 @@ static const struct row rows[] = {
 	  "accept the client certificate /etc/facmon/gw1.pem; is it signed by a CA the "
 	  "broker trusts", true },
 	{ "closed after the handshake", TLS, NULL, 0, "", X509_V_OK, false, MOSQ_ERR_ERRNO,
-	  EPROTO, "TLS: the broker closed the connection: it probably requires a client "
-	  "certificate", false },
+	  EPROTO, "TLS: the broker closed the connection before answering (Protocol error): "
+	  "it may require a client certificate; set mqtt.tls.cert_file and key_file (or it "
+	  "refused the login: the broker's log says why)", false },
+	{ "reset after the handshake, with a certificate", TLS_CERT, NULL, 0, "", X509_V_OK,
+	  false, MOSQ_ERR_ERRNO, ECONNRESET, "TLS: the broker closed the connection before "
+	  "answering (Connection reset by peer): it may not accept the client certificate "
+	  "/etc/facmon/gw1.pem (signed by a CA the broker trusts, its cafile? still valid?), "
+	  "or it refused the login", false },
 	{ "a CA file that is no PEM", TLS, NULL, 0, "Error: Unable to load CA certificates, "
 	  "check cafile \"/etc/facmon/ca.pem\".", X509_V_OK, false, MOSQ_ERR_TLS, 0,
 	  "(mqtt.tls: ca_file, cert_file and key_file are PEM files, and the key is the "
@@ -100,16 +106,19 @@ static const struct row rows[] = {
 	  "closed the connection, or answered without TLS: is port 8883 its TLS "
 	  "listener?)", true },
 	{ "a TLS listener, plain MQTT", PLAIN, NULL, 0, "", X509_V_OK, false,
-	  MOSQ_ERR_CONN_LOST, 0, "the connection closed before the broker answered (if port "
-	  "8883 is a TLS listener, configure mqtt.tls", false },
+	  MOSQ_ERR_CONN_LOST, 0, "the connection closed before the broker answered (The "
+	  "connection was lost.): if port 8883 is a TLS listener, configure mqtt.tls; "
+	  "otherwise the broker's log says why", false },
+	{ "a broken pipe, plain MQTT", PLAIN, NULL, 0, "", X509_V_OK, false, MOSQ_ERR_ERRNO,
+	  EPIPE, "the connection closed before the broker answered (Broken pipe)", false },
 	{ "nothing listens, TLS", TLS, NULL, 0, "", X509_V_OK, false, MOSQ_ERR_ERRNO,
 	  ENOTCONN, "the TCP connection failed: nothing listens on 192.0.2.5:8883, or it "
 	  "cannot be reached", false },
 	{ "nothing listens, plain", PLAIN, NULL, 0, "", X509_V_OK, false, MOSQ_ERR_ERRNO,
 	  ECONNREFUSED, "Connection refused", false },
-	{ "reset, with what libmosquitto said", PLAIN, NULL, 0, "Warning: something",
-	  X509_V_OK, false, MOSQ_ERR_ERRNO, ECONNRESET,
-	  "Connection reset by peer (Warning: something)", true },
+	{ "a timeout, with what libmosquitto said", PLAIN, NULL, 0, "Warning: something",
+	  X509_V_OK, false, MOSQ_ERR_ERRNO, ETIMEDOUT,
+	  "Connection timed out (Warning: something)", true },
 };
 
 static void conf_for(const struct row *r, struct fm_mqtt_conf *c)
