@@ -3,12 +3,15 @@
  * The event loop owns this module: it polls mqtt_fd(), calls
  * mqtt_handle_io() and mqtt_service(), and libmosquitto's callbacks run
  * inside those calls, on the loop thread. A lost connection is retried with
- * a back-off from 1 s doubling to 30 s; TLS and credentials, and the words
- * for a failed attempt, are alerting/mqtt_secure.c's. QoS 1 messages published while the
+ * a back-off from 1 s doubling to 30 s. QoS 1 messages published while the
  * broker is away stay in libmosquitto's queue and go out after the
  * reconnect (in memory only: a durable outbox is a separate concern);
  * telemetry and retained states are not queued, they are republished fresh
  * once the connection is back.
+ *
+ * TLS and credentials, and the one line that says why a connection
+ * attempt failed, are alerting/mqtt_secure.c's; this file feeds it what
+ * each attempt showed (the CONNACK, libmosquitto's log lines).
  *
  * Operators' commands (R/cmd/ack, R/cmd/silence) are subscribed on every
  * connection and handed, parsed, to the handler the agent registers; see
