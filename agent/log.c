@@ -67,6 +67,11 @@ void complain(struct complaint *c, int64_t now_ms, const char *fmt, ...)
 	va_end(ap);
 }
 
+void complain_now(struct complaint *c)
+{
+	c->next_ms = 0;
+}
+
 void complain_recovered(struct complaint *c, const char *fmt, ...)
 {
 	if (c->failures == 0)

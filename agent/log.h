@@ -37,6 +37,9 @@ struct complaint {
 /* Logs "<fmt> (failing for N polls)" at WARN if due. */
 void complain(struct complaint *c, int64_t now_ms, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The next complain() on C logs whatever the interval, as the first did;
+ * the count goes on. For a failure whose cause has become clear. */
+void complain_now(struct complaint *c);
 /* Logs "<fmt>: recovered after N failures" at INFO if C was failing. */
 void complain_recovered(struct complaint *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

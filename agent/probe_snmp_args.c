@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agent/probe_private.h"
 
@@ -143,14 +141,9 @@ int probe_check_oid(const char *text, char *err, size_t errlen)
 
 int probe_check_secret_file(const char *opt, const char *path, char *err, size_t errlen)
 {
-	struct stat sb;
-	if (access(path, R_OK) != 0 || stat(path, &sb) != 0)
-		return fail(err, errlen, "--%s %s: cannot read: %s", opt, path, strerror(errno));
-	if (!S_ISREG(sb.st_mode))
-		return fail(err, errlen, "--%s %s: not a regular file", opt, path);
-	if (sb.st_mode & S_IROTH)
-		return fail(err, errlen, "--%s %s: the file is readable by every user; "
-		            "chmod 600 it (it holds a secret)", opt, path);
+	char why[128];
+	if (file_check(path, true, why, sizeof why) < 0)
+		return fail(err, errlen, "--%s %s%s", opt, path, why);
 	char line[256] = "";
 	int rc = secret_read(path, line, sizeof line);
 	if (rc < 0)

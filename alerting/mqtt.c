@@ -9,6 +9,10 @@
  * handler set here), telemetry and retained states are republished fresh
  * once the connection is back.
  *
+ * TLS and credentials, and the one line that says why a connection
+ * attempt failed, are alerting/mqtt_secure.c's; this file feeds it what
+ * each attempt showed (the CONNACK, libmosquitto's log lines).
+ *
  * Operators' commands (R/cmd/ack, R/cmd/silence) are subscribed on every
  * connection and handed, parsed, to the handler the agent registers; see
  * the "commands" section below.
@@ -23,9 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "agent/log.h"
 #include "alerting/command.h"
+#include "alerting/mqtt_secure.h"
 #include "alerting/payload.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -39,12 +45,15 @@ struct fm_mqtt {
 	char root[FM_TEXT_MAX * 2];
 	bool connected;
 	bool new_session;
-	bool connecting;        /* a connect is under way */
+	bool connecting;        /* from connect_now() until the CONNACK, or until
+	                         * attempt_failed() says why there was none */
 	bool ever_connected;
 	bool shutting_down;
 	int64_t retry_at_ms;    /* next connect attempt; 0 = now */
 	int64_t backoff_ms;
 	struct complaint connect_complaint;
+	struct mqtt_attempt attempt; /* what the current connection attempt showed */
+	char told[768];         /* the last diagnosed failure logged, while failing */
 	int last_puback_mid;    /* for the goodbye on shutdown */
 	/* operators' commands */
 	void (*cmd_fn)(void *ctx, const struct fm_cmd *cmd);
@@ -151,12 +160,12 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 {
 	(void)mosq;
 	struct fm_mqtt *m = ud;
-	m->connecting = false;
-	if (rc != 0) {
-		log_error("mqtt[%s:%d]: broker refused the connection: %s",
-		          m->conf->host, m->conf->port, mosquitto_connack_string(rc));
-		return; /* the disconnect that follows schedules the retry */
+	if (rc != 0) { /* libmosquitto fails the read next: attempt_failed() says why */
+		m->attempt.connack = rc;
+		return;
 	}
+	m->connecting = false;
+	m->told[0] = '\0';
 	complain_recovered(&m->connect_complaint, "mqtt[%s:%d]: connected",
 	                   m->conf->host, m->conf->port);
 	if (!m->ever_connected)
@@ -176,8 +185,7 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
 	if (m->connected && !m->shutting_down)
 		log_warn("mqtt[%s:%d]: connection lost (%s), reconnecting",
 		         m->conf->host, m->conf->port, mosquitto_strerror(rc));
-	m->connected = false;
-	m->connecting = false;
+	m->connected = false; /* during an attempt, io_failed() or the deadline follows */
 }
 
 static void on_publish(struct mosquitto *mosq, void *ud, int mid)
@@ -195,43 +203,21 @@ void mqtt_set_puback_handler(struct fm_mqtt *m, void (*fn)(void *ctx, int mid), 
 	m->puback_ctx = ctx;
 }
 
-static int read_password(const char *path, char *buf, size_t len, char *err,
-                         size_t errlen)
+/* libmosquitto's own lines. Its errors and warnings during a connection
+ * attempt (TLS failures above all) become part of the one line that
+ * attempt_failed() logs, rate-limited; at any other time they are logged
+ * as they come. Its chatter (every packet) stays out. */
+static void on_log(struct mosquitto *mosq, void *ud, int level, const char *text)
 {
-	int rc = secret_read(path, buf, len);
-	if (rc < 0)
-		snprintf(err, errlen, "mqtt.password_file %s: %s", path, strerror(-rc));
-	return rc;
-}
-
-static int setup_auth(struct fm_mqtt *m, char *err, size_t errlen)
-{
-	const struct fm_mqtt_conf *c = m->conf;
-	if (c->username[0]) {
-		char password[FM_TEXT_MAX] = "";
-		if (c->password_file[0] &&
-		    read_password(c->password_file, password, sizeof password, err, errlen) < 0)
-			return -1;
-		int rc = mosquitto_username_pw_set(m->mosq, c->username,
-		                                   password[0] ? password : NULL);
-		memset(password, 0, sizeof password);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "mqtt credentials: %s", mosquitto_strerror(rc));
-			return -1;
-		}
+	struct fm_mqtt *m = ud;
+	if (!(level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)))
+		return;
+	if (m->connected) {
+		log_warn("mqtt[%s:%d]: %s", m->conf->host, m->conf->port, text);
+		return;
 	}
-	if (c->tls_ca_file[0]) {
-		int rc = mosquitto_tls_set(m->mosq, c->tls_ca_file, NULL,
-		                           c->tls_cert_file[0] ? c->tls_cert_file : NULL,
-		                           c->tls_key_file[0] ? c->tls_key_file : NULL, NULL);
-		if (rc == MOSQ_ERR_SUCCESS)
-			rc = mosquitto_tls_opts_set(m->mosq, 1, "tlsv1.2", NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "mqtt.tls: %s", mosquitto_strerror(rc));
-			return -1;
-		}
-	}
-	return 0;
+	mqtt_attempt_note(&m->attempt, mosq, text);
+	log_debug("mqtt[%s:%d]: libmosquitto: %s", m->conf->host, m->conf->port, text);
 }
 
 static int setup_will(struct fm_mqtt *m, char *err, size_t errlen)
@@ -272,7 +258,9 @@ struct fm_mqtt *mqtt_create(const struct fm_config *cfg, char *err, size_t errle
 	mosquitto_publish_callback_set(m->mosq, on_publish);
 	mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
 	mosquitto_message_callback_set(m->mosq, on_message);
-	if (setup_auth(m, err, errlen) < 0 || setup_will(m, err, errlen) < 0)
+	mosquitto_log_callback_set(m->mosq, on_log);
+	if (mqtt_secure_setup(m->mosq, m->conf, err, errlen) < 0 ||
+	    setup_will(m, err, errlen) < 0)
 		goto fail;
 	return m;
 fail:
@@ -294,9 +282,17 @@ void mqtt_destroy(struct fm_mqtt *m)
 	mosquitto_lib_cleanup();
 }
 
+/* Between attempts libmosquitto may keep a failed attempt's socket open
+ * (a TLS one: it closes it when the next attempt starts); nobody watches
+ * it meanwhile, or it would wake the loop at once, again and again. */
+static bool socket_live(const struct fm_mqtt *m)
+{
+	return m->connected || m->connecting;
+}
+
 int mqtt_fd(struct fm_mqtt *m)
 {
-	return mosquitto_socket(m->mosq);
+	return socket_live(m) ? mosquitto_socket(m->mosq) : -1;
 }
 
 bool mqtt_want_write(struct fm_mqtt *m)
@@ -316,21 +312,42 @@ bool mqtt_take_new_session(struct fm_mqtt *m)
 	return fresh;
 }
 
+/* A connection attempt failed (RC, and ERRNUM for MOSQ_ERR_ERRNO): one
+ * rate-limited line saying why and what to do, and a retry after the
+ * back-off. A diagnosis that differs from the last one told is news and
+ * is told at once: the first attempt's cause can be hidden (the broker
+ * closing on a refused login can take its CONNACK with it), the next
+ * one's not. */
+static void attempt_failed(struct fm_mqtt *m, int rc, int errnum, int64_t now_mono)
+{
+	char why[sizeof m->told];
+	mqtt_attempt_explain(&m->attempt, m->conf, rc, errnum, why, sizeof why);
+	if (mqtt_attempt_diagnosed(&m->attempt) && strcmp(why, m->told) != 0) {
+		complain_now(&m->connect_complaint);
+		memcpy(m->told, why, sizeof m->told);
+	}
+	complain(&m->connect_complaint, now_mono, "mqtt[%s:%d]: cannot connect: %s",
+	         m->conf->host, m->conf->port, why);
+	schedule_retry(m, now_mono);
+	log_debug("mqtt[%s:%d]: next connection attempt in %lld s", m->conf->host,
+	          m->conf->port, (long long)((m->retry_at_ms - now_mono + 999) / 1000));
+}
+
 static void connect_now(struct fm_mqtt *m, int64_t now_mono)
 {
+	mqtt_attempt_start(&m->attempt);
+	m->connecting = true;
+	log_debug("mqtt[%s:%d]: connecting%s", m->conf->host, m->conf->port,
+	          m->conf->tls_ca_file[0] ? " with TLS" : "");
 	int rc = m->ever_connected
 	             ? mosquitto_reconnect_async(m->mosq)
 	             : mosquitto_connect_async(m->mosq, m->conf->host, m->conf->port,
 	                                       m->conf->keepalive);
 	if (rc == MOSQ_ERR_SUCCESS) {
-		m->connecting = true;
-		m->retry_at_ms = now_mono + BACKOFF_MAX_MS; /* CONNACK deadline */
+		m->retry_at_ms = now_mono + MQTT_CONNACK_TIMEOUT_MS;
 		return;
 	}
-	complain(&m->connect_complaint, now_mono, "mqtt[%s:%d]: cannot connect: %s",
-	         m->conf->host, m->conf->port,
-	         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-	schedule_retry(m, now_mono);
+	attempt_failed(m, rc, errno, now_mono);
 }
 
 /* A socket error during I/O: drop the connection and retry later. */
@@ -338,15 +355,17 @@ static void io_failed(struct fm_mqtt *m, int rc, int64_t now_mono)
 {
 	if (rc == MOSQ_ERR_SUCCESS)
 		return;
-	if (m->connected)
-		log_warn("mqtt[%s:%d]: connection lost (%s), reconnecting",
-		         m->conf->host, m->conf->port,
-		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-	else
-		complain(&m->connect_complaint, now_mono, "mqtt[%s:%d]: cannot connect: %s",
-		         m->conf->host, m->conf->port,
-		         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	int errnum = errno;
+	bool was_connected = m->connected;
 	mosquitto_disconnect(m->mosq);
+	if (m->connecting) {
+		attempt_failed(m, rc, errnum, now_mono);
+		return;
+	}
+	if (was_connected) /* else on_disconnect() has said so */
+		log_warn("mqtt[%s:%d]: connection lost (%s), reconnecting", m->conf->host,
+		         m->conf->port,
+		         rc == MOSQ_ERR_ERRNO ? strerror(errnum) : mosquitto_strerror(rc));
 	schedule_retry(m, now_mono);
 }
 
@@ -360,32 +379,56 @@ static void note_reachability(struct fm_mqtt *m, int64_t now_mono)
 		m->down_since_ms = now_mono > 0 ? now_mono : 1;
 }
 
+/* Whether an attempt's socket is dead though libmosquitto saw no error:
+ * with TLS it takes a connect that failed for a handshake to try again,
+ * and the dead socket would wake the loop at once, every time, until the
+ * CONNACK deadline. The error, or ENOTCONN when libmosquitto's read has
+ * consumed it (mqtt_attempt_explain says what that means); 0 if alive. */
+static int dead_socket_error(struct fm_mqtt *m)
+{
+	int fd = mosquitto_socket(m->mosq);
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+	if (!m->connecting || fd < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &len) == 0 || errno != ENOTCONN)
+		return 0;
+	int soerr = 0;
+	len = sizeof soerr;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr == 0)
+		soerr = ENOTCONN;
+	return soerr;
+}
+
 void mqtt_handle_io(struct fm_mqtt *m, bool readable, bool writable, int64_t now_mono)
 {
-	int rc = MOSQ_ERR_SUCCESS;
+	int rc = MOSQ_ERR_SUCCESS, soerr;
 	if (readable)
 		rc = mosquitto_loop_read(m->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && writable)
 		rc = mosquitto_loop_write(m->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && (soerr = dead_socket_error(m)) != 0) {
+		errno = soerr;
+		rc = MOSQ_ERR_ERRNO;
+	}
 	io_failed(m, rc, now_mono);
 	note_reachability(m, now_mono);
 }
 
 int64_t mqtt_service(struct fm_mqtt *m, int64_t now_mono)
 {
-	bool have_socket = mosquitto_socket(m->mosq) >= 0;
-	if (have_socket) {
+	if (socket_live(m) && mosquitto_socket(m->mosq) >= 0) {
 		int rc = mosquitto_loop_misc(m->mosq);
 		if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
 			io_failed(m, rc, now_mono);
 	}
 	if (m->connecting && now_mono >= m->retry_at_ms) {
-		io_failed(m, MOSQ_ERR_CONN_LOST, now_mono); /* no CONNACK in time */
+		m->attempt.timed_out = true;
+		io_failed(m, MOSQ_ERR_CONN_LOST, now_mono);
 	} else if (!m->connected && !m->connecting && now_mono >= m->retry_at_ms) {
 		connect_now(m, now_mono);
 	}
 	note_reachability(m, now_mono);
-	if (!m->connected && !m->connecting && mosquitto_socket(m->mosq) < 0)
+	if (!socket_live(m))
 		return m->retry_at_ms;
 	return now_mono + 1000; /* keepalive bookkeeping */
 }

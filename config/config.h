@@ -386,6 +386,11 @@ const char *severity_name(enum fm_severity s);
 /* The first line of the secret file PATH (mqtt.password_file, SNMPv3
  * passphrase files) into BUF, without its newline; 0, or -errno. */
 int secret_read(const char *path, char *buf, size_t len);
+/* Whether the agent can read PATH, a regular file, and, for a SECRET (a
+ * password, a private key), no other user can: 0, or -1 with WHY, the
+ * words to put after the path (": cannot read: ...", " is readable by
+ * every user (mode 0644); chmod 600 it"). PATH is not opened. */
+int file_check(const char *path, bool secret, char *why, size_t len);
 
 /* Serial line settings, shared by the config, `facmon probe rtu` and the
  * simulator: the baud rates an RTU bus may use, and "none" / "even" /

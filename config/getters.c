@@ -218,6 +218,31 @@ int conf__relative_path(char *out, size_t outsz, const char *config_path,
 	return n < 0 || (size_t)n >= outsz ? -1 : 0;
 }
 
+enum conf__got conf__file(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, unsigned flags,
+                          const char *config_path, char *out, size_t outsz)
+{
+	char raw[FM_TEXT_MAX];
+	bool required = flags & CONF_FILE_REQUIRED;
+	out[0] = '\0';
+	enum conf__got got = conf__string(c, group, path, key, required, raw, sizeof(raw));
+	if (got != CONF_OK)
+		return got;
+	const config_setting_t *s = config_setting_get_member(group, key);
+	if (!raw[0] && !required)
+		return CONF_ABSENT; /* key = ""; as the SPEC's example writes an unused one */
+	char why[FM_TEXT_MAX];
+	if (!raw[0])
+		conf__error(c, s, "%s.%s: must not be empty", path, key);
+	else if (conf__relative_path(out, outsz, config_path, raw) != 0)
+		conf__error(c, s, "%s.%s: resolved path is too long", path, key);
+	else if (file_check(out, flags & CONF_FILE_SECRET, why, sizeof why) < 0)
+		conf__error(c, s, "%s.%s: %s%s", path, key, out, why);
+	else
+		return CONF_OK;
+	return CONF_BAD;
+}
+
 static const char *charset_hint(enum conf__charset cs)
 {
 	switch (cs) {

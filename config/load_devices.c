@@ -9,12 +9,9 @@
  * points and the profile setting in the device's conf__device_state for
  * that.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config/load_private.h"
 
@@ -116,32 +113,6 @@ static enum conf__got conf_enum_mapped(struct conf__ctx *c, const config_setting
 	return got;
 }
 
-/* The file holding a v3 passphrase: checked here, so `facmon check` finds a
- * missing or unprotected secret before a poll does, but never opened: the
- * secret stays out of the loader and out of every message. */
-static void parse_secret_file(struct conf__ctx *c, const config_setting_t *g,
-                              const char *path, const char *key,
-                              const char *config_path, char *out, size_t outsz)
-{
-	char raw[FM_TEXT_MAX];
-	if (conf__string(c, g, path, key, true, raw, sizeof(raw)) != CONF_OK)
-		return;
-	const config_setting_t *s = config_setting_get_member(g, key);
-	struct stat sb;
-	if (!raw[0])
-		conf__error(c, s, "%s.%s: must not be empty", path, key);
-	else if (conf__relative_path(out, outsz, config_path, raw) != 0)
-		conf__error(c, s, "%s.%s: resolved path is too long", path, key);
-	else if (access(out, R_OK) != 0 || stat(out, &sb) != 0)
-		conf__error(c, s, "%s.%s: %s: cannot read: %s", path, key, out,
-		            strerror(errno));
-	else if (!S_ISREG(sb.st_mode))
-		conf__error(c, s, "%s.%s: %s is not a regular file", path, key, out);
-	else if (sb.st_mode & S_IROTH)
-		conf__error(c, s, "%s.%s: %s is readable by every user; chmod 600 it",
-		            path, key, out);
-}
-
 /* -1 when bad. A bare number (version = 3) is the likely slip: say what
  * is wanted instead of only "expected a string". */
 static int parse_snmp_version(struct conf__ctx *c, const config_setting_t *g,
@@ -201,8 +172,8 @@ void conf__parse_snmp_v3(struct conf__ctx *c, const config_setting_t *g,
 		conf_enum_mapped(c, g, path, "auth_protocol", snmp_auth_names,
 		                 snmp_auth_values, (int)ARRAY_LEN(snmp_auth_names), &auth);
 		s->auth = (enum fm_snmp_auth)auth;
-		parse_secret_file(c, g, path, "auth_passphrase_file", config_path,
-		                  s->auth_passphrase_file, sizeof(s->auth_passphrase_file));
+		conf__file(c, g, path, "auth_passphrase_file", CONF_FILE_REQUIRED | CONF_FILE_SECRET,
+		           config_path, s->auth_passphrase_file, sizeof(s->auth_passphrase_file));
 	}
 	if (s->level != FM_SNMP_AUTHPRIV) {
 		char why[FM_TEXT_MAX];
@@ -215,8 +186,8 @@ void conf__parse_snmp_v3(struct conf__ctx *c, const config_setting_t *g,
 		conf_enum_mapped(c, g, path, "priv_protocol", snmp_priv_names,
 		                 snmp_priv_values, (int)ARRAY_LEN(snmp_priv_names), &priv);
 		s->priv = (enum fm_snmp_priv)priv;
-		parse_secret_file(c, g, path, "priv_passphrase_file", config_path,
-		                  s->priv_passphrase_file, sizeof(s->priv_passphrase_file));
+		conf__file(c, g, path, "priv_passphrase_file", CONF_FILE_REQUIRED | CONF_FILE_SECRET,
+		           config_path, s->priv_passphrase_file, sizeof(s->priv_passphrase_file));
 	}
 }
 

@@ -114,6 +114,18 @@ bool conf__name_valid(const char *s, enum conf__charset cs);
 int conf__relative_path(char *out, size_t outsz, const char *config_path,
                         const char *path);
 
+/* KEY of GROUP names a file the agent will read (a CA, a certificate, a
+ * key, a password): resolved relative to the config file into OUT and
+ * checked now, so `facmon check` finds it missing or unreadable before the
+ * agent needs it. With CONF_FILE_REQUIRED an absent or empty key is an
+ * error; without, both are CONF_ABSENT (OUT ""). A CONF_FILE_SECRET must
+ * not be readable by every user either. The file is never opened: what it
+ * holds stays out of the loader and out of every message. */
+enum { CONF_FILE_REQUIRED = 1, CONF_FILE_SECRET = 2 };
+enum conf__got conf__file(struct conf__ctx *c, const config_setting_t *group,
+                          const char *path, const char *key, unsigned flags,
+                          const char *config_path, char *out, size_t outsz);
+
 /* Reads PATH into LC (0), or reports why not and leaves LC destroyed (-1):
  * a file that cannot be opened is PATH:0 with strerror, a syntax error is
  * libconfig's file, line and text. */

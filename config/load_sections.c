@@ -108,19 +108,56 @@ static const char *const mqtt_keys[] = {
 
 static const char *const tls_keys[] = { "ca_file", "cert_file", "key_file", NULL };
 
+#define CA_FILE_WHY                                                                   \
+	"the CA certificate (PEM) that signed the broker's certificate; TLS always "  \
+	"verifies the broker (to connect without TLS, remove the tls group)"
+
+/* The group being there is what turns TLS on, and TLS always verifies the
+ * broker: a group without its CA is an error, never plain text or an
+ * unverified connection. A client certificate and its key come together;
+ * the key is a secret. */
 static void parse_tls(struct conf__ctx *c, const config_setting_t *g,
-                      struct fm_mqtt_conf *m)
+                      const char *config_path, struct fm_mqtt_conf *m)
 {
 	const config_setting_t *t = config_setting_get_member(g, "tls");
 	if (!t || !conf__expect(c, t, "mqtt.tls", CONFIG_TYPE_GROUP))
 		return;
 	conf__known_keys(c, t, "mqtt.tls", tls_keys);
-	conf__string(c, t, "mqtt.tls", "ca_file", false, m->tls_ca_file,
-	             sizeof(m->tls_ca_file));
-	conf__string(c, t, "mqtt.tls", "cert_file", false, m->tls_cert_file,
-	             sizeof(m->tls_cert_file));
-	conf__string(c, t, "mqtt.tls", "key_file", false, m->tls_key_file,
-	             sizeof(m->tls_key_file));
+	const config_setting_t *ca = config_setting_get_member(t, "ca_file");
+	const char *ca_text = ca ? config_setting_get_string(ca) : NULL;
+	if (!ca)
+		conf__error(c, t, "mqtt.tls: missing ca_file, " CA_FILE_WHY);
+	else if (ca_text && !ca_text[0])
+		conf__error(c, ca, "mqtt.tls.ca_file: is empty; it names " CA_FILE_WHY);
+	else
+		conf__file(c, t, "mqtt.tls", "ca_file", CONF_FILE_REQUIRED, config_path,
+		           m->tls_ca_file, sizeof(m->tls_ca_file));
+	enum conf__got cert = conf__file(c, t, "mqtt.tls", "cert_file", 0, config_path,
+	                                 m->tls_cert_file, sizeof(m->tls_cert_file));
+	enum conf__got key = conf__file(c, t, "mqtt.tls", "key_file", CONF_FILE_SECRET,
+	                                config_path, m->tls_key_file, sizeof(m->tls_key_file));
+	if (cert != CONF_ABSENT && key == CONF_ABSENT)
+		conf__error(c, config_setting_get_member(t, "cert_file"),
+		            "mqtt.tls.cert_file: a client certificate needs its private key: "
+		            "add key_file");
+	else if (key != CONF_ABSENT && cert == CONF_ABSENT)
+		conf__error(c, config_setting_get_member(t, "key_file"),
+		            "mqtt.tls.key_file: a private key needs its client certificate: "
+		            "add cert_file");
+}
+
+/* The user name, and the file holding the password (a secret; it is read
+ * when the agent starts, never here). A password without a user is a
+ * mistake MQTT cannot express. */
+static void parse_credentials(struct conf__ctx *c, const config_setting_t *g,
+                              const char *config_path, struct fm_mqtt_conf *m)
+{
+	conf__string(c, g, "mqtt", "username", false, m->username, sizeof(m->username));
+	if (conf__file(c, g, "mqtt", "password_file", CONF_FILE_SECRET, config_path,
+	               m->password_file, sizeof(m->password_file)) != CONF_ABSENT &&
+	    !m->username[0])
+		conf__error(c, config_setting_get_member(g, "password_file"),
+		            "mqtt.password_file: a password needs a user name: set mqtt.username");
 }
 
 /* The prefix starts every topic: MQTT wildcards or stray slashes in it would
@@ -166,10 +203,8 @@ void conf__parse_mqtt(struct conf__state *st, const config_setting_t *root)
 		            "mqtt.host: must not be empty");
 	conf__int(c, g, "mqtt", "port", false, 1, 65535, &m->port);
 	conf__string(c, g, "mqtt", "client_id", false, m->client_id, sizeof(m->client_id));
-	conf__string(c, g, "mqtt", "username", false, m->username, sizeof(m->username));
-	conf__string(c, g, "mqtt", "password_file", false, m->password_file,
-	             sizeof(m->password_file));
-	parse_tls(c, g, m);
+	parse_credentials(c, g, st->cfg->path, m);
+	parse_tls(c, g, st->cfg->path, m);
 	if (conf__string(c, g, "mqtt", "topic_prefix", false, m->topic_prefix,
 	                 sizeof(m->topic_prefix)) == CONF_OK)
 		check_topic_prefix(c, g, m->topic_prefix);

@@ -4,11 +4,15 @@ Owns: starting and stopping the real processes a test runs against, on
 loopback and free ports, each in its own temporary directory:
 
   Mosquitto   a broker (/usr/sbin/mosquitto) with a generated config
+  TestCA      a certificate authority made with the openssl command line,
+              for TLS brokers and clients (mosquitto_tls_config), and
+              mosquitto_password_file for a broker that wants passwords
   Sim         facmon-sim (env FACMON_SIM) and its text control port, on
               Modbus TCP, Modbus RTU over a serial device, or both
   PtyPair     two linked pseudo-terminals (socat), a serial cable for RTU
   Agent       facmon run (env FACMON_BIN) with a config written from text
   MqttWatch   a paho-mqtt subscriber that records what the agent publishes
+              (over TLS, with a user name, when asked)
   run_cli     facmon's one-shot subcommands (check, once, probe, history)
   SnmpSim     snmpsimd serving .snmprec recordings (tests/data/snmp) on one
               or many UDP ports, SNMPv1/v2c and optionally v3 users
@@ -242,14 +246,16 @@ class _Fixture:
 # ---- mosquitto -------------------------------------------------------------
 
 class Mosquitto(_Fixture):
-    """A broker on 127.0.0.1:PORT (a free one unless given), anonymous,
-    without persistence. Started by the constructor."""
+    """A broker on 127.0.0.1:PORT (a free one unless given), anonymous
+    unless ALLOW_ANONYMOUS is false, without persistence. Started by the
+    constructor."""
 
     name = "mosquitto"
 
-    def __init__(self, port=None, extra_config=""):
-        """EXTRA_CONFIG is appended to the config; {tmp} in it is the
-        broker's own temporary directory (for persistence_location)."""
+    def __init__(self, port=None, extra_config="", allow_anonymous=True):
+        """EXTRA_CONFIG is appended to the config, after the listener line
+        (so per-listener options such as certfile apply to it); {tmp} in it
+        is the broker's own temporary directory (for persistence_location)."""
         super().__init__()
         self.host = HOST
         self.port = port or free_port()
@@ -260,7 +266,7 @@ class Mosquitto(_Fixture):
         with open(self.config_path, "w") as f:
             # mosquitto 2 with a config file needs both lines spelled out.
             f.write(f"listener {self.port} {HOST}\n"
-                    "allow_anonymous true\n"
+                    f"allow_anonymous {'true' if allow_anonymous else 'false'}\n"
                     f"{user}"
                     "log_dest stderr\n"
                     "log_type error\nlog_type warning\nlog_type notice\n"
@@ -282,6 +288,91 @@ class Mosquitto(_Fixture):
         messages are gone: there is no persistence)."""
         self.stop()
         self.start(timeout)
+
+
+# ---- TLS and passwords for the broker -----------------------------------------
+
+OPENSSL = "/usr/bin/openssl"
+MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
+_EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+
+Cert = namedtuple("Cert", "cert key")
+Cert.__doc__ = """A certificate and its private key: two PEM file paths."""
+
+
+def _openssl(*args):
+    proc = subprocess.run([OPENSSL, *args], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=30)
+    if proc.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args)} exited "
+                           f"{proc.returncode}: {proc.stderr.strip()}")
+
+
+class TestCA:
+    """A certificate authority made with Debian's openssl command line in
+    DIRECTORY: .cert (NAME.pem, the CA certificate: facmon's ca_file,
+    mosquitto's cafile, paho's ca_certs) and .key. issue() makes the
+    certificates it signs. Keys are EC P-256 (quick to make) and mode 600:
+    facmon refuses a private key that every user can read."""
+
+    def __init__(self, directory, name="test-ca"):
+        self.dir = directory
+        self.name = name
+        self.cert = os.path.join(directory, f"{name}.pem")
+        self.key = os.path.join(directory, f"{name}.key")
+        _openssl("req", "-x509", *_EC_KEY, "-keyout", self.key,
+                 "-out", self.cert, "-days", "2", "-subj", f"/CN={name}",
+                 "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        os.chmod(self.key, 0o600)
+
+    def issue(self, name, cn, san=None, client=False, days=2):
+        """A certificate for common name CN signed by this CA, as a Cert of
+        NAME.pem and NAME.key in the CA's directory. SAN: its
+        subjectAltName ("IP:127.0.0.1,DNS:localhost"; None: none). CLIENT:
+        for client authentication, else for a server. DAYS: valid from now
+        for that many days; -1 makes one that expired a day ago."""
+        cert = Cert(os.path.join(self.dir, f"{name}.pem"),
+                    os.path.join(self.dir, f"{name}.key"))
+        csr = os.path.join(self.dir, f"{name}.csr")
+        ext = os.path.join(self.dir, f"{name}.ext")
+        _openssl("req", *_EC_KEY, "-keyout", cert.key, "-out", csr,
+                 "-subj", f"/CN={cn}")
+        os.chmod(cert.key, 0o600)
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n"
+                    f"extendedKeyUsage={'clientAuth' if client else 'serverAuth'}\n")
+            if san:
+                f.write(f"subjectAltName={san}\n")
+        _openssl("x509", "-req", "-in", csr, "-CA", self.cert, "-CAkey", self.key,
+                 "-CAcreateserial", "-out", cert.cert, "-days", str(days),
+                 "-extfile", ext)
+        return cert
+
+
+def mosquitto_tls_config(server, client_ca, require_certificate=False):
+    """Mosquitto config lines (Mosquitto's EXTRA_CONFIG) that make its
+    listener TLS: it presents SERVER (a Cert) and trusts client
+    certificates from CLIENT_CA (a TestCA); with REQUIRE_CERTIFICATE a
+    client must present one."""
+    lines = [f"cafile {client_ca.cert}", f"certfile {server.cert}",
+             f"keyfile {server.key}"]
+    if require_certificate:
+        lines.append("require_certificate true")
+    return "\n".join(lines) + "\n"
+
+
+def mosquitto_password_file(path, users):
+    """A mosquitto password file at PATH (mosquitto_passwd -b -c), mode
+    600, for USERS: {name: password}. Returns PATH, for password_file."""
+    create = ["-c"]
+    for user, password in users.items():
+        subprocess.run([MOSQUITTO_PASSWD, "-b", *create, path, user, password],
+                       check=True, capture_output=True, timeout=10,
+                       stdin=subprocess.DEVNULL)
+        create = []
+    os.chmod(path, 0o600)
+    return path
 
 
 # ---- the simulator ---------------------------------------------------------
@@ -516,12 +607,13 @@ def _fill(template, params):
 def room_config(mqtt_port, modbus_port, devices=(("rack-a", 1, "xy-md02"),),
                 rules="", site="testsite", name="gw1", interval=1,
                 timeout_ms=300, down_after=None, log_level="debug",
-                extra=""):
+                extra="", mqtt_extra=""):
     """A standard config: one modbus-tcp bus "sim" on the simulator and
     the broker on loopback. DEVICES: (name, unit, profile) tuples, or raw
     libconfig text for the devices list. RULES: raw libconfig text of the
-    rules list. The agent's state_dir and profile_dir are placeholders
-    Agent fills in."""
+    rules list. MQTT_EXTRA: more keys of the mqtt group (tls, username).
+    The agent's state_dir and profile_dir are placeholders Agent fills
+    in."""
     if not isinstance(devices, str):
         items = []
         for dev_name, unit, profile in devices:
@@ -542,6 +634,7 @@ agent = {{
 mqtt = {{
   host = "{HOST}";
   port = {mqtt_port};
+  {mqtt_extra}
 }};
 buses = (
   {{ name = "sim"; type = "modbus-tcp"; host = "{HOST}"; port = {modbus_port};
@@ -759,10 +852,15 @@ class MqttWatch:
     resubscribes by itself after a broker restart."""
 
     def __init__(self, port, topic="#", host=HOST, qos=1, timeout=10.0,
-                 client_id=None, clean_session=True):
+                 client_id=None, clean_session=True, tls=None, tls_insecure=False,
+                 username=None, password=None):
         """CLIENT_ID and CLEAN_SESSION=False give a persistent session:
         with a broker that persists, messages published while this
-        subscriber is away are queued for it."""
+        subscriber is away are queued for it. TLS: paho's tls_set()
+        arguments ({"ca_certs": ..., "certfile": ..., "keyfile": ...});
+        paho then checks the broker's certificate, and its name unless
+        TLS_INSECURE (to watch a broker whose name is wrong). USERNAME
+        and PASSWORD: credentials for a broker that wants them."""
         self.topic = topic
         self.qos = qos
         self._messages = []
@@ -774,6 +872,11 @@ class MqttWatch:
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
+        if tls is not None:
+            self._client.tls_set(**tls)
+            self._client.tls_insecure_set(tls_insecure)
+        if username is not None:
+            self._client.username_pw_set(username, password)
         self._client.reconnect_delay_set(min_delay=0.2, max_delay=1)
         self._client.connect(host, port, keepalive=30)
         self._client.loop_start()

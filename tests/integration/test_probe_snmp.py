@@ -381,8 +381,8 @@ class V3(Checks):
                              "--priv-passphrase-file", priv, OUTPUT_SOURCE)
         self.assertEqual(rc, 2, err)
         self.assertEqual(out, "")
-        self.assertIn(f"facmon probe: --auth-passphrase-file {auth}: the file is "
-                      f"readable by every user; chmod 600 it", err)
+        self.assertIn(f"facmon probe: --auth-passphrase-file {auth} is readable by "
+                      f"every user (mode 0644); chmod 600 it", err)
 
 
 class Usage(unittest.TestCase):

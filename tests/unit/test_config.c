@@ -9,9 +9,10 @@
  * FACMON_TEST_DATA (tests/) and FACMON_PROFILE_DIR (hw/profiles) come from
  * CTest; when run by hand they are derived from this file's path.
  *
- * SNMPv3 passphrase files (tests/configs/secrets/) must not be readable by
- * every user, and one of them must be: git keeps no such modes and a
- * checkout follows the umask, so the group setup sets them.
+ * Secret files (SNMPv3 passphrases and the MQTT password in
+ * tests/configs/secrets/, the TLS client key in tests/configs/tls/) must not
+ * be readable by every user, and one of them must be: git keeps no such
+ * modes and a checkout follows the umask, so the group setup sets them.
  */
 #include <errno.h>
 #include <glob.h>
@@ -269,7 +270,15 @@ static void test_full_and_override(void **state)
 	assert_int_equal(cfg->agent.clock_unsync_grace, 1200);
 	assert_int_equal(cfg->agent.outbox_alert_after, 60);
 	assert_string_equal(cfg->mqtt.client_id, "gw1-custom");
-	assert_string_equal(cfg->mqtt.tls_key_file, "/etc/facmon/c.key");
+	assert_string_equal(cfg->mqtt.username, "facmon");
+	data_path(want, sizeof(want), "configs/good/../secrets/mqtt.pass");
+	assert_string_equal(cfg->mqtt.password_file, want);
+	data_path(want, sizeof(want), "configs/good/../tls/ca.pem");
+	assert_string_equal(cfg->mqtt.tls_ca_file, want);
+	data_path(want, sizeof(want), "configs/good/../tls/client.pem");
+	assert_string_equal(cfg->mqtt.tls_cert_file, want);
+	data_path(want, sizeof(want), "configs/good/../tls/client.key");
+	assert_string_equal(cfg->mqtt.tls_key_file, want);
 	assert_string_equal(cfg->mqtt.topic_prefix, "corp/facmon");
 	assert_int_equal(cfg->mqtt.qos, 0);
 	const struct fm_bus *rtu = config_find_bus(cfg, "rs485a");
@@ -807,7 +816,7 @@ static const struct bad_case bad_cases[] = {
 	{ "snmp-passphrase-world-readable.cfg", NULL, 7,
 	  "priv_passphrase_file: ", 1 },
 	{ "snmp-passphrase-world-readable.cfg", NULL, 7,
-	  "/secrets/world-readable.auth is readable by every user; chmod 600 it", 1 },
+	  "/secrets/world-readable.auth is readable by every user (mode 0644); chmod 600 it", 1 },
 	{ "snmp-v3-community.cfg", NULL, 6,
 	  "devices.[0].community: community is not used by SNMPv3", 1 },
 	{ "snmp-v2c-v3-key.cfg", NULL, 5,
@@ -861,6 +870,30 @@ static const struct bad_case bad_cases[] = {
 	  "cannot be combined with scale or offset", 4 },
 	{ "rule-enum-unknown.cfg", NULL, 13, "rules.[0].equals: 'batery' is not a value of "
 	  "ups1.output_source (other, none, normal, bypass, battery, booster, reducer)", 1 },
+	/* the broker connection: TLS and credentials */
+	{ "tls-no-ca.cfg", NULL, 11, "mqtt.tls: missing ca_file, the CA certificate (PEM) that "
+	  "signed the broker's certificate; TLS always verifies the broker (to connect without "
+	  "TLS, remove the tls group)", 1 },
+	{ "tls-ca-empty.cfg", NULL, 11, "mqtt.tls.ca_file: is empty; it names the CA certificate", 1 },
+	{ "tls-cert-without-key.cfg", NULL, 12, "mqtt.tls.cert_file: a client certificate needs "
+	  "its private key: add key_file", 1 },
+	{ "tls-key-without-cert.cfg", NULL, 12, "mqtt.tls.key_file: a private key needs its "
+	  "client certificate: add cert_file", 1 },
+	{ "tls-files.cfg", NULL, 11, "mqtt.tls.ca_file: ", 3 },
+	{ "tls-files.cfg", NULL, 11, "/bad/../tls/no-such-ca.pem: cannot read: No such file or "
+	  "directory", 3 },
+	{ "tls-files.cfg", NULL, 12, "/bad/../tls is not a regular file", 3 },
+	{ "tls-files.cfg", NULL, 13, "mqtt.tls.key_file: ", 3 },
+	{ "tls-files.cfg", NULL, 13, "/bad/../secrets/world-readable.auth is readable by every "
+	  "user (mode 0644); chmod 600 it", 3 },
+	{ "password-without-username.cfg", NULL, 10, "mqtt.password_file: a password needs a "
+	  "user name: set mqtt.username", 1 },
+	{ "password-file-missing.cfg", NULL, 11, "mqtt.password_file: ", 1 },
+	{ "password-file-missing.cfg", NULL, 11, "/bad/../secrets/no-such.pass: cannot read: "
+	  "No such file or directory", 1 },
+	{ "password-file-world-readable.cfg", NULL, 11, "mqtt.password_file: ", 1 },
+	{ "password-file-world-readable.cfg", NULL, 11, "/bad/../secrets/world-readable.auth is "
+	  "readable by every user (mode 0644); chmod 600 it", 1 },
 	/* the trap listener */
 	{ "traps-unknown-key.cfg", NULL, 8, "snmp_traps: unknown key 'adress'", 1 },
 	{ "traps-port.cfg", NULL, 8, "snmp_traps.port: 70000 is out of range (1-65535)", 1 },
@@ -1060,11 +1093,12 @@ static void test_names_and_lookups(void **state)
 	config_free(NULL);
 }
 
-/* Sets a passphrase file's mode, whatever the checkout's umask made it. */
+/* Sets a secret file's mode (NAME under tests/configs/), whatever the
+ * checkout's umask made it. */
 static int set_secret_mode(const char *name, mode_t mode)
 {
 	char rel[PATH_MAX], path[PATH_MAX];
-	path_join(rel, sizeof(rel), "configs/secrets", name);
+	path_join(rel, sizeof(rel), "configs", name);
 	data_path(path, sizeof(path), rel);
 	if (chmod(path, mode) == 0)
 		return 0;
@@ -1075,8 +1109,11 @@ static int set_secret_mode(const char *name, mode_t mode)
 static int setup_secrets(void **state)
 {
 	(void)state;
-	if (set_secret_mode("ups.auth", 0600) < 0 || set_secret_mode("ups.priv", 0600) < 0 ||
-	    set_secret_mode("world-readable.auth", 0644) < 0)
+	if (set_secret_mode("secrets/ups.auth", 0600) < 0 ||
+	    set_secret_mode("secrets/ups.priv", 0600) < 0 ||
+	    set_secret_mode("secrets/mqtt.pass", 0600) < 0 ||
+	    set_secret_mode("tls/client.key", 0600) < 0 ||
+	    set_secret_mode("secrets/world-readable.auth", 0644) < 0)
 		return -1;
 	return 0;
 }
