@@ -48,6 +48,7 @@ struct fm_mqtt {
 	bool connecting;        /* from connect_now() until the CONNACK, or until
 	                         * attempt_failed() says why there was none */
 	bool ever_connected;
+	bool attempted;         /* a connect was tried: the next one gets a new client */
 	bool shutting_down;
 	int64_t retry_at_ms;    /* next connect attempt; 0 = now */
 	int64_t backoff_ms;
@@ -220,12 +221,12 @@ static void on_log(struct mosquitto *mosq, void *ud, int level, const char *text
 	log_debug("mqtt[%s:%d]: libmosquitto: %s", m->conf->host, m->conf->port, text);
 }
 
-static int setup_will(struct fm_mqtt *m, char *err, size_t errlen)
+static int setup_will(struct fm_mqtt *m, struct mosquitto *mosq, char *err, size_t errlen)
 {
 	char t[sizeof m->root + 16];
 	topic(m, t, sizeof t, "status", NULL, NULL);
 	char *offline = payload_status_offline();
-	int rc = offline ? mosquitto_will_set(m->mosq, t, (int)strlen(offline), offline,
+	int rc = offline ? mosquitto_will_set(mosq, t, (int)strlen(offline), offline,
 	                                      STATE_QOS, true)
 	                 : MOSQ_ERR_NOMEM;
 	free(offline);
@@ -233,6 +234,36 @@ static int setup_will(struct fm_mqtt *m, char *err, size_t errlen)
 		snprintf(err, errlen, "mqtt last will: %s", mosquitto_strerror(rc));
 		return -1;
 	}
+	return 0;
+}
+
+/* A new libmosquitto client in place of the last one: its callbacks, TLS
+ * and credentials (the password file read again), and the will. Each
+ * connection gets a fresh client, so nothing the last one still held
+ * (messages queued or in flight when the link broke) is sent again behind
+ * the outbox's back, ahead of it, and telemetry of before an outage never
+ * goes out after it. */
+static int client_new(struct fm_mqtt *m, char *err, size_t errlen)
+{
+	struct mosquitto *mosq = mosquitto_new(m->conf->client_id, true, m);
+	if (!mosq) {
+		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+		return -1;
+	}
+	mosquitto_connect_callback_set(mosq, on_connect);
+	mosquitto_disconnect_callback_set(mosq, on_disconnect);
+	mosquitto_publish_callback_set(mosq, on_publish);
+	mosquitto_subscribe_callback_set(mosq, on_subscribe);
+	mosquitto_message_callback_set(mosq, on_message);
+	mosquitto_log_callback_set(mosq, on_log);
+	if (mqtt_secure_setup(mosq, m->conf, err, errlen) < 0 ||
+	    setup_will(m, mosq, err, errlen) < 0) {
+		mosquitto_destroy(mosq);
+		return -1;
+	}
+	if (m->mosq)
+		mosquitto_destroy(m->mosq);
+	m->mosq = mosq;
 	return 0;
 }
 
@@ -248,24 +279,11 @@ struct fm_mqtt *mqtt_create(const struct fm_config *cfg, char *err, size_t errle
 	m->backoff_ms = BACKOFF_MIN_MS;
 	snprintf(m->root, sizeof m->root, "%s/%s/%s", cfg->mqtt.topic_prefix,
 	         cfg->agent.site, cfg->agent.name);
-	m->mosq = mosquitto_new(cfg->mqtt.client_id, true, m);
-	if (!m->mosq) {
-		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
-		goto fail;
+	if (client_new(m, err, errlen) < 0) {
+		mqtt_destroy(m);
+		return NULL;
 	}
-	mosquitto_connect_callback_set(m->mosq, on_connect);
-	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
-	mosquitto_publish_callback_set(m->mosq, on_publish);
-	mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
-	mosquitto_message_callback_set(m->mosq, on_message);
-	mosquitto_log_callback_set(m->mosq, on_log);
-	if (mqtt_secure_setup(m->mosq, m->conf, err, errlen) < 0 ||
-	    setup_will(m, err, errlen) < 0)
-		goto fail;
 	return m;
-fail:
-	mqtt_destroy(m);
-	return NULL;
 }
 
 void mqtt_rebind_config(struct fm_mqtt *m, const struct fm_config *cfg)
@@ -335,14 +353,20 @@ static void attempt_failed(struct fm_mqtt *m, int rc, int errnum, int64_t now_mo
 
 static void connect_now(struct fm_mqtt *m, int64_t now_mono)
 {
+	char err[FM_TEXT_MAX];
+	if (m->attempted && client_new(m, err, sizeof err) < 0) {
+		complain(&m->connect_complaint, now_mono, "mqtt[%s:%d]: %s", m->conf->host,
+		         m->conf->port, err);
+		schedule_retry(m, now_mono);
+		return;
+	}
+	m->attempted = true;
 	mqtt_attempt_start(&m->attempt);
 	m->connecting = true;
 	log_debug("mqtt[%s:%d]: connecting%s", m->conf->host, m->conf->port,
 	          m->conf->tls_ca_file[0] ? " with TLS" : "");
-	int rc = m->ever_connected
-	             ? mosquitto_reconnect_async(m->mosq)
-	             : mosquitto_connect_async(m->mosq, m->conf->host, m->conf->port,
-	                                       m->conf->keepalive);
+	int rc = mosquitto_connect_async(m->mosq, m->conf->host, m->conf->port,
+	                                 m->conf->keepalive);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		m->retry_at_ms = now_mono + MQTT_CONNACK_TIMEOUT_MS;
 		return;
