@@ -29,6 +29,7 @@
 #include "agent/log.h"
 #include "agent/outputs.h"
 #include "agent/poller.h"
+#include "agent/sdnotify.h"
 #include "agent/self_health.h"
 #include "alerting/command.h"
 #include "alerting/engine.h"
@@ -51,6 +52,7 @@ struct agent {
 	struct sh_collector *collectors; /* one per bus, for the checks */
 	int64_t next_self_check_ms;
 	struct complaint *read_complaints; /* one per device */
+	struct sdnotify notify; /* systemd: READY, WATCHDOG, STOPPING */
 };
 
 static int signals_open(void)
@@ -287,6 +289,7 @@ static void loop_once(struct agent *a)
 		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
 		outbox_flush(a->out.outbox);
 		a->next_tick_ms = now + TICK_MS;
+		sdnotify_watchdog(&a->notify, now, self_health_hung(&a->health));
 	}
 	if (now >= a->next_self_check_ms) {
 		check_self(a, now);
@@ -398,8 +401,11 @@ int agent_run(const struct fm_config *cfg)
 		         "%zu rules, broker %s:%d", FACMON_VERSION, cfg->agent.site,
 		         cfg->agent.name, cfg->nbuses, cfg->ndevices, cfg->nrules,
 		         cfg->mqtt.host, cfg->mqtt.port);
+		sdnotify_start(&a.notify, clock_mono_ms(), "running: %zu buses, %zu devices, "
+		               "%zu rules", cfg->nbuses, cfg->ndevices, cfg->nrules);
 		while (!a.stop)
 			loop_once(&a);
+		sdnotify_stopping(&a.notify);
 	}
 	agent_stop(&a);
 	if (rc == 0)
