@@ -16,6 +16,7 @@
 #include "agent/log.h"
 #include "agent/outputs.h"
 #include "agent/poller.h"
+#include "agent/sdnotify.h"
 #include "agent/self_health.h"
 #include "alerting/engine.h"
 #include "alerting/mqtt.h"
@@ -42,6 +43,7 @@ struct agent {
 	struct fm_bus_stats *bus_stats;    /* one per bus */
 	char config_sha256[CONFIG_HASH_LEN];
 	int64_t next_status_ms;
+	struct sdnotify notify; /* systemd: READY, RELOADING, WATCHDOG, STOPPING */
 };
 
 /* run.c */

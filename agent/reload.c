@@ -6,6 +6,7 @@
  * one's state by name (engine_adopt), each unchanged device keeps its
  * polling schedule (poller_adopt_schedule), and the store, the outbox and
  * seq go on. The broker connection is kept unless its settings changed.
+ * systemd hears RELOADING=1 before and READY=1 after, applied or not.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,19 +109,17 @@ static void switch_mqtt(struct agent *a, struct fm_config *cfg, struct fm_mqtt *
 	mqtt_set_command_handler(fresh, agent_on_command, a);
 }
 
-void agent_reload(struct agent *a)
+/* Replaces the running config with CFG; false (CFG freed, nothing
+ * changed) when it cannot be applied. */
+static bool apply(struct agent *a, struct fm_config *cfg)
 {
-	log_info("SIGHUP: reloading %s", a->cfg->path);
-	struct fm_config *cfg = load_new_config(a);
-	if (!cfg)
-		return;
 	char err[FM_TEXT_MAX] = "";
 	struct fm_mqtt *fresh = NULL;
 	if (mqtt_changed(a->cfg, cfg) &&
 	    !(fresh = mqtt_create(cfg, err, sizeof err))) {
 		log_error("reload: mqtt: %s; still running the previous config", err);
 		config_free(cfg);
-		return;
+		return false;
 	}
 	int64_t now = clock_mono_ms(), wall = clock_wall_ms();
 	struct eng_publisher pub = outputs_publisher(&a->out);
@@ -131,7 +130,7 @@ void agent_reload(struct agent *a)
 		engine_destroy(engine);
 		mqtt_destroy(fresh);
 		config_free(cfg);
-		return;
+		return false;
 	}
 	/* what is in flight lands in the old engine, then polling moves over */
 	poller_stop(a->poller);
@@ -166,4 +165,16 @@ void agent_reload(struct agent *a)
 		agent_publish_status(a); /* the new config's hash */
 		engine_publish_states(engine);
 	}
+	return true;
+}
+
+void agent_reload(struct agent *a)
+{
+	log_info("SIGHUP: reloading %s", a->cfg->path);
+	sdnotify_reloading(&a->notify);
+	struct fm_config *cfg = load_new_config(a);
+	bool applied = cfg && apply(a, cfg);
+	const struct fm_config *c = a->cfg;
+	sdnotify_ready(&a->notify, "running: %zu buses, %zu devices, %zu rules%s", c->nbuses,
+	               c->ndevices, c->nrules, applied ? "" : " (the last reload was rejected)");
 }

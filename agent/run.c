@@ -27,6 +27,7 @@
 #include "agent/agent.h"
 #include "agent/bus_worker.h"
 #include "agent/clock.h"
+#include "agent/sdnotify.h"
 
 #define TICK_MS 1000
 #define SELF_CHECK_MS 10000 /* the agent's checks of itself */
@@ -253,6 +254,7 @@ static void loop_once(struct agent *a)
 		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
 		outbox_flush(a->out.outbox);
 		a->next_tick_ms = now + TICK_MS;
+		sdnotify_watchdog(&a->notify, now, self_health_hung(&a->health));
 	}
 	if (now >= a->next_status_ms && mqtt_connected(a->mqtt))
 		agent_publish_status(a);
@@ -371,8 +373,11 @@ int agent_run(struct fm_config *cfg)
 		         "%zu rules, broker %s:%d", FACMON_VERSION, cfg->agent.site,
 		         cfg->agent.name, cfg->nbuses, cfg->ndevices, cfg->nrules,
 		         cfg->mqtt.host, cfg->mqtt.port);
+		sdnotify_start(&a.notify, clock_mono_ms(), "running: %zu buses, %zu devices, "
+		               "%zu rules", cfg->nbuses, cfg->ndevices, cfg->nrules);
 		while (!a.stop)
 			loop_once(&a);
+		sdnotify_stopping(&a.notify);
 	}
 	agent_stop(&a);
 	config_free(a.cfg);

@@ -57,7 +57,7 @@ void self_health_init(struct self_health *h, const struct fm_agent_conf *agent)
 			.disk_min_free_bytes = SH_DISK_MIN_FREE_BYTES,
 			.disk_clear_pct = SH_DISK_CLEAR_PCT,
 			.disk_clear_bytes = SH_DISK_CLEAR_BYTES,
-			.collector_min_ms = SH_COLLECTOR_MIN_MS,
+			.collector_min_ms = (int64_t)agent->collector_hang_after * 1000,
 			.collector_periods = SH_COLLECTOR_PERIODS,
 		},
 		.adjtime_fn = ntp_adjtime,
@@ -268,6 +268,13 @@ void self_health_run(struct self_health *h, const struct sh_inputs *in,
 	check_outbox(h, in, now_mono_ms, &out[SH_OUTBOX]);
 	check_disk(h, in, &out[SH_DISK]);
 	check_collectors(h, in, now_mono_ms, &out[SH_COLLECTORS]);
+	h->collectors_hung = out[SH_COLLECTORS].cond == SH_BAD;
+	snprintf(h->hung_detail, sizeof h->hung_detail, "%s", out[SH_COLLECTORS].detail);
+}
+
+const char *self_health_hung(const struct self_health *h)
+{
+	return h->collectors_hung ? h->hung_detail : NULL;
 }
 
 int64_t self_health_bus_period_ms(const struct fm_config *cfg, const struct fm_bus *bus)

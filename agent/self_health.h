@@ -15,7 +15,8 @@
  *                                             agent.disk_min_free_pct (5 %) or
  *                                             50 MB free
  *   facmon.collectors  critical  実102       a bus worker's heartbeat is older
- *                                             than max(60 s, 3 x its bus period)
+ *                                             than max(agent.collector_hang_after
+ *                                             (60 s), 3 x its bus period)
  *
  * self_health_run() turns facts into one observation per check (ok, bad or
  * unknown, a value and a sentence); the engine feeds them to the alert state
@@ -82,7 +83,6 @@ const char *sh_check_name(enum sh_check c);
 #define SH_DISK_MIN_FREE_BYTES (50ull * 1000 * 1000) /* less free: bad */
 #define SH_DISK_CLEAR_PCT 1.0                      /* hysteresis above the */
 #define SH_DISK_CLEAR_BYTES (10ull * 1000 * 1000)  /* thresholds to clear */
-#define SH_COLLECTOR_MIN_MS 60000                  /* heartbeat age floor */
 #define SH_COLLECTOR_PERIODS 3                     /* x the bus period */
 
 struct sh_limits {
@@ -106,6 +106,8 @@ struct self_health {
 	bool clock_unsynced;           /* the last reading said unsynchronised */
 	int64_t clock_unsync_since_ms; /* the first such reading in a row */
 	bool disk_low;                 /* last verdict was bad (hysteresis) */
+	bool collectors_hung;          /* last verdict of facmon.collectors: bad */
+	char hung_detail[256];         /* ... and its detail */
 };
 
 /* One bus worker as the collectors check sees it. */
@@ -126,13 +128,20 @@ struct sh_inputs {
 };
 
 /* Sets the limits from AGENT (disk_min_free_pct, clock_unsync_grace,
- * outbox_alert_after) and the fixed ones, the real ntp_adjtime and statvfs,
+ * outbox_alert_after, collector_hang_after) and the fixed ones, the real ntp_adjtime and statvfs,
  * and clears the state. */
 void self_health_init(struct self_health *h, const struct fm_agent_conf *agent);
 
 /* Runs every check at NOW_MONO_MS (clock_mono_ms()); OUT[c] is check c. */
 void self_health_run(struct self_health *h, const struct sh_inputs *in,
                      int64_t now_mono_ms, struct sh_obs out[SH_NCHECKS]);
+
+/* What the last self_health_run() found hung: the detail of
+ * facmon.collectors ("bus rs485a silent for 75 s (limit 60 s)") while that
+ * check is bad, else NULL. The systemd watchdog (agent/sdnotify.h) is fed
+ * only while this is NULL, so the agent is restarted for exactly the hang
+ * the alert reports, and only after the alert has fired. */
+const char *self_health_hung(const struct self_health *h);
 
 /* The longest a worker of BUS may legitimately be busy or idle between
  * polls: the longest poll interval of its devices or request timeout

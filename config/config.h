@@ -117,6 +117,7 @@ struct fm_agent_conf {
 	int disk_min_free_pct;   /* state_dir's filesystem below this % free: alert */
 	int clock_unsync_grace;  /* seconds the clock may be unsynchronised */
 	int outbox_alert_after;  /* seconds the broker may be away with events waiting */
+	int collector_hang_after; /* seconds a bus worker may be silent (at least) */
 };
 
 struct fm_mqtt_conf {

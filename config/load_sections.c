@@ -20,7 +20,8 @@
 
 static const char *const agent_keys[] = {
 	"site", "name", "state_dir", "log_level", "profile_dir", "history_days",
-	"disk_min_free_pct", "clock_unsync_grace", "outbox_alert_after", NULL,
+	"disk_min_free_pct", "clock_unsync_grace", "outbox_alert_after",
+	"collector_hang_after", NULL,
 };
 
 static const char *const log_level_names[] = {
@@ -67,6 +68,8 @@ static void parse_self_health(struct conf__ctx *c, const config_setting_t *g,
 	          &a->clock_unsync_grace);
 	conf__int(c, g, "agent", "outbox_alert_after", false, 0, 86400,
 	          &a->outbox_alert_after);
+	conf__int(c, g, "agent", "collector_hang_after", false, 1, 86400,
+	          &a->collector_hang_after);
 }
 
 void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
@@ -81,6 +84,7 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 	a->disk_min_free_pct = 5;
 	a->clock_unsync_grace = 600; /* a Pi without an RTC takes minutes to sync */
 	a->outbox_alert_after = 300;
+	a->collector_hang_after = 60; /* the floor; 3 bus periods when longer */
 
 	const config_setting_t *g = conf__member(c, root, "", "agent", true);
 	if (!g || !conf__expect(c, g, "agent", CONFIG_TYPE_GROUP))

@@ -653,12 +653,15 @@ rules = (
 class Agent(_Fixture):
     """`facmon run -c FILE` with FILE written from CONFIG (libconfig text).
     {state_dir}, {profile_dir} and {tmp} are filled in, as is any {key}
-    given in PARAMS. Started by the constructor unless start=False."""
+    given in PARAMS. Started by the constructor unless start=False. ENV
+    (a dict) replaces the environment it runs in, as systemd would set it
+    (NOTIFY_SOCKET, WATCHDOG_USEC)."""
 
     name = "agent"
 
-    def __init__(self, config, params=None, start=True, args=()):
+    def __init__(self, config, params=None, start=True, args=(), env=None):
         super().__init__()
+        self.env = env
         self.state_dir = os.path.join(self.tmp, "state")
         os.makedirs(self.state_dir)
         self.config_path = os.path.join(self.tmp, "facmon.cfg")
@@ -685,7 +688,7 @@ class Agent(_Fixture):
 
     def start(self):
         self.process.start([facmon_bin(), "run", "-c", self.config_path]
-                           + self.args)
+                           + self.args, env=self.env)
 
     def restart(self, timeout=10.0):
         """Clean stop and start on the same config and state dir. Returns

@@ -210,6 +210,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(cfg->agent.disk_min_free_pct, 5);
 	assert_int_equal(cfg->agent.clock_unsync_grace, 600);
 	assert_int_equal(cfg->agent.outbox_alert_after, 300);
+	assert_int_equal(cfg->agent.collector_hang_after, 60);
 	const struct fm_mqtt_conf *m = &cfg->mqtt;
 	assert_string_equal(m->host, "127.0.0.1");
 	assert_int_equal(m->port, 1883);
@@ -269,6 +270,7 @@ static void test_full_and_override(void **state)
 	assert_int_equal(cfg->agent.disk_min_free_pct, 10);
 	assert_int_equal(cfg->agent.clock_unsync_grace, 1200);
 	assert_int_equal(cfg->agent.outbox_alert_after, 60);
+	assert_int_equal(cfg->agent.collector_hang_after, 20);
 	assert_string_equal(cfg->mqtt.client_id, "gw1-custom");
 	assert_string_equal(cfg->mqtt.username, "facmon");
 	data_path(want, sizeof(want), "configs/good/../secrets/mqtt.pass");
@@ -298,7 +300,7 @@ static void test_full_and_override(void **state)
 	                      "/good/profiles/test-crac.cfg"));
 	const struct fm_point *ret = point_at(cfg, "crac1", 1, "return_air");
 	assert_true(ends_with(ret->origin.file, "/good/full.cfg"));
-	assert_int_equal(ret->origin.line, 39);
+	assert_int_equal(ret->origin.line, 40);
 	assert_int_equal(ret->address, 100);
 	assert_int_equal(ret->type, FM_TYPE_FLOAT32);
 	assert_int_equal(ret->order, FM_ORDER_CDAB);
@@ -697,10 +699,12 @@ static const struct bad_case bad_cases[] = {
 	{ "syntax.cfg", NULL, 3, "syntax error", 1 },
 	{ "unknown-key-top.cfg", NULL, 9, "unknown top-level key 'alerts'", 1 },
 	{ "unknown-key-agent.cfg", NULL, 5, "agent: unknown key 'sight'", 1 },
-	{ "self-health.cfg", NULL, 5, "agent.disk_min_free_pct: 51 is out of range (0-50)", 3 },
-	{ "self-health.cfg", NULL, 6, "agent.clock_unsync_grace: -1 is out of range (0-86400)", 3 },
+	{ "self-health.cfg", NULL, 5, "agent.disk_min_free_pct: 51 is out of range (0-50)", 4 },
+	{ "self-health.cfg", NULL, 6, "agent.clock_unsync_grace: -1 is out of range (0-86400)", 4 },
 	{ "self-health.cfg", NULL, 7,
-	  "agent.outbox_alert_after: expected an integer, got a string", 3 },
+	  "agent.outbox_alert_after: expected an integer, got a string", 4 },
+	{ "self-health.cfg", NULL, 8,
+	  "agent.collector_hang_after: 0 is out of range (1-86400)", 4 },
 	{ "unknown-key-mqtt.cfg", NULL, 11, "mqtt: unknown key 'prot'", 1 },
 	{ "unknown-key-tls.cfg", NULL, 10, "mqtt.tls: unknown key 'ca_path'", 1 },
 	{ "unknown-key-bus.cfg", NULL, 6, "buses.[0]: unknown key 'hots'", 1 },

@@ -37,6 +37,7 @@ static const struct fm_agent_conf default_agent = {
 	.disk_min_free_pct = 5,
 	.clock_unsync_grace = 600,
 	.outbox_alert_after = 300,
+	.collector_hang_after = 60,
 };
 
 static const char *const cond_names[] = {"ok", "bad", "unknown"};
@@ -107,6 +108,7 @@ static void test_init(void **state)
 	agent.disk_min_free_pct = 12;
 	agent.clock_unsync_grace = 90;
 	agent.outbox_alert_after = 45;
+	agent.collector_hang_after = 20;
 	struct self_health h;
 	self_health_init(&h, &agent);
 	assert_int_equal(h.lim.clock_grace_ms, 90000);
@@ -114,12 +116,13 @@ static void test_init(void **state)
 	assert_int_equal(h.lim.outbox_max_events, 1000);
 	assert_true(h.lim.disk_min_free_pct == 12.0);
 	assert_int_equal(h.lim.disk_min_free_bytes, 50000000);
-	assert_int_equal(h.lim.collector_min_ms, 60000);
+	assert_int_equal(h.lim.collector_min_ms, 20000);
 	assert_int_equal(h.lim.collector_periods, 3);
 	assert_ptr_equal(h.adjtime_fn, ntp_adjtime);
 	assert_ptr_equal(h.statvfs_fn, statvfs);
 	assert_false(h.clock_unsynced);
 	assert_false(h.disk_low);
+	assert_null(self_health_hung(&h));
 }
 
 /* ---- fakes of the kernel ---- */
@@ -430,6 +433,75 @@ static void test_collectors(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* agent.collector_hang_after lowers (or raises) the floor; 3 bus periods
+ * still win when longer. */
+static void test_collectors_hang_after(void **state)
+{
+	(void)state;
+	const int64_t now = 1000 * MIN;
+	static const struct {
+		const char *what;
+		int64_t age, period;
+		int want;
+		const char *detail;
+	} rows[] = {
+		{"within a 5 s floor", 4000, 1000, SH_OK, "alive"},
+		{"past a 5 s floor", 6000, 1000, SH_BAD, "bus b silent for 6 s (limit 5 s)"},
+		{"3 periods beat the floor", 8000, 3000, SH_OK, "alive"},
+		{"past 3 periods", 9500, 3000, SH_BAD, "bus b silent for 9 s (limit 9 s)"},
+	};
+	struct fm_agent_conf agent = default_agent;
+	agent.collector_hang_after = 5;
+	struct self_health h;
+	faked(&h, &agent);
+	int failures = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct sh_collector c = {"b", now - rows[i].age, rows[i].period};
+		struct sh_inputs in = healthy_inputs;
+		in.collectors = &c;
+		in.ncollectors = 1;
+		failures += row_fails(&h, &in, now, SH_COLLECTORS, rows[i].what, rows[i].want,
+		                      (double)rows[i].age / 1000.0, rows[i].detail);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* self_health_hung(), what the systemd watchdog goes by: the collectors
+ * check's last verdict, with its detail while bad, NULL otherwise (also
+ * when unknown: a worker without a heartbeat yet is no hang). */
+static void test_hung(void **state)
+{
+	(void)state;
+	struct self_health h;
+	faked(&h, &default_agent);
+	const int64_t now = 100 * MIN;
+	struct sh_collector c[2] = {{"rs485a", now - 1000, 10000}, {"bms", now - 500, 10000}};
+	struct sh_inputs in = healthy_inputs;
+	in.collectors = c;
+	in.ncollectors = 2;
+	struct sh_obs out[SH_NCHECKS];
+	self_health_run(&h, &in, now, out);
+	assert_null(self_health_hung(&h));
+
+	c[1].heartbeat_ms = now - 75000;
+	self_health_run(&h, &in, now, out);
+	assert_non_null(self_health_hung(&h));
+	assert_string_equal(self_health_hung(&h), "bus bms silent for 75 s (limit 60 s)");
+	assert_string_equal(self_health_hung(&h), out[SH_COLLECTORS].detail);
+
+	c[1].heartbeat_ms = 0; /* unknown */
+	self_health_run(&h, &in, now, out);
+	assert_int_equal(out[SH_COLLECTORS].cond, SH_UNKNOWN);
+	assert_null(self_health_hung(&h));
+
+	c[1].heartbeat_ms = now - 75000; /* hung again, then beating */
+	self_health_run(&h, &in, now, out);
+	assert_non_null(self_health_hung(&h));
+	c[1].heartbeat_ms = now;
+	self_health_run(&h, &in, now, out);
+	assert_null(self_health_hung(&h));
+}
+
 /* Many hung buses: the detail is cut off, never overrun. */
 static void test_collectors_long_detail(void **state)
 {
@@ -581,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_disk),
 		cmocka_unit_test(test_collectors),
+		cmocka_unit_test(test_collectors_hang_after),
+		cmocka_unit_test(test_hung),
 		cmocka_unit_test(test_collectors_long_detail),
 		cmocka_unit_test(test_all_checks),
 		cmocka_unit_test(test_bus_period),
