@@ -2,7 +2,9 @@
  *
  * Owns: what the agent does with a command the MQTT client has parsed and
  * validated (alerting/command.c): acknowledge, silence, end silences; and
- * its answer in the log, for the operator who sent it.
+ * its answer in the log, for the operator who sent it. A silence is kept
+ * in the store as well, so that a restart does not end it; when the store
+ * fails, the silence still holds until the agent stops.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -21,17 +23,37 @@ static void do_ack(struct agent *a, const struct fm_cmd *cmd, const char *line)
 		log_warn("command %s: ignored: %s", line, eng_ack_result_text(r));
 }
 
+/* Writes silence ID to the store, so that it outlives a restart. */
+static void keep_silence(struct agent *a, unsigned id)
+{
+	char err[FM_TEXT_MAX * 2];
+	const struct eng_silence *s = engine_find_silence(a->engine, id);
+	if (s && a->out.store && store_save_silence(a->out.store, s, err, sizeof err) < 0)
+		log_warn("store: %s (silence %u holds, but not across a restart)", err, id);
+}
+
+/* Deletes the silences a cancel ended from the store (all it holds of
+ * them, even one the engine no longer has). */
+static void forget_silences(struct agent *a, unsigned id, const char *match)
+{
+	char err[FM_TEXT_MAX * 2];
+	if (a->out.store && store_delete_silences(a->out.store, id, match, err, sizeof err) < 0)
+		log_warn("store: %s (ended now, but back after a restart)", err);
+}
+
 static void do_silence(struct agent *a, const struct fm_cmd *cmd, const char *line)
 {
 	int64_t wall = clock_wall_ms();
 	unsigned id = engine_silence(a->engine, cmd->rule_or_match, wall,
 	                             wall + cmd->duration_s * 1000, cmd->by, cmd->text, false,
 	                             wall);
-	if (id)
-		log_info("command %s: silence %u", line, id);
-	else
+	if (!id) {
 		log_warn("command %s: refused: %d silences are in place already",
 		         line, ENG_SILENCES_MAX);
+		return;
+	}
+	log_info("command %s: silence %u", line, id);
+	keep_silence(a, id);
 }
 
 static void do_unsilence(struct agent *a, const struct fm_cmd *cmd, const char *line)
@@ -39,9 +61,11 @@ static void do_unsilence(struct agent *a, const struct fm_cmd *cmd, const char *
 	char *end = NULL;
 	unsigned long id = cmd->silence_id[0] ? strtoul(cmd->silence_id, &end, 10) : 0;
 	size_t n = 0;
-	if (!cmd->silence_id[0] || (end && *end == '\0' && id > 0 && id <= UINT_MAX))
-		n = engine_unsilence(a->engine, (unsigned)id, id ? NULL : cmd->rule_or_match,
-		                     clock_wall_ms());
+	if (!cmd->silence_id[0] || (end && *end == '\0' && id > 0 && id <= UINT_MAX)) {
+		const char *match = id ? NULL : cmd->rule_or_match;
+		n = engine_unsilence(a->engine, (unsigned)id, match, clock_wall_ms());
+		forget_silences(a, (unsigned)id, match);
+	}
 	if (n)
 		log_info("command %s: ended %zu silence%s", line, n, n == 1 ? "" : "s");
 	else

@@ -291,6 +291,39 @@ static void resume_alerts(struct agent *a)
 		log_error("store: %s (alerts start unknown)", err);
 }
 
+struct resuming {
+	struct agent *a;
+	int64_t wall; /* the time the silences were read at */
+};
+
+/* One operator's silence stored before the last stop, put back. */
+static void resume_silence(void *ctx, const struct eng_silence *s)
+{
+	const struct resuming *r = ctx;
+	char until[CLOCK_ISO_LEN];
+	clock_iso8601(s->end_wall_ms, until, sizeof until);
+	if (engine_resume_silence(r->a->engine, s, r->wall))
+		log_info("silence %u: %s until %s by %s, kept from before the restart", s->id,
+		         s->match, until, s->by);
+	else
+		log_error("silence %u: %s until %s by %s: not resumed: %d silences are in "
+		          "place already", s->id, s->match, until, s->by, ENG_SILENCES_MAX);
+}
+
+/* The silences operators set before the restart, with their ids; new ids
+ * go on after the highest ever stored. Those that ended meanwhile are not
+ * read (store_maintain has pruned them). */
+static void resume_silences(struct agent *a)
+{
+	char err[FM_TEXT_MAX * 2];
+	unsigned last = store_last_silence_id(a->out.store);
+	if (last >= a->engine->next_silence_id)
+		a->engine->next_silence_id = last + 1;
+	struct resuming r = {a, clock_wall_ms()};
+	if (store_load_silences(a->out.store, r.wall, resume_silence, &r, err, sizeof err) < 0)
+		log_error("store: %s (the operators' silences are not resumed)", err);
+}
+
 static int agent_start(struct agent *a, struct fm_config *cfg)
 {
 	char err[FM_TEXT_MAX] = "";
@@ -323,8 +356,10 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 	mqtt_set_command_handler(a->mqtt, agent_on_command, a);
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
-	if (a->engine)
+	if (a->engine) {
 		resume_alerts(a);
+		resume_silences(a); /* after the states: it republishes what it covers */
+	}
 	a->poller = poller_create(cfg, now, err, sizeof err);
 	if (!a->engine || !a->poller) {
 		log_error("start: %s", err[0] ? err : "out of memory");

@@ -167,7 +167,7 @@ struct engine {
 	struct eng_alert *self;     /* the self-health alerts, ENG_SELF_CHECKS */
 	struct eng_silence silences[ENG_SILENCES_MAX];
 	size_t nsilences;
-	unsigned next_silence_id;
+	unsigned next_silence_id;   /* the agent continues it from the store */
 	uint64_t next_seq;
 	struct eng_publisher pub;
 };
@@ -232,6 +232,13 @@ unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
 /* Ends silence ID (0: every silence whose match is MATCH); how many. */
 size_t engine_unsilence(struct engine *e, unsigned id, const char *match,
                         int64_t now_wall);
+/* Puts back an operator's silence S as stored before a restart, with its
+ * id (next_silence_id goes past it); false when S has ended, its id is
+ * taken or there are ENG_SILENCES_MAX already. */
+bool engine_resume_silence(struct engine *e, const struct eng_silence *s,
+                           int64_t now_wall);
+/* Silence ID, or NULL (it ended, or never was). */
+const struct eng_silence *engine_find_silence(const struct engine *e, unsigned id);
 
 /* Puts alert NAME back in STATE since SINCE_WALL, as stored before a
  * restart (acknowledgement too): no event; a firing alert whose condition

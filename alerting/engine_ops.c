@@ -1,9 +1,10 @@
 /* engine_ops.c - what reaches the engine other than polls.
  *
  * Owns: operators' acknowledgements and maintenance windows (silences),
- * the agent's own health checks, and alert states restored after a
- * restart. An ack is an event of its own (numbered, stored, published);
- * a silence changes no state, only how an alert is published.
+ * the agent's own health checks, and alert states and operators' silences
+ * restored after a restart. An ack is an event of its own (numbered,
+ * stored, published); a silence changes no state, only how an alert is
+ * published.
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -77,20 +78,51 @@ static void republish_silenced(struct engine *e, int64_t now_wall)
 	}
 }
 
+/* Adds silence S as it is (its id too); NULL when there are
+ * ENG_SILENCES_MAX already, or S does not end after both its start and NOW. */
+static const struct eng_silence *add_silence(struct engine *e, const struct eng_silence *s,
+                                             int64_t now_wall)
+{
+	if (e->nsilences == ENG_SILENCES_MAX || s->end_wall_ms <= s->start_wall_ms ||
+	    s->end_wall_ms <= now_wall)
+		return NULL;
+	struct eng_silence *added = &e->silences[e->nsilences++];
+	*added = *s;
+	if (added->id >= e->next_silence_id)
+		e->next_silence_id = added->id + 1;
+	republish_silenced(e, now_wall);
+	return added;
+}
+
 unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
                         int64_t end_wall, const char *by, const char *why,
                         bool from_config, int64_t now_wall)
 {
-	if (e->nsilences == ENG_SILENCES_MAX || end_wall <= start_wall || end_wall <= now_wall)
-		return 0;
-	struct eng_silence *s = &e->silences[e->nsilences++];
-	*s = (struct eng_silence){.id = e->next_silence_id++, .from_config = from_config,
-	                          .start_wall_ms = start_wall, .end_wall_ms = end_wall};
-	snprintf(s->match, sizeof s->match, "%s", match);
-	snprintf(s->by, sizeof s->by, "%s", by ? by : "");
-	snprintf(s->why, sizeof s->why, "%s", why ? why : "");
-	republish_silenced(e, now_wall);
-	return s->id;
+	struct eng_silence s = {.id = e->next_silence_id, .from_config = from_config,
+	                        .start_wall_ms = start_wall, .end_wall_ms = end_wall};
+	snprintf(s.match, sizeof s.match, "%s", match);
+	snprintf(s.by, sizeof s.by, "%s", by ? by : "");
+	snprintf(s.why, sizeof s.why, "%s", why ? why : "");
+	const struct eng_silence *added = add_silence(e, &s, now_wall);
+	return added ? added->id : 0;
+}
+
+/* A stored silence keeps its id: operators cancel by it. */
+bool engine_resume_silence(struct engine *e, const struct eng_silence *s, int64_t now_wall)
+{
+	if (s->id == 0 || engine_find_silence(e, s->id))
+		return false;
+	struct eng_silence kept = *s;
+	kept.from_config = false;
+	return add_silence(e, &kept, now_wall) != NULL;
+}
+
+const struct eng_silence *engine_find_silence(const struct engine *e, unsigned id)
+{
+	for (size_t i = 0; i < e->nsilences; i++)
+		if (e->silences[i].id == id)
+			return &e->silences[i];
+	return NULL;
 }
 
 size_t engine_unsilence(struct engine *e, unsigned id, const char *match, int64_t now_wall)

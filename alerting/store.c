@@ -84,6 +84,8 @@ static int open_db(struct fm_store *s, char *err, size_t errlen)
 	if (rc == SQLITE_OK)
 		rc = store_outbox_migrate(s->db);
 	if (rc == SQLITE_OK)
+		rc = store_silences_migrate(s->db);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(s->db, insert_sql, -1, &s->insert_event, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", s->path,
@@ -310,6 +312,11 @@ int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
 		log_info("store: pruned %d event%s older than %d day%s (before %s)", n,
 		         n == 1 ? "" : "s", history_days, history_days == 1 ? "" : "s", iso);
 	}
+	int ended = store_prune_silences(s, now_wall_ms, err, sizeof err);
+	if (ended < 0)
+		log_warn("store: pruning the silences: %s", err);
+	else if (ended > 0)
+		log_debug("store: dropped %d silence%s that ended", ended, ended == 1 ? "" : "s");
 	return n;
 }
 

@@ -5,8 +5,9 @@
  * published, which is also where `seq` continues from after a restart),
  * its pruning after agent.history_days and the read-only queries of
  * `facmon history`; the outbox, the events the broker has not yet
- * acknowledged (store_outbox.c); and each alert's current state
- * (store_alerts.c).
+ * acknowledged (store_outbox.c); each alert's current state
+ * (store_alerts.c); and the silences operators set over MQTT
+ * (store_silences.c).
  *
  * A row's to_state is whatever the event says: an alert state for a
  * transition, "acked" for an acknowledgement. Nothing here assumes which.
@@ -53,9 +54,10 @@ int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
                 size_t errlen);
 
 /* What the agent calls at start and then every tick: prunes events older
- * than HISTORY_DAYS, at most once an hour (on the monotonic clock; the
- * first call always prunes), logging how many went at info level and a
- * failure at warn. Returns the number deleted, 0 when not due, -1 on error. */
+ * than HISTORY_DAYS, and silences that have ended, at most once an hour (on
+ * the monotonic clock; the first call always prunes), logging how many
+ * events went at info level (silences at debug) and a failure at warn.
+ * Returns the number of events deleted, 0 when not due, -1 on error. */
 int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
                    int64_t now_wall_ms);
 
@@ -82,7 +84,8 @@ int store_history(struct fm_store *s, int64_t since_wall_ms, const char *rule,
 /* The path of the database file, for messages. */
 const char *store_path(const struct fm_store *s);
 
-/* The open database, for the store's other files (store_alerts.c). */
+/* The open database, for the store's other files (store_alerts.c,
+ * store_silences.c). */
 struct sqlite3;
 struct sqlite3 *store_handle(struct fm_store *s);
 
@@ -112,5 +115,28 @@ int store_load_alerts(struct fm_store *s,
                                    int64_t since_wall, const char *acked_by,
                                    const char *ack_comment, int64_t acked_wall),
                       void *ctx, char *err, size_t errlen);
+
+/* store_silences.c: the operators' silences (never the config's), kept so
+ * that a restart does not end them, with the ids the engine gave them.
+ * Migrate creates the table (at open); SQLite's code. */
+int store_silences_migrate(struct sqlite3 *db);
+/* Writes silence SIL (an operator's) under its id; 0, or -1 with ERR. */
+int store_save_silence(struct fm_store *s, const struct eng_silence *sil, char *err,
+                       size_t errlen);
+/* Deletes silence ID (0: every silence whose match is exactly MATCH); how
+ * many, or -1 with ERR. */
+int store_delete_silences(struct fm_store *s, unsigned id, const char *match, char *err,
+                          size_t errlen);
+/* Deletes the silences that end at or before NOW_WALL_MS; how many, or -1. */
+int store_prune_silences(struct fm_store *s, int64_t now_wall_ms, char *err,
+                         size_t errlen);
+/* Calls EACH for every silence that ends after NOW_WALL_MS, in id order;
+ * how many, or -1 with ERR. */
+int store_load_silences(struct fm_store *s, int64_t now_wall_ms,
+                        void (*each)(void *ctx, const struct eng_silence *sil), void *ctx,
+                        char *err, size_t errlen);
+/* The highest silence id ever stored, even if cancelled or pruned since;
+ * 0 for none. */
+unsigned store_last_silence_id(struct fm_store *s);
 
 #endif

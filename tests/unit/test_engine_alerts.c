@@ -3,7 +3,8 @@
  * (a gap is no rise), mask rules as one alert per bit, all/any rules across
  * two devices, sensor faults (range, sentinel, stuck) and stale points, a
  * bus down as one root alert, acknowledgements, silences, routing, and
- * state resumed after a restart without a fresh firing event. */
+ * state resumed after a restart without a fresh firing event, and
+ * operators' silences resumed with their ids. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -464,6 +465,41 @@ static void test_silence(void **state)
 	assert_null(a->silence);
 }
 
+static void test_resume_silence_keeps_its_id(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	struct eng_silence s = {.id = 7, .start_wall_ms = f->now - 60000,
+	                        .end_wall_ms = f->now + 3600000, .from_config = true};
+	snprintf(s.match, sizeof s.match, "panel");
+	snprintf(s.by, sizeof s.by, "suzuki");
+	size_t states = f->rec.alert_states;
+	assert_true(engine_resume_silence(f->e, &s, f->now));
+	/* the alerts it covers are republished, silenced, by the same silence */
+	assert_true(f->rec.alert_states > states);
+	struct eng_alert *a = engine_find_alert(f->e, "fire.server_room");
+	assert_non_null(a->silence);
+	assert_int_equal(a->silence->id, 7);
+	assert_false(a->silence->from_config); /* stored ones are the operators' */
+	assert_ptr_equal(engine_find_silence(f->e, 7), a->silence);
+	assert_null(engine_find_silence(f->e, 8));
+	/* its id is taken, and new ones come after it */
+	assert_false(engine_resume_silence(f->e, &s, f->now));
+	assert_int_equal(engine_silence(f->e, "warm", f->now, f->now + 60000, "a", "b",
+	                                false, f->now), 8);
+	/* one stored with a lower id does not take the numbering back */
+	s.id = 3;
+	assert_true(engine_resume_silence(f->e, &s, f->now));
+	assert_int_equal(engine_silence(f->e, "warm", f->now, f->now + 60000, "a", "b",
+	                                false, f->now), 9);
+	/* one that ended while the agent was down is not resumed */
+	s.id = 20;
+	s.end_wall_ms = f->now;
+	assert_false(engine_resume_silence(f->e, &s, f->now));
+	assert_null(engine_find_silence(f->e, 20));
+	assert_int_equal(f->e->nsilences, 4);
+}
+
 static void test_resume_keeps_firing_without_event(void **state)
 {
 	struct fixture *f = *state;
@@ -519,6 +555,7 @@ int main(void)
 		T(test_ack),
 		T(test_ack_stops_repeats),
 		T(test_silence),
+		T(test_resume_silence_keeps_its_id),
 		T(test_resume_keeps_firing_without_event),
 		T(test_self_health),
 	};

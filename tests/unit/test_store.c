@@ -25,55 +25,12 @@
 
 #include "agent/clock.h"
 #include "alerting/store.h"
+#include "store_fixture.h"
 
 #define DAY_MS ((int64_t)86400 * 1000)
 #define HOUR_MS ((int64_t)3600 * 1000)
 /* 2026-11-21T00:00:00.000Z */
 #define NOW_MS ((int64_t)1795219200000)
-
-struct fixture {
-	char dir[64];
-	char db[96];
-	struct fm_store *store;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	if (!f)
-		return -1;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(f->dir, sizeof f->dir, "%s/facmon-store-XXXXXX",
-	         tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->db, sizeof f->db, "%s/facmon.db", f->dir);
-	char err[512];
-	if (store_open(f->dir, &f->store, err, sizeof err) < 0) {
-		print_error("store_open: %s\n", err);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->store);
-	static const char *const suffixes[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char path[128];
-		snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
-		remove(path);
-	}
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
 
 /* An event as the agent records one: RULE went FROM -> TO at WALL_MS. */
 static void record(struct fixture *f, uint64_t seq, int64_t wall_ms, const char *rule,
@@ -202,9 +159,7 @@ static void test_prune_keeps_highest_seq(void **state)
 	assert_string_equal(c.seqs, "9");
 
 	/* and seq still continues from it after a restart */
-	store_close(f->store);
-	f->store = NULL;
-	assert_int_equal(store_open(f->dir, &f->store, err, sizeof err), 0);
+	store_fixture_reopen(f);
 	assert_int_equal(store_last_seq(f->store), 9);
 }
 
@@ -396,22 +351,20 @@ static void test_readonly_not_a_database(void **state)
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, store_fixture_setup, store_fixture_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_prune_removes_only_older_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune_keeps_highest_seq, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune_keeps_what_waits_in_the_outbox, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_prune_keeps_highest_seq_by_seq_not_time,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_maintain_prunes_at_most_hourly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ts_is_indexed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_stops_when_asked, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_gives_any_to_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readonly_reads_what_the_agent_wrote,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readonly_missing_database, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readonly_not_a_database, setup, teardown),
+		T(test_prune_removes_only_older_rows),
+		T(test_prune_keeps_highest_seq),
+		T(test_prune_keeps_what_waits_in_the_outbox),
+		T(test_prune_keeps_highest_seq_by_seq_not_time),
+		T(test_maintain_prunes_at_most_hourly),
+		T(test_ts_is_indexed),
+		T(test_history_filters),
+		T(test_history_stops_when_asked),
+		T(test_history_gives_any_to_state),
+		T(test_readonly_reads_what_the_agent_wrote),
+		T(test_readonly_missing_database),
+		T(test_readonly_not_a_database),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
