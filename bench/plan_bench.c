@@ -11,7 +11,12 @@
  * frame. Device turnaround is left out: this is the physical limit of the
  * line, the floor no collector can beat.
  *
- * Usage: facmon-bench-plan [-c bench/room.cfg] [--baud N]
+ * With --points it prints instead every point of every device as the
+ * agent loaded it (profile and device points merged), one tab-separated
+ * line each: what bench/collectd_conf.py turns into the peer's config, so
+ * both read the same registers without a second parser of profiles.
+ *
+ * Usage: facmon-bench-plan [-c bench/room.cfg] [--baud N] [--points]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -61,6 +66,24 @@ static void plan_device(const struct fm_device *d, struct totals *planned,
 	mb_plan_free(&plan);
 }
 
+/* device bus unit profile point read address type order bit scale offset */
+static void print_points(const struct fm_config *cfg)
+{
+	printf("device\tbus\tunit\tprofile\tpoint\tread\taddress\ttype\torder\tbit"
+	       "\tscale\toffset\n");
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const struct fm_device *d = &cfg->devices[i];
+		for (size_t p = 0; p < d->npoints; p++) {
+			const struct fm_point *pt = &d->points[p];
+			printf("%s\t%s\t%d\t%s\t%s\t%s\t%u\t%s\t%s\t%d\t%.17g\t%.17g\n",
+			       d->name, d->bus, d->unit, d->profile, pt->name,
+			       read_kind_name(pt->read), (unsigned)pt->address,
+			       value_type_name(pt->type), word_order_name(pt->order),
+			       pt->bit, pt->scale, pt->offset);
+		}
+	}
+}
+
 static double cycle_ms(const struct totals *t, int baud)
 {
 	return (double)t->wire_chars / 10.0 * BITS_PER_CHAR * 1000.0 / baud;
@@ -70,9 +93,11 @@ int main(int argc, char **argv)
 {
 	const char *path = "bench/room.cfg";
 	int baud = 9600, c;
+	bool points_only = false;
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"baud", required_argument, NULL, 'b'},
+		{"points", no_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	while ((c = getopt_long(argc, argv, "c:b:", opts, NULL)) != -1) {
@@ -80,6 +105,8 @@ int main(int argc, char **argv)
 			path = optarg;
 		else if (c == 'b')
 			baud = atoi(optarg) > 0 ? atoi(optarg) : 9600;
+		else if (c == 'p')
+			points_only = true;
 		else
 			return 2;
 	}
@@ -91,6 +118,11 @@ int main(int argc, char **argv)
 	diags_free(&diags);
 	if (!cfg)
 		return 1;
+	if (points_only) {
+		print_points(cfg);
+		config_free(cfg);
+		return 0;
+	}
 
 	struct totals planned = {0}, per_point = {0};
 	struct totals *bus_planned = calloc(cfg->nbuses + 1, sizeof *bus_planned);
