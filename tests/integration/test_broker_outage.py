@@ -6,6 +6,8 @@ is republished (the restarted broker has no persistence, so anything a
 dashboard sees came from the agent after the reconnect), and an alert that
 fired while the broker was down still arrives as an event. A `kill -9` of
 the agent makes the broker publish the last will, `{"state":"offline"}`.
+After a long outage the agent is back within `mqtt.reconnect_max` (5 s
+unless set) of the broker's return, not after a back-off grown to 30 s.
 """
 
 import signal
@@ -71,6 +73,25 @@ class BrokerOutage(unittest.TestCase):
                 lambda p: p["rule"] == "room-temp-high" and p["to"] == "firing",
                 timeout=40).payload
             self.assertEqual(ev["value"], 34.0)
+
+    def test_back_soon_after_a_long_outage(self):
+        # 20 s away: an uncapped doubling back-off (1, 2, 4, 8, 16 s) would
+        # next try 11 s after the broker is back; capped at 5 s it is
+        # trying every 5 s by then.
+        with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \
+                Agent(room_config(broker.port, sim.port)) as agent:
+            agent.wait_log(r"mqtt\[.*\]: connected")
+            broker.stop()
+            agent.wait_log(r"mqtt\[.*\]: connection lost")
+            time.sleep(20)
+            back = time.monotonic()
+            broker.start()
+            with MqttWatch(broker.port, f"{ROOT}/status") as watch:
+                online = watch.wait_for(f"{ROOT}/status", state_is("online"),
+                                        timeout=40)
+            delay = online.time - back
+            print(f"agent back {delay:.1f} s after the broker")
+            self.assertLess(delay, 5 + 2.5, "reconnect_max caps the back-off")
 
     def test_kill_9_leaves_the_last_will(self):
         with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \
