@@ -282,11 +282,15 @@ static void resume_alert(void *ctx, const char *name, const char *state,
 }
 
 /* Alert states as they were before the restart: a firing alert stays
- * firing (republished retained), with no fresh firing event. */
+ * firing (republished retained), with no fresh firing event. seq goes on
+ * above every seq ever used; a history that was lost is the first event. */
 static void resume_alerts(struct agent *a)
 {
 	char err[FM_TEXT_MAX * 2];
-	a->engine->next_seq = store_last_seq(a->out.store) + 1; /* seq continues */
+	a->engine->next_seq = store_next_seq(a->out.store);
+	const struct eng_store_reset *reset = store_reset(a->out.store);
+	if (reset)
+		engine_note_store_reset(a->engine, reset, clock_wall_ms());
 	if (store_load_alerts(a->out.store, resume_alert, a, err, sizeof err) < 0)
 		log_error("store: %s (alerts start unknown)", err);
 }

@@ -37,6 +37,8 @@ char *payload_telemetry(const struct eng_device *d);
 char *payload_device_state(const struct eng_device *d);
 char *payload_alert_state(const struct eng_alert *a);
 char *payload_event(const struct eng_event *e);
+/* One sentence on a store reset, for the event's "detail" and the log. */
+void payload_store_reset_text(const struct eng_store_reset *r, char *buf, size_t len);
 
 /* The "point" an alert is about: "<device>.<point>", or "<device>" for the
  * comm rule. */
