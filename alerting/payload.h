@@ -18,6 +18,8 @@ struct fm_bus_stats {
 	unsigned long polls;           /* device polls that came back */
 	unsigned long polls_failed;    /* of which no request was answered */
 	unsigned long requests_failed; /* requests that failed, all polls */
+	int64_t last_result_mono_ms;   /* the loop last took one of its poll results
+	                                * (its start, before the first): not published */
 };
 
 /* R/status while running: the heartbeat (every minute and on every new
