@@ -50,6 +50,11 @@ static void out_device_state(void *ctx, const struct eng_device *d, bool changed
 static void out_alert_state(void *ctx, const struct eng_alert *a)
 {
 	struct outputs *o = ctx;
+	if (a->held_flapping)
+		log_warn("alert %s: flapping (fired %d times within %d min): it stays firing "
+		         "until its condition has been clear for %d min", a->name,
+		         ALERT_FLAP_FIRES, ALERT_FLAP_WINDOW_MS / 60000,
+		         ALERT_FLAP_WINDOW_MS / 60000);
 	char err[FM_TEXT_MAX * 2];
 	if (o->store && store_save_alert(o->store, a, err, sizeof err) < 0)
 		log_error("store: %s", err);

@@ -113,6 +113,7 @@ struct eng_alert {
 	char detail[FM_TEXT_MAX];       /* fault, bus and self-health alerts: why */
 	int64_t next_repeat_mono;       /* firing with repeat: next re-publication */
 	bool resumed;                   /* state restored, not yet confirmed */
+	bool held_flapping;             /* firing, clear now, held by flap damping */
 	/* acknowledgement; cleared when the alert resolves */
 	bool acked;
 	char acked_by[64];

@@ -199,6 +199,7 @@ char *payload_alert_state(const struct eng_alert *a)
 	add_common(o, a);
 	cJSON_AddStringToObject(o, "state", alert_state_name(a->fsm.state));
 	add_time(o, "since", a->fsm.since_wall_ms);
+	cJSON_AddBoolToObject(o, "flapping", a->held_flapping);
 	add_ack(o, a);
 	return finish(o);
 }
