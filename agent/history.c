@@ -78,8 +78,9 @@ static const char *json_string(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* The reading an event carries ("35", "5 (battery)", "down"), and who
- * acknowledged it when it is an acknowledgement. */
+/* The reading an event carries ("35", "5 (battery)", "down"), who
+ * acknowledged it when it is an acknowledgement, or what happened when it
+ * is the agent's own (a store reset). */
 static void describe_value(const cJSON *ev, char *buf, size_t len)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, "value");
@@ -93,6 +94,8 @@ static void describe_value(const cJSON *ev, char *buf, size_t len)
 		n = snprintf(buf, len, "%s", v->valuestring);
 	else if (cJSON_IsNull(v))
 		n = snprintf(buf, len, "no value");
+	else if (!v && json_string(ev, "detail")) /* an event of the agent's own */
+		n = snprintf(buf, len, "%s", json_string(ev, "detail"));
 	size_t used = n > 0 && (size_t)n < len ? (size_t)n : strlen(buf);
 
 	const char *by = json_string(ev, "by");

@@ -50,6 +50,11 @@ static void out_device_state(void *ctx, const struct eng_device *d, bool changed
 static void out_alert_state(void *ctx, const struct eng_alert *a)
 {
 	struct outputs *o = ctx;
+	if (a->held_flapping)
+		log_warn("alert %s: flapping (fired %d times within %d min): it stays firing "
+		         "until its condition has been clear for %d min", a->name,
+		         ALERT_FLAP_FIRES, ALERT_FLAP_WINDOW_MS / 60000,
+		         ALERT_FLAP_WINDOW_MS / 60000);
 	char err[FM_TEXT_MAX * 2];
 	if (o->store && store_save_alert(o->store, a, err, sizeof err) < 0)
 		log_error("store: %s", err);
@@ -73,10 +78,22 @@ static void describe_value(const struct eng_alert *a, char *buf, size_t len)
 		snprintf(buf, len, "no value");
 }
 
-static void out_event(void *ctx, const struct eng_event *e)
+static const char *event_name(const struct eng_event *e)
+{
+	return e->alert ? e->alert->name : ENG_STORE_EVENT_NAME;
+}
+
+/* The log line of an event: an alert's transition or ack, or a store reset. */
+static void log_event(const struct eng_event *e)
 {
 	const struct eng_alert *a = e->alert;
-	char point[FM_NAME_MAX * 2], value[FM_TEXT_MAX];
+	char point[FM_NAME_MAX * 2], value[FM_TEXT_MAX * 4];
+	if (e->kind == ENG_EVENT_STORE) {
+		payload_store_reset_text(e->reset, value, sizeof value);
+		log_error("%s: history reset: %s seq=%llu", ENG_STORE_EVENT_NAME, value,
+		          (unsigned long long)e->seq);
+		return;
+	}
 	payload_alert_point(a, point, sizeof point);
 	describe_value(a, value, sizeof value);
 	enum fm_log_level lvl = e->t.to == FM_ALERT_FIRING && e->kind == ENG_EVENT_TRANSITION
@@ -90,10 +107,15 @@ static void out_event(void *ctx, const struct eng_event *e)
 		       alert_state_name(e->t.from), alert_state_name(e->t.to), point, value,
 		       severity_name(a->severity), a->silence ? " silenced" : "",
 		       (unsigned long long)e->seq);
+}
+
+static void out_event(void *ctx, const struct eng_event *e)
+{
+	log_event(e);
 	struct outputs *o = ctx;
 	char *json = payload_event(e);
 	if (!json) {
-		log_error("alert %s: out of memory building event seq=%llu", a->name,
+		log_error("%s: out of memory building event seq=%llu", event_name(e),
 		          (unsigned long long)e->seq);
 		return;
 	}
@@ -106,8 +128,8 @@ static void out_event(void *ctx, const struct eng_event *e)
 		if (o->store)
 			log_error("store: %s (sending it without the outbox)", err);
 		if (mqtt_send_event(o->mqtt, json, &mid) < 0)
-			log_error("alert %s: event seq=%llu is lost: not stored, and the broker "
-			          "is away", a->name, (unsigned long long)e->seq);
+			log_error("%s: event seq=%llu is lost: not stored, and the broker "
+			          "is away", event_name(e), (unsigned long long)e->seq);
 	}
 	free(json);
 }

@@ -78,8 +78,9 @@ static void note_read_outcome(struct agent *a, const struct fm_poll_result *r,
 	}
 }
 
-/* Counts one poll result against its bus. */
-static void count_poll(struct agent *a, const struct fm_poll_result *r)
+/* Counts one poll result against its bus, and notes that polling goes
+ * on (facmon.collectors watches that it does). */
+static void count_poll(struct agent *a, const struct fm_poll_result *r, int64_t now)
 {
 	const char *bus = a->cfg->devices[r->device].bus;
 	for (size_t b = 0; b < a->cfg->nbuses; b++) {
@@ -87,6 +88,7 @@ static void count_poll(struct agent *a, const struct fm_poll_result *r)
 		if (strcmp(st->name, bus) != 0)
 			continue;
 		st->polls++;
+		st->last_result_mono_ms = now;
 		st->polls_failed += r->requests_ok == 0;
 		st->requests_failed += r->requests_failed;
 		return;
@@ -112,7 +114,7 @@ void agent_drain_results(struct agent *a)
 			continue;
 		}
 		note_read_outcome(a, r, now);
-		count_poll(a, r);
+		count_poll(a, r, now);
 		engine_apply_poll(a->engine, r, now, clock_wall_ms());
 		poll_result_free(r);
 	}
@@ -157,6 +159,7 @@ static void check_self(struct agent *a, int64_t now)
 		if (w)
 			a->collectors[n++] = (struct sh_collector){
 				bus_worker_name(w), bus_worker_heartbeat_ms(w),
+				a->bus_stats[b].last_result_mono_ms,
 				self_health_bus_period_ms(a->cfg, &a->cfg->buses[b])};
 	}
 	struct sh_inputs in = {
@@ -182,6 +185,7 @@ struct fm_bus_stats *agent_bus_stats(const struct fm_config *cfg,
 	struct fm_bus_stats *st = calloc(cfg->nbuses + 1, sizeof *st);
 	for (size_t b = 0; st && b < cfg->nbuses; b++) {
 		snprintf(st[b].name, sizeof st[b].name, "%s", cfg->buses[b].name);
+		st[b].last_result_mono_ms = clock_mono_ms(); /* a new bus starts now */
 		for (size_t o = 0; o < nold; o++)
 			if (strcmp(old[o].name, st[b].name) == 0)
 				st[b] = old[o];
@@ -282,11 +286,15 @@ static void resume_alert(void *ctx, const char *name, const char *state,
 }
 
 /* Alert states as they were before the restart: a firing alert stays
- * firing (republished retained), with no fresh firing event. */
+ * firing (republished retained), with no fresh firing event. seq goes on
+ * above every seq ever used; a history that was lost is the first event. */
 static void resume_alerts(struct agent *a)
 {
 	char err[FM_TEXT_MAX * 2];
-	a->engine->next_seq = store_last_seq(a->out.store) + 1; /* seq continues */
+	a->engine->next_seq = store_next_seq(a->out.store);
+	const struct eng_store_reset *reset = store_reset(a->out.store);
+	if (reset)
+		engine_note_store_reset(a->engine, reset, clock_wall_ms());
 	if (store_load_alerts(a->out.store, resume_alert, a, err, sizeof err) < 0)
 		log_error("store: %s (alerts start unknown)", err);
 }

@@ -201,7 +201,7 @@ static void check_disk(struct self_health *h, const struct sh_inputs *in,
 	        pct_limit, bytes(l->disk_min_free_bytes, b3, sizeof b3));
 }
 
-/* ---- collectors (実102): every bus worker still turning ---- */
+/* ---- collectors (実102): every bus worker turning, and polling going on ---- */
 
 static int64_t collector_limit_ms(const struct sh_limits *l, const struct sh_collector *c)
 {
@@ -222,6 +222,11 @@ static void append(struct sh_obs *o, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int64_t age_ms(int64_t now, int64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 static void check_collectors(const struct self_health *h, const struct sh_inputs *in,
                              int64_t now, struct sh_obs *o)
 {
@@ -235,13 +240,19 @@ static void check_collectors(const struct self_health *h, const struct sh_inputs
 			nunknown++;
 			continue;
 		}
-		int64_t age = now > c->heartbeat_ms ? now - c->heartbeat_ms : 0;
-		if (age > oldest)
-			oldest = age;
+		int64_t age = age_ms(now, c->heartbeat_ms);
+		int64_t results_age = c->result_ms > 0 ? age_ms(now, c->result_ms) : 0;
 		int64_t limit = collector_limit_ms(&h->lim, c);
+		if (age > oldest || results_age > oldest)
+			oldest = age > results_age ? age : results_age;
 		if (age > limit)
 			append(o, "%sbus %s silent for %s (limit %s)", nbad++ ? "; " : "",
 			       c->name, duration(age, d1, sizeof d1),
+			       duration(limit, d2, sizeof d2));
+		else if (results_age > limit)
+			append(o, "%sbus %s: no poll result for %s (limit %s), its worker "
+			       "idle: polling has stopped", nbad++ ? "; " : "", c->name,
+			       duration(results_age, d1, sizeof d1),
 			       duration(limit, d2, sizeof d2));
 	}
 	if (nbad) {

@@ -14,8 +14,10 @@
  *   facmon.disk        major     8.15        state_dir's filesystem has less than
  *                                             agent.disk_min_free_pct (5 %) or
  *                                             50 MB free
- *   facmon.collectors  critical  実102       a bus worker's heartbeat is older
- *                                             than max(agent.collector_hang_after
+ *   facmon.collectors  critical  実102       a bus worker's heartbeat, or the
+ *                                             last poll result of its bus the
+ *                                             loop took, is older than
+ *                                             max(agent.collector_hang_after
  *                                             (60 s), 3 x its bus period)
  *
  * self_health_run() turns facts into one observation per check (ok, bad or
@@ -32,6 +34,7 @@
  *   in.unreachable_since_ms = mqtt_unreachable_since_ms(mqtt);
  *   for each bus b with w = poller_worker(poller, b) != NULL:
  *       { bus_worker_name(w), bus_worker_heartbeat_ms(w),
+ *         bus_stats[b].last_result_mono_ms,
  *         self_health_bus_period_ms(cfg, &cfg->buses[b]) }
  *
  * Only the event-loop thread calls it; reading the heartbeats is safe from
@@ -110,10 +113,14 @@ struct self_health {
 	char hung_detail[256];         /* ... and its detail */
 };
 
-/* One bus worker as the collectors check sees it. */
+/* One bus as the collectors check sees it: its worker still turning, and
+ * its poll results still reaching the loop. Either may stall alone: a
+ * worker hung in a driver, or one idle because nothing posts it jobs. */
 struct sh_collector {
 	const char *name;      /* the bus, named in the detail */
 	int64_t heartbeat_ms;  /* bus_worker_heartbeat_ms(); <= 0: none (unknown) */
+	int64_t result_ms;     /* when the loop last took a poll result of the bus
+	                        * (fm_bus_stats.last_result_mono_ms); <= 0: ignored */
 	int64_t period_ms;     /* self_health_bus_period_ms() */
 };
 

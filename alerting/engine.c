@@ -17,12 +17,30 @@
 
 /* ---- alerts ---- */
 
+/* Whether A is firing with its condition clear only because it flapped
+ * (alert.h): then it is republished with "flapping": true and the log says
+ * why it does not resolve, so a held alert never looks like a stalled
+ * agent. */
+static void note_flap_hold(struct engine *e, struct eng_alert *a, enum fm_cond c,
+                           int64_t now_mono)
+{
+	bool held = a->fsm.state == FM_ALERT_FIRING && c == FM_COND_FALSE &&
+	            alert_is_flapping(&a->fsm, now_mono);
+	if (held == a->held_flapping)
+		return;
+	a->held_flapping = held;
+	if (e->pub.alert_state)
+		e->pub.alert_state(e->pub.ctx, a);
+}
+
 void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
                        int64_t now_mono, int64_t now_wall)
 {
 	struct fm_transition t;
 	a->cond = c;
-	if (!alert_step(&a->fsm, c, now_mono, now_wall, &t))
+	bool stepped = alert_step(&a->fsm, c, now_mono, now_wall, &t);
+	note_flap_hold(e, a, c, now_mono);
+	if (!stepped)
 		return;
 	a->resumed = false;
 	if (t.to == FM_ALERT_FIRING && a->rule && a->rule->repeat > 0)

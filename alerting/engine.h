@@ -113,6 +113,7 @@ struct eng_alert {
 	char detail[FM_TEXT_MAX];       /* fault, bus and self-health alerts: why */
 	int64_t next_repeat_mono;       /* firing with repeat: next re-publication */
 	bool resumed;                   /* state restored, not yet confirmed */
+	bool held_flapping;             /* firing, clear now, held by flap damping */
 	/* acknowledgement; cleared when the alert resolves */
 	bool acked;
 	char acked_by[64];
@@ -133,14 +134,28 @@ struct eng_silence {
 	char why[FM_TEXT_MAX];
 };
 
-enum eng_event_kind { ENG_EVENT_TRANSITION, ENG_EVENT_ACK };
+enum eng_event_kind { ENG_EVENT_TRANSITION, ENG_EVENT_ACK, ENG_EVENT_STORE };
+
+/* The history was lost: facmon.db was moved aside as corrupt, or is gone
+ * or empty although events were numbered before (alerting/store.h). */
+struct eng_store_reset {
+	char why[FM_TEXT_MAX + 64];   /* "<path> was not a usable database" */
+	char moved_to[FM_TEXT_MAX + 48]; /* where the old file went; "" if nowhere */
+	long unsent;                  /* its events the broker never acknowledged;
+	                               * -1: unknown (it could not be read) */
+	uint64_t mark;                /* no seq was used above this before */
+};
+
+/* The name the store-reset event carries in place of an alert's. */
+#define ENG_STORE_EVENT_NAME "facmon.store"
 
 struct eng_event {
 	uint64_t seq;
 	int64_t ts_wall_ms;
 	enum eng_event_kind kind;
-	const struct eng_alert *alert;
-	struct fm_transition t; /* an ack: from = to = the alert's state */
+	const struct eng_alert *alert;        /* NULL for a store reset */
+	struct fm_transition t;               /* an ack: from = to = the alert's state */
+	const struct eng_store_reset *reset;  /* a store reset: what was lost */
 };
 
 /* Where the engine's output goes: MQTT in the agent, a recorder in tests.
@@ -211,6 +226,11 @@ void engine_self_define(struct engine *e, size_t check, const char *name,
 /* Feeds one self-health check's verdict; DETAIL says why. */
 void engine_self_observe(struct engine *e, size_t check, enum fm_cond c,
                          const char *detail, int64_t now_mono, int64_t now_wall);
+
+/* Numbers and publishes the event that says the history was lost (R),
+ * so the gap in seq before it is explained. */
+void engine_note_store_reset(struct engine *e, const struct eng_store_reset *r,
+                             int64_t now_wall);
 
 /* ---- operators (engine_ops.c) ---- */
 

@@ -2,8 +2,9 @@
  *
  * Owns: operators' acknowledgements and maintenance windows (silences),
  * the agent's own health checks, and alert states and operators' silences
- * restored after a restart. An ack is an event of its own (numbered,
- * stored, published); a silence changes no state, only how an alert is
+ * restored after a restart, and the note that the history was lost. An
+ * ack is an event of its own (numbered, stored, published), and so is a
+ * store reset; a silence changes no state, only how an alert is
  * published.
  */
 #include <fnmatch.h>
@@ -139,6 +140,21 @@ size_t engine_unsilence(struct engine *e, unsigned id, const char *match, int64_
 	e->nsilences = kept;
 	republish_silenced(e, now_wall); /* entries moved: every alert looks again */
 	return ended;
+}
+
+/* ---- the store ---- */
+
+void engine_note_store_reset(struct engine *e, const struct eng_store_reset *r,
+                             int64_t now_wall)
+{
+	struct eng_event ev = {
+		.seq = e->next_seq++,
+		.ts_wall_ms = now_wall,
+		.kind = ENG_EVENT_STORE,
+		.reset = r,
+	};
+	if (e->pub.event)
+		e->pub.event(e->pub.ctx, &ev);
 }
 
 /* ---- acknowledgements ---- */

@@ -3,11 +3,12 @@
  * The event loop owns this module: it polls mqtt_fd(), calls
  * mqtt_handle_io() and mqtt_service(), and libmosquitto's callbacks run
  * inside those calls, on the loop thread. A lost connection is retried with
- * a back-off from 1 s doubling to 30 s. Nothing is handed to libmosquitto
- * while the broker is away: events wait in the store's outbox
- * (alerting/outbox.c sends them, and learns of each PUBACK through the
- * handler set here), telemetry and retained states are republished fresh
- * once the connection is back.
+ * a back-off from 1 s doubling to mqtt.reconnect_max (5 s unless set), so
+ * a backlog flows within seconds of a local broker's return. Nothing is
+ * handed to libmosquitto while the broker is away: events wait in the
+ * store's outbox (alerting/outbox.c sends them, and learns of each PUBACK
+ * through the handler set here), telemetry and retained states are
+ * republished fresh once the connection is back.
  *
  * TLS and credentials, and the one line that says why a connection
  * attempt failed, are alerting/mqtt_secure.c's; this file feeds it what
@@ -35,7 +36,6 @@
 #include "alerting/payload.h"
 
 #define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
 #define STATE_QOS 1
 #define COMMAND_QOS 1
 
@@ -80,8 +80,8 @@ static void schedule_retry(struct fm_mqtt *m, int64_t now_mono)
 	m->connected = false;
 	m->connecting = false;
 	m->retry_at_ms = now_mono + m->backoff_ms;
-	m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-	                                                   : m->backoff_ms * 2;
+	int64_t max_ms = (int64_t)m->conf->reconnect_max * 1000;
+	m->backoff_ms = m->backoff_ms * 2 > max_ms ? max_ms : m->backoff_ms * 2;
 }
 
 /* ---- commands: R/cmd/ack, R/cmd/silence ------------------------------ */

@@ -199,13 +199,61 @@ char *payload_alert_state(const struct eng_alert *a)
 	add_common(o, a);
 	cJSON_AddStringToObject(o, "state", alert_state_name(a->fsm.state));
 	add_time(o, "since", a->fsm.since_wall_ms);
+	cJSON_AddBoolToObject(o, "flapping", a->held_flapping);
 	add_ack(o, a);
 	return finish(o);
+}
+
+/* The history was lost: what, where it went, how many events the broker
+ * never had, and the seq the numbering continues above. */
+static void add_store_reset(cJSON *o, const struct eng_store_reset *r)
+{
+	static const char *const controls[] = {"8.15", "実102"};
+	cJSON_AddStringToObject(o, "event", "reset");
+	cJSON_AddStringToObject(o, "rule", ENG_STORE_EVENT_NAME);
+	cJSON_AddStringToObject(o, "severity", severity_name(FM_SEV_MAJOR));
+	cJSON_AddStringToObject(o, "point", "facmon");
+	cJSON_AddStringToObject(o, "reason", r->why);
+	if (r->moved_to[0])
+		cJSON_AddStringToObject(o, "moved_to", r->moved_to);
+	else
+		cJSON_AddNullToObject(o, "moved_to");
+	if (r->unsent >= 0)
+		cJSON_AddNumberToObject(o, "unsent_lost", (double)r->unsent);
+	else
+		cJSON_AddNullToObject(o, "unsent_lost");
+	cJSON_AddNumberToObject(o, "seq_mark", (double)r->mark);
+	char detail[sizeof r->why + sizeof r->moved_to + 96];
+	payload_store_reset_text(r, detail, sizeof detail);
+	cJSON_AddStringToObject(o, "detail", detail);
+	cJSON *c = cJSON_AddArrayToObject(o, "controls");
+	for (size_t i = 0; c && i < sizeof controls / sizeof controls[0]; i++)
+		cJSON_AddItemToArray(c, cJSON_CreateString(controls[i]));
+}
+
+void payload_store_reset_text(const struct eng_store_reset *r, char *buf, size_t len)
+{
+	char unsent[48];
+	if (r->unsent >= 0)
+		snprintf(unsent, sizeof unsent, "%ld unsent event%s lost", r->unsent,
+		         r->unsent == 1 ? "" : "s");
+	else
+		snprintf(unsent, sizeof unsent, "unsent events lost: unknown");
+	snprintf(buf, len, "%s%s%s; %s; seq continues above %llu", r->why,
+	         r->moved_to[0] ? ", moved to " : "", r->moved_to, unsent,
+	         (unsigned long long)r->mark);
 }
 
 char *payload_event(const struct eng_event *e)
 {
 	cJSON *o = cJSON_CreateObject();
+	if (e->kind == ENG_EVENT_STORE) {
+		cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+		add_time(o, "ts", e->ts_wall_ms);
+		cJSON_AddStringToObject(o, "type", "store");
+		add_store_reset(o, e->reset);
+		return finish(o);
+	}
 	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
 	add_time(o, "ts", e->ts_wall_ms);
 	cJSON_AddStringToObject(o, "type", e->kind == ENG_EVENT_ACK ? "ack" : "transition");

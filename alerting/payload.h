@@ -18,6 +18,8 @@ struct fm_bus_stats {
 	unsigned long polls;           /* device polls that came back */
 	unsigned long polls_failed;    /* of which no request was answered */
 	unsigned long requests_failed; /* requests that failed, all polls */
+	int64_t last_result_mono_ms;   /* the loop last took one of its poll results
+	                                * (its start, before the first): not published */
 };
 
 /* R/status while running: the heartbeat (every minute and on every new
@@ -37,6 +39,8 @@ char *payload_telemetry(const struct eng_device *d);
 char *payload_device_state(const struct eng_device *d);
 char *payload_alert_state(const struct eng_alert *a);
 char *payload_event(const struct eng_event *e);
+/* One sentence on a store reset, for the event's "detail" and the log. */
+void payload_store_reset_text(const struct eng_store_reset *r, char *buf, size_t len);
 
 /* The "point" an alert is about: "<device>.<point>", or "<device>" for the
  * comm rule. */

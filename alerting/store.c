@@ -2,6 +2,9 @@
  *
  * WAL mode with synchronous=FULL: an event is on disk when its INSERT
  * returns, so a power cut right after cannot lose it or reuse its seq.
+ * seq.mark beside it (store_mark.c) outlives the database: should the
+ * history be lost (moved aside as corrupt, deleted, replaced by an empty
+ * one), seq goes on above it, and the agent says so with an event.
  *
  * Times are compared as text: ts is always clock_iso8601()'s fixed-width
  * UTC form, whose text order is its time order, so a cutoff is the same
@@ -24,13 +27,19 @@
 #include "agent/clock.h"
 #include "agent/log.h"
 #include "alerting/payload.h"
+#include "alerting/store_mark.h"
 
 struct fm_store {
 	sqlite3 *db;
 	sqlite3_stmt *insert_event; /* NULL when opened read-only */
 	bool maintained;            /* store_maintain has pruned once */
 	int64_t next_maintain_ms;   /* monotonic: when it prunes again */
+	char dir[FM_TEXT_MAX];
 	char path[FM_TEXT_MAX + 16];
+	uint64_t mark;              /* seq.mark: no seq used above it */
+	struct complaint mark_complaint;
+	bool was_reset;             /* the history was lost at open */
+	struct eng_store_reset reset;
 };
 
 #define MAINTAIN_EVERY_MS (3600 * 1000)
@@ -98,18 +107,108 @@ static int open_db(struct fm_store *s, char *err, size_t errlen)
 	return rc;
 }
 
-static void move_aside(const struct fm_store *s)
+/* The events a database moved aside held that the broker never
+ * acknowledged; -1 when it cannot be read that far. */
+static long count_unsent(const char *path)
 {
-	char aside[sizeof s->path + 32];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long n = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM events WHERE delivered = 0;", -1,
+	                       &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void move_aside(struct fm_store *s)
+{
+	struct eng_store_reset *r = &s->reset;
+	s->was_reset = true;
+	snprintf(r->why, sizeof r->why, "%s was not a usable database", s->path);
+	r->unsent = -1;
+	char aside[sizeof r->moved_to];
 	snprintf(aside, sizeof aside, "%s.corrupt-%lld", s->path, (long long)time(NULL));
-	if (rename(s->path, aside) == 0)
+	if (rename(s->path, aside) == 0) {
 		log_error("store: %s is not a usable database; moved it to %s and "
 		          "started a new one", s->path, aside);
+		memcpy(r->moved_to, aside, sizeof aside);
+		r->unsent = count_unsent(aside);
+	}
 	char wal[sizeof s->path + 8];
 	snprintf(wal, sizeof wal, "%s-wal", s->path);
 	remove(wal);
 	snprintf(wal, sizeof wal, "%s-shm", s->path);
 	remove(wal);
+}
+
+/* ---- the seq high-water mark (store_mark.c) ---- */
+
+static void read_mark(struct fm_store *s)
+{
+	char err[FM_TEXT_MAX * 2];
+	if (store_mark_read(s->dir, &s->mark, err, sizeof err) < 0)
+		log_error("store: %s (seq continues from the database alone)", err);
+}
+
+/* Whether the database's last seq lies in the block the mark reserved
+ * last: then it is the history the mark was raised for. */
+static bool history_reaches_mark(uint64_t last, uint64_t mark)
+{
+	return last + STORE_MARK_BLOCK > mark;
+}
+
+/* A database that is gone, empty or behind the mark by more than a block
+ * although seq.mark says events were numbered: the history was lost
+ * (deleted, replaced, restored from an old copy) even if nothing had to be
+ * moved aside. */
+static void note_lost_history(struct fm_store *s, bool existed)
+{
+	struct eng_store_reset *r = &s->reset;
+	uint64_t last = store_last_seq(s);
+	if (!s->was_reset && !history_reaches_mark(last, s->mark)) {
+		s->was_reset = true;
+		if (last == 0)
+			snprintf(r->why, sizeof r->why, "%s %s", s->path,
+			         existed ? "holds no events" : "was missing");
+		else
+			snprintf(r->why, sizeof r->why, "%s ends at seq %llu", s->path,
+			         (unsigned long long)last);
+		r->unsent = -1;
+		log_error("store: %s although seq.mark says events up to seq %llu may "
+		          "have been numbered; seq goes on above that", r->why,
+		          (unsigned long long)s->mark);
+	}
+	r->mark = s->mark;
+}
+
+/* Before SEQ is used: the mark covers it, a block ahead, on disk. */
+static void raise_mark(struct fm_store *s, uint64_t seq)
+{
+	char err[FM_TEXT_MAX * 2];
+	uint64_t mark = seq + STORE_MARK_BLOCK - 1;
+	if (store_mark_write(s->dir, mark, err, sizeof err) < 0) {
+		complain(&s->mark_complaint, clock_mono_ms(), "store: seq mark: %s", err);
+		return;
+	}
+	complain_recovered(&s->mark_complaint, "store: seq mark: written");
+	s->mark = mark;
+}
+
+uint64_t store_next_seq(struct fm_store *s)
+{
+	uint64_t last = store_last_seq(s);
+	if (history_reaches_mark(last, s->mark))
+		return last + 1;
+	return s->mark + 1; /* a lost history: above every seq it may have had */
+}
+
+const struct eng_store_reset *store_reset(const struct fm_store *s)
+{
+	return s->was_reset ? &s->reset : NULL;
 }
 
 int store_open(const char *state_dir, struct fm_store **out, char *err,
@@ -123,7 +222,10 @@ int store_open(const char *state_dir, struct fm_store **out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	snprintf(s->dir, sizeof s->dir, "%s", state_dir);
 	snprintf(s->path, sizeof s->path, "%s/facmon.db", state_dir);
+	read_mark(s);
+	bool existed = access(s->path, F_OK) == 0;
 	int rc = open_db(s, err, errlen);
 	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
 		move_aside(s);
@@ -133,6 +235,7 @@ int store_open(const char *state_dir, struct fm_store **out, char *err,
 		free(s);
 		return -1;
 	}
+	note_lost_history(s, existed);
 	*out = s;
 	return 0;
 }
@@ -247,19 +350,38 @@ uint64_t store_last_seq(struct fm_store *s)
 	return seq;
 }
 
+/* The from_state and to_state columns: an alert's states; "acked" for an
+ * acknowledgement; "" and "reset" for a store reset. */
+static const char *event_from(const struct eng_event *e)
+{
+	return e->kind == ENG_EVENT_STORE ? "" : alert_state_name(e->t.from);
+}
+
+static const char *event_to(const struct eng_event *e)
+{
+	switch (e->kind) {
+	case ENG_EVENT_ACK: return "acked";
+	case ENG_EVENT_STORE: return "reset";
+	case ENG_EVENT_TRANSITION: break;
+	}
+	return alert_state_name(e->t.to);
+}
+
 int store_record_event(struct fm_store *s, const struct eng_event *e,
                        const char *payload, char *err, size_t errlen)
 {
 	char ts[CLOCK_ISO_LEN];
 	clock_iso8601(e->ts_wall_ms, ts, sizeof ts);
+	if (e->seq > s->mark)
+		raise_mark(s, e->seq);
 	sqlite3_stmt *st = s->insert_event;
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
 	sqlite3_bind_text(st, 2, ts, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, e->alert->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, alert_state_name(e->t.from), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, e->kind == ENG_EVENT_ACK ? "acked" : alert_state_name(e->t.to),
-	                  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->alert ? e->alert->name : ENG_STORE_EVENT_NAME, -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, event_from(e), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, event_to(e), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, payload, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);

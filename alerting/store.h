@@ -22,9 +22,11 @@
 
 struct fm_store;
 
-/* Opens (creating if needed) STATE_DIR/facmon.db. A file that is not a
- * usable database is moved aside to facmon.db.corrupt-<time> and a new one
- * started, so the monitoring keeps running; that is logged as an error. */
+/* Opens (creating if needed) STATE_DIR/facmon.db, and reads the seq mark
+ * beside it. A file that is not a usable database is moved aside to
+ * facmon.db.corrupt-<time> and a new one started, so the monitoring keeps
+ * running; that is logged as an error, and store_reset() tells what was
+ * lost. */
 int store_open(const char *state_dir, struct fm_store **out, char *err,
                size_t errlen);
 void store_close(struct fm_store *s);
@@ -43,7 +45,22 @@ int store_open_readonly(const char *state_dir, struct fm_store **out, char *err,
 /* The highest seq stored, 0 for a new database. */
 uint64_t store_last_seq(struct fm_store *s);
 
-/* Appends one event with its published JSON; durable when it returns 0. */
+/* The seq the agent numbers its next event with: the one after the last
+ * stored, or, when the history was lost (store_reset), the one after the
+ * high-water mark STATE_DIR/seq.mark that every seq used is under
+ * (store_mark.h), so seq never goes backwards. */
+uint64_t store_next_seq(struct fm_store *s);
+
+/* What was lost when store_open found no usable history although events
+ * had been numbered before (a database moved aside as corrupt, or one
+ * missing, empty or behind seq.mark by more than STORE_MARK_BLOCK); NULL
+ * when the history goes on. The
+ * agent records it as an event (engine_note_store_reset). */
+const struct eng_store_reset *store_reset(const struct fm_store *s);
+
+/* Appends one event with its published JSON; durable when it returns 0.
+ * First raises the seq mark if E's seq is above it (a failure to write the
+ * mark is logged, rate-limited; the event is stored all the same). */
 int store_record_event(struct fm_store *s, const struct eng_event *e,
                        const char *payload, char *err, size_t errlen);
 

@@ -132,6 +132,7 @@ struct fm_mqtt_conf {
 	char topic_prefix[FM_TEXT_MAX];
 	int qos;       /* 0 or 1: telemetry QoS; status, states and events use 1 */
 	int keepalive; /* seconds */
+	int reconnect_max; /* seconds: the reconnect back-off never waits longer */
 };
 
 /* How an SNMP device is reached (devices with type = "snmp"). */

@@ -107,7 +107,7 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 
 static const char *const mqtt_keys[] = {
 	"host", "port", "client_id", "username", "password_file", "tls",
-	"topic_prefix", "qos", "keepalive", NULL,
+	"topic_prefix", "qos", "keepalive", "reconnect_max", NULL,
 };
 
 static const char *const tls_keys[] = { "ca_file", "cert_file", "key_file", NULL };
@@ -189,6 +189,7 @@ static void mqtt_defaults(struct fm_mqtt_conf *m)
 	snprintf(m->topic_prefix, sizeof(m->topic_prefix), "facmon");
 	m->qos = 1;
 	m->keepalive = 30;
+	m->reconnect_max = 5;
 }
 
 void conf__parse_mqtt(struct conf__state *st, const config_setting_t *root)
@@ -214,6 +215,7 @@ void conf__parse_mqtt(struct conf__state *st, const config_setting_t *root)
 		check_topic_prefix(c, g, m->topic_prefix);
 	conf__int(c, g, "mqtt", "qos", false, 0, 1, &m->qos);
 	conf__int(c, g, "mqtt", "keepalive", false, 5, 3600, &m->keepalive);
+	conf__int(c, g, "mqtt", "reconnect_max", false, 1, 3600, &m->reconnect_max);
 }
 
 /* ---- buses ---- */

@@ -6,8 +6,13 @@ is republished (the restarted broker has no persistence, so anything a
 dashboard sees came from the agent after the reconnect), and an alert that
 fired while the broker was down still arrives as an event. A `kill -9` of
 the agent makes the broker publish the last will, `{"state":"offline"}`.
+After a long outage the agent is back within `mqtt.reconnect_max` (5 s
+unless set) of the broker's return, not after a back-off grown to 30 s.
+Polling goes on through an outage that starts while connected (counted by
+the simulator), and an alert held firing by flap damping says so.
 """
 
+import re
 import signal
 import time
 import unittest
@@ -71,6 +76,56 @@ class BrokerOutage(unittest.TestCase):
                 lambda p: p["rule"] == "room-temp-high" and p["to"] == "firing",
                 timeout=40).payload
             self.assertEqual(ev["value"], 34.0)
+
+    def test_issue_12_reproduction_polls_on_and_tells_the_flap(self):
+        # The reported case: a connected broker goes away and the room
+        # crosses the threshold every 2.5 s. Polling never stops (the
+        # simulator counts every request); the alert fires 4 times, then
+        # flap damping holds it firing, and the agent says so.
+        with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \
+                Agent(room_config(broker.port, sim.port, rules=RULES)) as agent:
+            agent.wait_log(r"alert room-temp-high: unknown -> ok")
+            agent.wait_log(r"mqtt\[.*\]: connected")
+            broker.stop()
+            agent.wait_log(r"mqtt\[.*\]: connection lost")
+            requests = []
+            for i in range(12):
+                sim.set(1, "temperature", 33.0 if i % 2 == 0 else 22.0)
+                requests.append(sim.stats(1))
+                time.sleep(2.5)
+            per_window = [b - a for a, b in zip(requests, requests[1:])]
+            # 1 s interval, 2 requests a poll: about 5 per 2.5 s
+            self.assertGreaterEqual(min(per_window), 3,
+                                    f"polling stalled: {per_window}")
+            log = agent.log()
+            self.assertEqual(len(re.findall(r"room-temp-high: \w+ -> firing", log)),
+                             4, log)
+            agent.wait_log(r"WARN alert room-temp-high: flapping \(fired 4 times "
+                           r"within 10 min\)")
+            broker.start()
+            with MqttWatch(broker.port, f"{ROOT}/alert/room-temp-high") as watch:
+                held = watch.wait_for(f"{ROOT}/alert/room-temp-high",
+                                      lambda p: p["flapping"], timeout=20).payload
+            self.assertEqual(held["state"], "firing")
+
+    def test_back_soon_after_a_long_outage(self):
+        # 20 s away: an uncapped doubling back-off (1, 2, 4, 8, 16 s) would
+        # next try 11 s after the broker is back; capped at 5 s it is
+        # trying every 5 s by then.
+        with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \
+                Agent(room_config(broker.port, sim.port)) as agent:
+            agent.wait_log(r"mqtt\[.*\]: connected")
+            broker.stop()
+            agent.wait_log(r"mqtt\[.*\]: connection lost")
+            time.sleep(20)
+            back = time.monotonic()
+            broker.start()
+            with MqttWatch(broker.port, f"{ROOT}/status") as watch:
+                online = watch.wait_for(f"{ROOT}/status", state_is("online"),
+                                        timeout=40)
+            delay = online.time - back
+            print(f"agent back {delay:.1f} s after the broker")
+            self.assertLess(delay, 5 + 2.5, "reconnect_max caps the back-off")
 
     def test_kill_9_leaves_the_last_will(self):
         with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \

@@ -2,14 +2,19 @@
 continues across a restart of the agent, so a consumer that drops
 duplicates by seq never drops a new event as an old one. A state_dir holding
 a file that is not a database is moved aside and the agent keeps running.
+When the history is lost after events were published (the database turned
+corrupt, or deleted), seq still goes on above every seq ever used (seq.mark
+beside the database), and the loss is the first event of the new history:
+`"type": "store"`, rule `facmon.store`, on R/events and in `facmon history`.
 """
 
 import glob
+import json
 import os
 import sqlite3
 import unittest
 
-from harness import Agent, Mosquitto, MqttWatch, Sim, room_config
+from harness import Agent, Mosquitto, MqttWatch, Sim, room_config, run_cli
 
 ROOT = "facmon/testsite/gw1"
 RULES = """
@@ -70,6 +75,63 @@ class Store(unittest.TestCase):
             with open(aside[0], "rb") as f:
                 self.assertTrue(f.read().startswith(b"this is not an SQLite"))
             self.assertTrue(stored_events(agent.state_dir))
+
+    def lost_history_goes_on_above(self, lose):
+        with Mosquitto() as broker, Sim({1: "xy-md02"}) as sim, \
+                MqttWatch(broker.port, f"{ROOT}/events") as watch, \
+                Agent(room_config(broker.port, sim.port, rules=RULES)) as agent:
+            watch.wait_for(f"{ROOT}/events",
+                           lambda p: p["rule"] == "room-temp-high" and p["to"] == "ok")
+            self.assertEqual(agent.stop(), 0)
+            before = max(m.payload["seq"] for m in watch.messages())
+            lose(os.path.join(agent.state_dir, "facmon.db"))
+
+            mark = watch.mark()
+            agent.start()
+            reset = watch.wait_for(f"{ROOT}/events",
+                                   lambda p: p["type"] == "store", after=mark).payload
+            sim.set(1, "temperature", 31.0)
+            watch.wait_for(f"{ROOT}/events",
+                           lambda p: p.get("rule") == "room-temp-high"
+                           and p["to"] == "firing", after=mark)
+            after = [m.payload for m in watch.messages(after=mark)]
+            self.assertEqual(after[0], reset, "the loss is the first event")
+            self.assertGreater(reset["seq"], before, "seq went backwards")
+            self.assertEqual(reset["rule"], "facmon.store")
+            self.assertEqual(reset["event"], "reset")
+            self.assertGreaterEqual(reset["seq_mark"], before)
+            seqs = [p["seq"] for p in after]
+            self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))),
+                             "contiguous after the reset")
+            self.assertEqual(agent.stop(), 0)
+            rc, out, err = run_cli("history", "-c", agent.config_path, "--json")
+            self.assertEqual(rc, 0, err)
+            rows = json.loads(out)
+            self.assertEqual((rows[0]["seq"], rows[0]["rule"], rows[0]["to"]),
+                             (reset["seq"], "facmon.store", "reset"))
+            rc, out, err = run_cli("history", "-c", agent.config_path)
+            self.assertEqual(rc, 0, err)
+            line = next(l for l in out.splitlines() if "facmon.store" in l)
+            self.assertIn("-> reset", line)
+            self.assertIn(f"seq continues above {reset['seq_mark']}", line)
+            return reset
+
+    def test_corrupt_database_does_not_restart_seq(self):
+        def corrupt(db):
+            with open(db, "r+b") as f:
+                f.write(b"garbage over the SQLite header!!")
+        reset = self.lost_history_goes_on_above(corrupt)
+        self.assertIn("not a usable database", reset["reason"])
+        self.assertIn("facmon.db.corrupt-", reset["moved_to"])
+
+    def test_deleted_database_does_not_restart_seq(self):
+        def delete(db):
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(db + suffix):
+                    os.remove(db + suffix)
+        reset = self.lost_history_goes_on_above(delete)
+        self.assertIn("was missing", reset["reason"])
+        self.assertIsNone(reset["unsent_lost"])
 
     def test_unwritable_state_dir_refuses_to_start(self):
         with Mosquitto() as broker, \

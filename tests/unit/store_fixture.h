@@ -4,6 +4,7 @@
 #ifndef FACMON_TEST_STORE_FIXTURE_H
 #define FACMON_TEST_STORE_FIXTURE_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,17 @@ static inline int store_fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
 	store_close(f->store);
-	static const char *const suffixes[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char path[128];
-		snprintf(path, sizeof path, "%s%s", f->db, suffixes[i]);
-		remove(path);
+	/* the database and whatever the store left beside it (-wal, -shm,
+	 * seq.mark, a database moved aside) */
+	DIR *d = opendir(f->dir);
+	for (struct dirent *de; d && (de = readdir(d));) {
+		char path[sizeof f->dir + 256];
+		snprintf(path, sizeof path, "%s/%s", f->dir, de->d_name);
+		if (de->d_name[0] != '.')
+			remove(path);
 	}
+	if (d)
+		closedir(d);
 	rmdir(f->dir);
 	free(f);
 	return 0;

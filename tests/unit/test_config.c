@@ -219,6 +219,7 @@ static void test_minimal_defaults(void **state)
 	assert_string_equal(m->tls_ca_file, "");
 	assert_int_equal(m->qos, 1);
 	assert_int_equal(m->keepalive, 30);
+	assert_int_equal(m->reconnect_max, 5);
 
 	const struct fm_bus *rtu = config_find_bus(cfg, "rs485a");
 	assert_non_null(rtu);
@@ -272,6 +273,7 @@ static void test_full_and_override(void **state)
 	assert_int_equal(cfg->agent.outbox_alert_after, 60);
 	assert_int_equal(cfg->agent.collector_hang_after, 20);
 	assert_string_equal(cfg->mqtt.client_id, "gw1-custom");
+	assert_int_equal(cfg->mqtt.reconnect_max, 20);
 	assert_string_equal(cfg->mqtt.username, "facmon");
 	data_path(want, sizeof(want), "configs/good/../secrets/mqtt.pass");
 	assert_string_equal(cfg->mqtt.password_file, want);
@@ -706,6 +708,7 @@ static const struct bad_case bad_cases[] = {
 	{ "self-health.cfg", NULL, 8,
 	  "agent.collector_hang_after: 0 is out of range (1-86400)", 4 },
 	{ "unknown-key-mqtt.cfg", NULL, 11, "mqtt: unknown key 'prot'", 1 },
+	{ "reconnect-max.cfg", NULL, 5, "mqtt.reconnect_max: 0 is out of range (1-3600)", 1 },
 	{ "unknown-key-tls.cfg", NULL, 10, "mqtt.tls: unknown key 'ca_path'", 1 },
 	{ "unknown-key-bus.cfg", NULL, 6, "buses.[0]: unknown key 'hots'", 1 },
 	{ "bus-key-other-type.cfg", NULL, 5, "buses.[0]: device is not a modbus-tcp key", 1 },

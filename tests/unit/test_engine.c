@@ -258,6 +258,37 @@ static void test_repeat_republishes_firing_alert(void **state)
 	assert_int_equal(count_states(f, fired + 200000), 0);
 }
 
+/* An alert that fired ALERT_FLAP_FIRES times is held firing while clear:
+ * it says so (held_flapping, republished once) instead of going quiet. */
+static void test_flap_hold_is_told(void **state)
+{
+	struct fixture *f = *state;
+	struct eng_alert *a = engine_find_alert(f->e, "temp-high");
+	poll(f, 22.0, 45); /* known and ok first: a firing from unknown is no flap */
+	for (int i = 0; i < ALERT_FLAP_FIRES; i++) {
+		poll(f, 31.0, 45);
+		assert_int_equal(a->fsm.state, FM_ALERT_FIRING);
+		assert_false(a->held_flapping);
+		poll(f, 22.0, 45);
+	}
+	/* the 4th firing's clear is held */
+	assert_int_equal(a->fsm.state, FM_ALERT_FIRING);
+	assert_true(a->held_flapping);
+	size_t states = f->rec.alert_states, events = f->rec.nevents;
+	poll(f, 22.0, 45); /* still held: nothing new to tell */
+	assert_int_equal(f->rec.alert_states, states);
+	poll(f, 31.0, 45); /* hot again: no longer merely held */
+	assert_false(a->held_flapping);
+	assert_true(f->rec.alert_states > states); /* republished: not held */
+	assert_string_equal(f->rec.events[f->rec.nevents - 1], "temp-slow ok->pending");
+	assert_int_equal(f->rec.nevents, events + 1); /* temp-high: no event */
+	f->now += ALERT_FLAP_WINDOW_MS;
+	poll(f, 22.0, 45);
+	poll(f, 22.0, 45);
+	assert_int_not_equal(a->fsm.state, FM_ALERT_FIRING);
+	assert_false(a->held_flapping);
+}
+
 /* ---- a sensor hub whose rows are found at run time (rows = "all") ---- */
 
 #define HUB_SLOTS 3
@@ -351,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_poll_keeps_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rises_by_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeat_republishes_firing_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flap_hold_is_told, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walked_rows_name_their_alerts, hub_setup,
 		                                teardown),
 	};

@@ -420,15 +420,63 @@ static void test_collectors(void **state)
 		struct sh_collector c[MAX_BUSES];
 		for (size_t k = 0; k < rows[i].n; k++) {
 			int64_t age = rows[i].c[k].age;
-			c[k] = (struct sh_collector){rows[i].c[k].name,
-			                             age == NO_BEAT ? 0 : now - age,
-			                             rows[i].c[k].period};
+			c[k] = (struct sh_collector){.name = rows[i].c[k].name,
+			                             .heartbeat_ms = age == NO_BEAT ? 0 : now - age,
+			                             .period_ms = rows[i].c[k].period};
 		}
 		struct sh_inputs in = healthy_inputs;
 		in.collectors = c;
 		in.ncollectors = rows[i].n;
 		failures += row_fails(&h, &in, now, SH_COLLECTORS, rows[i].what, rows[i].want,
 		                      rows[i].value, rows[i].detail);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* A worker that beats while no poll result of its bus reaches the loop
+ * (nothing posts it jobs, or its results go nowhere): polling has stopped
+ * all the same, and the check and the watchdog say so. */
+static void test_collectors_results_stop(void **state)
+{
+	(void)state;
+	const int64_t now = 1000 * MIN;
+	static const struct {
+		const char *what;
+		int64_t beat_age, result_age, period;
+		int want;
+		double value;
+		const char *detail;
+	} rows[] = {
+		{"results flowing", 1000, 1000, 10000, SH_OK, 1.0, "1 bus worker alive"},
+		{"a result within the floor", 1000, 59000, 10000, SH_OK, 59.0, "alive"},
+		{"no result past 60 s", 1000, 61000, 10000, SH_BAD, 61.0,
+		 "bus b: no poll result for 61 s (limit 60 s), its worker idle: polling "
+		 "has stopped"},
+		{"no result, slow bus within 3 periods", 1000, 80000, 30000, SH_OK, 80.0,
+		 "alive"},
+		{"hung worker named first", 70000, 70000, 10000, SH_BAD, 70.0,
+		 "bus b silent for 70 s (limit 60 s)"},
+		{"no result time: heartbeat alone", 1000, -1, 10000, SH_OK, 1.0, "alive"},
+	};
+	struct self_health h;
+	faked(&h, &default_agent);
+	int failures = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct sh_collector c = {
+			.name = "b", .heartbeat_ms = now - rows[i].beat_age,
+			.result_ms = rows[i].result_age < 0 ? 0 : now - rows[i].result_age,
+			.period_ms = rows[i].period,
+		};
+		struct sh_inputs in = healthy_inputs;
+		in.collectors = &c;
+		in.ncollectors = 1;
+		failures += row_fails(&h, &in, now, SH_COLLECTORS, rows[i].what, rows[i].want,
+		                      rows[i].value, rows[i].detail);
+		if ((rows[i].want == SH_BAD) != (self_health_hung(&h) != NULL)) {
+			print_error("FAIL %s: the watchdog %s\n", rows[i].what,
+			            self_health_hung(&h) ? "stops" : "goes on");
+			failures++;
+		}
 	}
 	assert_int_equal(failures, 0);
 }
@@ -456,7 +504,8 @@ static void test_collectors_hang_after(void **state)
 	faked(&h, &agent);
 	int failures = 0;
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct sh_collector c = {"b", now - rows[i].age, rows[i].period};
+		struct sh_collector c = {.name = "b", .heartbeat_ms = now - rows[i].age,
+		                         .period_ms = rows[i].period};
 		struct sh_inputs in = healthy_inputs;
 		in.collectors = &c;
 		in.ncollectors = 1;
@@ -475,7 +524,10 @@ static void test_hung(void **state)
 	struct self_health h;
 	faked(&h, &default_agent);
 	const int64_t now = 100 * MIN;
-	struct sh_collector c[2] = {{"rs485a", now - 1000, 10000}, {"bms", now - 500, 10000}};
+	struct sh_collector c[2] = {
+		{.name = "rs485a", .heartbeat_ms = now - 1000, .period_ms = 10000},
+		{.name = "bms", .heartbeat_ms = now - 500, .period_ms = 10000},
+	};
 	struct sh_inputs in = healthy_inputs;
 	in.collectors = c;
 	in.ncollectors = 2;
@@ -508,7 +560,8 @@ static void test_collectors_long_detail(void **state)
 	(void)state;
 	struct sh_collector c[40];
 	for (size_t i = 0; i < 40; i++)
-		c[i] = (struct sh_collector){"a-bus-with-a-rather-long-name", 1, 10000};
+		c[i] = (struct sh_collector){.name = "a-bus-with-a-rather-long-name",
+		                             .heartbeat_ms = 1, .period_ms = 10000};
 	struct sh_inputs in = healthy_inputs;
 	in.collectors = c;
 	in.ncollectors = 40;
@@ -526,7 +579,8 @@ static void test_all_checks(void **state)
 	(void)state;
 	struct self_health h;
 	faked(&h, &default_agent);
-	struct sh_collector c = {"rs485a", T0 - 1000, 10000};
+	struct sh_collector c = {.name = "rs485a", .heartbeat_ms = T0 - 1000,
+	                         .period_ms = 10000};
 	struct sh_inputs in = healthy_inputs;
 	in.collectors = &c;
 	in.ncollectors = 1;
@@ -612,8 +666,9 @@ static void test_idle_worker_beats(void **state)
 	/* the check, fed the real heartbeat, an hour before the next poll */
 	struct self_health h;
 	faked(&h, &default_agent);
-	struct sh_collector c = {bus_worker_name(w), bus_worker_heartbeat_ms(w),
-	                         self_health_bus_period_ms(&cfg, &bus)};
+	struct sh_collector c = {.name = bus_worker_name(w),
+	                         .heartbeat_ms = bus_worker_heartbeat_ms(w),
+	                         .period_ms = self_health_bus_period_ms(&cfg, &bus)};
 	assert_int_equal(c.period_ms, 3600 * 1000);
 	struct sh_inputs in = healthy_inputs;
 	in.collectors = &c;
@@ -653,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_disk),
 		cmocka_unit_test(test_collectors),
+		cmocka_unit_test(test_collectors_results_stop),
 		cmocka_unit_test(test_collectors_hang_after),
 		cmocka_unit_test(test_hung),
 		cmocka_unit_test(test_collectors_long_detail),
