@@ -67,10 +67,11 @@ static void explain_silence(const struct explain_modbus *x, int e, char *msg, si
 	} else {
 		snprintf(msg, len, "no answer from %s within %d ms: the connection was "
 		         "accepted, so the device or gateway is there but unit %d is "
-		         "silent: most likely a wrong unit id (behind an RS-485 gateway: "
-		         "the device's address on the line) or the device is off; check "
-		         "also the gateway's serial settings and wiring; `%s --scan` lists "
-		         "the unit ids that answer", at, b->timeout_ms, x->unit, probe);
+		         "silent: check the unit id first, the likely cause (behind an "
+		         "RS-485 gateway: the device's address on the line), and that the "
+		         "device is powered, then the gateway's serial settings and "
+		         "wiring; `%s --scan` lists the unit ids that answer",
+		         at, b->timeout_ms, x->unit, probe);
 	}
 }
 
