@@ -279,9 +279,9 @@ static void scale_options(const struct fm_point *p, char *buf, size_t len)
 	size_t n = 0;
 	buf[0] = '\0';
 	if (p->scale != 1.0)
-		n += (size_t)snprintf(buf, len, " --scale %.17g", p->scale);
+		n += (size_t)snprintf(buf, len, " --scale %.15g", p->scale);
 	if (p->offset != 0.0 && n < len)
-		snprintf(buf + n, len - n, " --offset %.17g", p->offset);
+		snprintf(buf + n, len - n, " --offset %.15g", p->offset);
 }
 
 void explain_implausible(const struct fm_bus *bus, const struct fm_device *d,
