@@ -19,12 +19,11 @@ Against the real simulator (facmon-sim) and snmpsimd:
 
 import json
 import os
-import re
 import shlex
-import tempfile
 import unittest
 
-from harness import HOST, Sim, SnmpSim, free_port, profile_dir, room_config, run_cli
+from harness import HOST, Sim, SnmpSim, free_port, room_config, run_cli
+from test_cli import write_config
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "snmp")
 MAINS = os.path.join(DATA, "ups-mains.snmprec")
@@ -34,14 +33,6 @@ SWAPPED_230_4 = (0x6666, 0x4366)
 VOLTAGE_RULE = """
   { name = "feed-voltage-low"; point = "feed.voltage_l1"; below = 90.0; clear = 95.0; }
 """
-
-
-def write_config(text):
-    fd, path = tempfile.mkstemp(prefix="facmon-once-explain-", suffix=".cfg")
-    with os.fdopen(fd, "w") as f:
-        f.write(text.replace("{state_dir}", "/tmp")
-                    .replace("{profile_dir}", profile_dir()))
-    return path
 
 
 def once(config_text):
