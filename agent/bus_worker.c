@@ -158,6 +158,7 @@ struct bus_worker {
 	int64_t backoff_ms;
 	int64_t backoff_max_ms;
 	char last_error[FM_TEXT_MAX];
+	int last_errnum;      /* why the last open failed (positive errno, or 0) */
 	struct complaint connect_complaint;
 };
 
@@ -183,8 +184,10 @@ static bool ensure_open(struct bus_worker *w)
 	if (now < w->retry_at_ms)
 		return false;
 	char err[FM_TEXT_MAX] = "";
-	if (w->ops->open(w->state, err, sizeof err) < 0) {
+	int rc = w->ops->open(w->state, err, sizeof err);
+	if (rc < 0) {
 		snprintf(w->last_error, sizeof w->last_error, "%s", err);
+		w->last_errnum = -rc;
 		complain(&w->connect_complaint, now, "%s[%s]: %s", bus_kind(w->bus),
 		         w->bus->name, err);
 		w->retry_at_ms = now + w->backoff_ms;
@@ -199,6 +202,7 @@ static bool ensure_open(struct bus_worker *w)
 	w->connected = true;
 	w->backoff_ms = BACKOFF_MIN_MS;
 	w->last_error[0] = '\0';
+	w->last_errnum = 0;
 	return true;
 }
 
@@ -227,6 +231,8 @@ static void poll_device(struct bus_worker *w, size_t local)
 	if (!ensure_open(w)) {
 		r->requests_failed = 1;
 		r->connection_lost = true;
+		r->open_failed = true;
+		r->errnum = w->last_errnum;
 		snprintf(r->error, sizeof r->error, "%s", w->last_error);
 	} else {
 		w->ops->read(w->state, local, r);

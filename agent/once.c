@@ -3,7 +3,12 @@
  * Uses the same bus workers and engine as the agent, so what it prints is
  * what the agent would see; only the output differs (a table or JSON on
  * stdout instead of MQTT). A rule with a `for` delay shows as pending: it
- * would fire if the condition held that long.
+ * would fire if the condition held that long. A device that failed gets a
+ * hint, in explain.h's words (those of `facmon probe`): what the failure
+ * means and what to check. A reading outside its point's valid range is
+ * shown as the sensor fault the engine takes it for, not as a value, with
+ * the probe command that shows the registers (in every word order, when a
+ * value of two registers is that far off).
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <modbus.h>
+
 #include "agent/bus_worker.h"
 #include "agent/clock.h"
+#include "agent/explain.h"
 #include "agent/log.h"
 #include "agent/outputs.h"
 #include "agent/poller.h"
@@ -23,7 +31,14 @@
 
 #define ONCE_DEADLINE_MS 300000 /* every request has its own timeout; this is a backstop */
 
-static size_t collect(struct poller *p, struct engine *e, size_t expected)
+/* Why a device's poll failed, beyond the engine's words (its error). */
+struct once_why {
+	int errnum;
+	bool open_failed;
+};
+
+static size_t collect(struct poller *p, struct engine *e, struct once_why *why,
+                      size_t expected)
 {
 	size_t got = 0;
 	int64_t deadline = clock_mono_ms() + ONCE_DEADLINE_MS;
@@ -34,6 +49,8 @@ static size_t collect(struct poller *p, struct engine *e, size_t expected)
 		struct fm_poll_result *r;
 		while ((r = poller_take(p))) {
 			if (!r->trap[0]) {
+				if (r->device < expected)
+					why[r->device] = (struct once_why){r->errnum, r->open_failed};
 				engine_apply_poll(e, r, clock_mono_ms(), clock_wall_ms());
 				got++;
 			}
@@ -132,26 +149,119 @@ static const char *builtin_condition(const struct eng_alert *a)
 	}
 }
 
-static void print_devices_text(const struct engine *e)
+/* ---- hints --------------------------------------------------------------- */
+
+/* The request an error names: "read input 0+2" of "read input 0+2:
+ * Connection timed out" (the collector's words end with the errno's). */
+static void failed_request(const char *error, int e, char *buf, size_t len)
+{
+	const char *why = modbus_strerror(e);
+	size_t n = strlen(error), w = strlen(why);
+	if (n > w + 2 && strcmp(error + n - w, why) == 0 && error[n - w - 2] == ':')
+		n -= w + 2;
+	snprintf(buf, len, "%.*s", (int)n, error);
+}
+
+/* An SNMP device's failure: the agent did not answer ("HOST:PORT: ..."),
+ * or answered one OID with an error. */
+static const char *snmp_hint(const struct eng_device *d, char *buf, size_t len)
+{
+	const struct fm_snmp_conf *s = &d->conf->snmp;
+	const char *error = d->health.error;
+	char target[FM_TEXT_MAX + 16];
+	snprintf(target, sizeof target, strchr(s->host, ':') ? "[%s]:%d" : "%s:%d", s->host,
+	         s->port);
+	size_t n = strlen(s->host);
+	bool agent = strncmp(error, s->host, n) == 0 && error[n] == ':';
+	if (agent)
+		return explain_snmp_dead(s, EXPLAIN_CONFIG, target, s->retries + 1, error, buf,
+		                         len);
+	snprintf(buf, len, "%s", explain_snmp_advice(s, error));
+	return buf[0] ? "oid" : NULL;
+}
+
+/* What D's failure means and what to check, in BUF; returns its kind
+ * (as `facmon probe --json` names it), or NULL when there is no hint. */
+static const char *device_hint(const struct eng_device *d, const struct once_why *w,
+                               char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!d->health.error[0])
+		return NULL;
+	if (d->conf->kind == FM_DEVICE_SNMP)
+		return snmp_hint(d, buf, len);
+	if (!d->bus)
+		return NULL;
+	if (w->open_failed) {
+		explain_modbus_open(d->bus->conf, w->errnum, d->health.error, buf, len);
+		return "connection";
+	}
+	if (!w->errnum)
+		return NULL;
+	char what[FM_TEXT_MAX];
+	struct explain_modbus x = {.bus = d->bus->conf, .unit = d->conf->unit,
+	                           .audience = EXPLAIN_CONFIG};
+	failed_request(d->health.error, w->errnum, what, sizeof what);
+	return explain_modbus_read(&x, w->errnum, what, buf, len);
+}
+
+/* A reading the engine takes for a sensor fault (outside the point's
+ * valid range, or a sentinel): not a value. */
+static bool is_fault(const struct eng_device *d, size_t p)
+{
+	return d->values[p].status == FM_POINT_OK &&
+	       (d->points[p].fault == ENG_FAULT_RANGE || d->points[p].fault == ENG_FAULT_SENTINEL);
+}
+
+/* What to try for fault reading P, or "" (a sentinel says it all). */
+static void fault_hint(const struct eng_device *d, size_t p, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (d->points[p].fault == ENG_FAULT_RANGE)
+		explain_implausible(d->bus ? d->bus->conf : NULL, d->conf, &d->conf->points[p],
+		                    buf, len);
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+#define HINT_INDENT 26 /* under the device's state, as the point rows */
+
+static void print_point_text(const struct eng_device *d, size_t p)
+{
+	const struct fm_point *pt = &d->conf->points[p];
+	const char *name = eng_point_name(d, p);
+	const char *text = point_enum_name(pt, d->values[p].value);
+	char hint[FM_TEXT_MAX * 2];
+	if (is_fault(d, p)) {
+		printf("%-*s %-30s SENSOR FAULT: %s\n", HINT_INDENT, "", name,
+		       d->points[p].fault_text);
+		fault_hint(d, p, hint, sizeof hint);
+		if (hint[0])
+			printf("%-*s %-30s %s\n", HINT_INDENT, "", "", hint);
+	} else if (d->values[p].status == FM_POINT_OK) {
+		printf("%-*s %-30s %g%s%s%s %s\n", HINT_INDENT, "", name, d->values[p].value,
+		       text ? " (" : "", text ? text : "", text ? ")" : "", pt->unit);
+	} else if (d->has_reading) {
+		printf("%-*s %-30s (read failed)\n", HINT_INDENT, "", name);
+	}
+}
+
+static void print_devices_text(const struct engine *e, const struct once_why *why)
 {
 	printf("%-16s %-9s %-30s %s\n", "DEVICE", "STATE", "POINT", "VALUE");
 	for (size_t i = 0; i < e->ndevices; i++) {
 		const struct eng_device *d = &e->devices[i];
+		char hint[FM_TEXT_MAX * 4];
 		printf("%-16s %-9s", d->conf->name, dev_state_name(d->health.state));
 		if (d->health.error[0])
 			printf(" %s", d->health.error);
 		printf("\n");
+		if (device_hint(d, &why[i], hint, sizeof hint))
+			printf("%-*s hint: %s\n", HINT_INDENT, "", hint);
 		for (size_t p = 0; p < d->conf->npoints; p++) {
-			const struct fm_point *pt = &d->conf->points[p];
-			const char *name = eng_point_name(d, p);
-			const char *text = point_enum_name(pt, d->values[p].value);
-			if (!name[0] || d->values[p].status == FM_POINT_ABSENT)
+			if (!eng_point_name(d, p)[0] || d->values[p].status == FM_POINT_ABSENT)
 				continue; /* a slot holding no row */
-			if (d->values[p].status == FM_POINT_OK)
-				printf("%-26s %-30s %g%s%s%s %s\n", "", name, d->values[p].value,
-				       text ? " (" : "", text ? text : "", text ? ")" : "", pt->unit);
-			else if (d->has_reading)
-				printf("%-26s %-30s (read failed)\n", "", name);
+			print_point_text(d, p);
 		}
 	}
 }
@@ -178,8 +288,29 @@ static void print_rules_text(const struct engine *e)
 	}
 }
 
-static cJSON *device_json(const struct eng_device *d)
+/* A point's value; a fault reading is no value: "v" is null, and
+ * "reading", "fault" and "hint" say what was read and why it is not
+ * believed. */
+static void add_value_json(cJSON *v, const struct eng_device *d, size_t p)
 {
+	char hint[FM_TEXT_MAX * 2];
+	if (is_fault(d, p)) {
+		cJSON_AddNullToObject(v, "v");
+		cJSON_AddNumberToObject(v, "reading", d->values[p].value);
+		cJSON_AddStringToObject(v, "fault", d->points[p].fault_text);
+		fault_hint(d, p, hint, sizeof hint);
+		if (hint[0])
+			cJSON_AddStringToObject(v, "hint", hint);
+	} else if (d->values[p].status == FM_POINT_OK) {
+		cJSON_AddNumberToObject(v, "v", d->values[p].value);
+	} else {
+		cJSON_AddNullToObject(v, "v");
+	}
+}
+
+static cJSON *device_json(const struct eng_device *d, const struct once_why *why)
+{
+	char hint[FM_TEXT_MAX * 4];
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", d->conf->name);
 	cJSON_AddStringToObject(o, "state", dev_state_name(d->health.state));
@@ -187,16 +318,18 @@ static cJSON *device_json(const struct eng_device *d)
 		cJSON_AddStringToObject(o, "error", d->health.error);
 	else
 		cJSON_AddNullToObject(o, "error");
+	const char *kind = device_hint(d, why, hint, sizeof hint);
+	if (kind) {
+		cJSON_AddStringToObject(o, "problem", kind);
+		cJSON_AddStringToObject(o, "hint", hint);
+	}
 	cJSON *points = cJSON_AddObjectToObject(o, "points");
 	for (size_t p = 0; p < d->conf->npoints; p++) {
 		const struct fm_point *pt = &d->conf->points[p];
 		if (!eng_point_name(d, p)[0] || d->values[p].status == FM_POINT_ABSENT)
 			continue; /* a slot holding no row */
 		cJSON *v = cJSON_AddObjectToObject(points, eng_point_name(d, p));
-		if (d->values[p].status == FM_POINT_OK)
-			cJSON_AddNumberToObject(v, "v", d->values[p].value);
-		else
-			cJSON_AddNullToObject(v, "v");
+		add_value_json(v, d, p);
 		if (pt->unit[0])
 			cJSON_AddStringToObject(v, "unit", pt->unit);
 		if (pt->nslots) {
@@ -230,12 +363,12 @@ static cJSON *rule_json(const struct eng_alert *a)
 	return o;
 }
 
-static void print_json(const struct engine *e)
+static void print_json(const struct engine *e, const struct once_why *why)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *devices = cJSON_AddArrayToObject(o, "devices");
 	for (size_t i = 0; i < e->ndevices; i++)
-		cJSON_AddItemToArray(devices, device_json(&e->devices[i]));
+		cJSON_AddItemToArray(devices, device_json(&e->devices[i], &why[i]));
 	cJSON *rules = cJSON_AddArrayToObject(o, "rules");
 	for (size_t i = 0; i < e->nalerts; i++)
 		if (e->alerts[i].name[0])
@@ -272,21 +405,24 @@ int agent_once(struct fm_config *cfg, bool json)
 	struct eng_publisher pub = outputs_publisher(&none);
 	struct engine *e = engine_create(cfg, &pub, now, clock_wall_ms());
 	struct poller *p = poller_create(cfg, now, err, sizeof err);
-	if (!e || !p) {
+	struct once_why *why = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof *why);
+	if (!e || !p || !why) {
 		log_error("once: %s", err[0] ? err : "out of memory");
+		free(why);
 		poller_destroy(p);
 		engine_destroy(e);
 		return 1;
 	}
 	poller_post_all(p);
-	collect(p, e, cfg->ndevices);
+	collect(p, e, why, cfg->ndevices);
 	if (json)
-		print_json(e);
+		print_json(e, why);
 	else {
-		print_devices_text(e);
+		print_devices_text(e, why);
 		print_rules_text(e);
 	}
 	int rc = all_answered(e) ? 0 : 3;
+	free(why);
 	poller_destroy(p);
 	engine_destroy(e);
 	return rc;

@@ -12,7 +12,8 @@
  *   probe_snmp.c     `probe snmp`: OIDs or a profile through the SNMP collector;
  *   probe_snmp_args.c  snmp's options, target and checks (OIDs, passphrase
  *                    files, SNMPv3);
- *   probe_report.c   what a failure means and what to check, JSON output.
+ *   probe_report.c   what a failure means and what to check (explain.h's
+ *                    words, shared with `facmon once`), JSON output.
  * Nothing here is used outside agent/probe*.c.
  */
 #ifndef FACMON_PROBE_PRIVATE_H
@@ -208,19 +209,15 @@ void probe_snmp_where(const struct probe_opts *o, char *buf, size_t len);
 const char *probe_snmp_explain_dead(const struct probe_opts *o, const char *error,
                                     char *msg, size_t len);
 
-/* `probe snmp`: what to check when the agent answered OID with ERROR (the
- * collector's words, "1.3.6.1...: noSuchInstance"); "" when nothing
- * useful can be added. */
-const char *probe_snmp_advice(const struct probe_opts *o, const char *error);
-
 /* What failed read errno E of WHAT ("input 1..2") from UNIT means, with
  * what to check, in MSG (one paragraph); returns a short kind for JSON:
  * "no-answer", "exception", "connection", "garbled". */
 const char *probe_explain(const struct probe_opts *o, int unit, int e,
                           const char *what, char *msg, size_t len);
 
-/* After mb_link_open failed with ERR: the message with what to check. */
-void probe_explain_open(const struct probe_opts *o, const char *err,
+/* After mb_link_open failed with ERR and errno E (0: not known): the
+ * message with what to check. */
+void probe_explain_open(const struct probe_opts *o, int e, const char *err,
                         char *msg, size_t len);
 
 /* "input 1..2" or "holding 7" for messages. */

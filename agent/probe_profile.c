@@ -314,11 +314,12 @@ static int run(struct profile_run *r, cJSON *doc)
 		probe_fail(err);
 		return PROBE_EXIT_PROFILE;
 	}
-	if (r->ops->open(r->state, err, sizeof err) != 0) {
-		probe_explain_open(r->o, err, msg, sizeof msg);
+	int e = r->ops->open(r->state, err, sizeof err);
+	if (e != 0) {
+		probe_explain_open(r->o, -e, err, msg, sizeof msg);
 		return probe_give_up(doc, "connection", msg);
 	}
-	int e = poll_device(r);
+	e = poll_device(r);
 	if (e)
 		return report_dead(r, e, doc);
 	if (doc)

@@ -7,6 +7,7 @@
  * like the collector, decoded by modbus_decode like the agent, so a
  * value read here reads the same once it is in a config.
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include "agent/probe_private.h"
@@ -20,7 +21,7 @@ static modbus_t *open_or_explain(const struct probe_opts *o, cJSON *doc)
 	modbus_t *ctx = mb_link_open(&o->bus, err, sizeof err);
 	if (ctx)
 		return ctx;
-	probe_explain_open(o, err, msg, sizeof msg);
+	probe_explain_open(o, errno, err, msg, sizeof msg);
 	probe_give_up(doc, "connection", msg);
 	return NULL;
 }

@@ -1,15 +1,11 @@
 /* probe_report.c - what `facmon probe` says when a read fails, and how
  * its results are printed.
  *
- * Owns: turning a libmodbus failure into a sentence a facility engineer
- * can act on (no answer: check wiring, baud, unit id...; an exception: the
- * register map differs...), the same for an SNMP agent that does not
- * answer (host, port, firewall, version and community, or the SNMPv3
- * user, protocols and passphrases) or answers an OID with an error, the
- * JSON frame every probe mode shares, and the formatting of values. The
- * Modbus classification itself is modbus_link.h's, so the probe and the
- * agent agree on what an error means; SNMP failures are worded by the
- * collector (collectors/snmp.c) and only explained here.
+ * Owns: what the probe's failures mean, adapted from the probe's options
+ * to explain.h (whose words `facmon once` shares: no answer, check wiring,
+ * baud, unit id...; an exception: the register map differs...; an SNMP
+ * agent that does not answer), the JSON frame every probe mode shares, and
+ * the formatting of values.
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +14,7 @@
 
 #include <modbus.h>
 
+#include "agent/explain.h"
 #include "agent/probe_private.h"
 #include "collectors/modbus_link.h"
 
@@ -39,133 +36,20 @@ void probe_range_text(enum fm_read_kind read, unsigned address, unsigned count,
 		         address + count - 1);
 }
 
-/* The command that scans this line, with its non-default settings. */
-static void scan_command(const struct probe_opts *o, char *buf, size_t len)
-{
-	const struct fm_bus *b = &o->bus;
-	if (b->type == FM_BUS_MODBUS_TCP) {
-		snprintf(buf, len, strchr(b->host, ':') ? "facmon probe tcp [%s]:%d --scan"
-		                                       : "facmon probe tcp %s:%d --scan",
-		         b->host, b->port);
-		return;
-	}
-	char serial[96] = "";
-	size_t n = 0;
-	if (b->baud != 9600)
-		n += (size_t)snprintf(serial + n, sizeof serial - n, " --baud %d", b->baud);
-	if (b->parity != 'N')
-		n += (size_t)snprintf(serial + n, sizeof serial - n, " --parity %s",
-		                      b->parity == 'E' ? "even" : "odd");
-	if (b->data_bits != 8)
-		n += (size_t)snprintf(serial + n, sizeof serial - n, " --data-bits %d",
-		                      b->data_bits);
-	if (b->stop_bits != 1)
-		snprintf(serial + n, sizeof serial - n, " --stop-bits %d", b->stop_bits);
-	snprintf(buf, len, "facmon probe rtu %s%s --scan", b->device, serial);
-}
-
-static void explain_silence(const struct probe_opts *o, int unit, int e,
-                            char *msg, size_t len)
-{
-	char where[FM_TEXT_MAX + 64], scan[FM_TEXT_MAX + 128];
-	probe_where(o, unit, where, sizeof where);
-	scan_command(o, scan, sizeof scan);
-	if (e == EMBXGTAR || e == EMBXGPATH) {
-		snprintf(msg, len, "no answer from unit %d: the gateway at %s:%d says %s: "
-		         "check the unit id, the gateway's serial settings (baud, parity) "
-		         "and its routing, the RS-485 wiring behind it (A/B swapped?) and "
-		         "that the device is powered; `%s` lists the unit ids that answer",
-		         unit, o->bus.host, o->bus.port, modbus_strerror(e), scan);
-	} else if (o->bus.type == FM_BUS_MODBUS_RTU) {
-		snprintf(msg, len, "no answer from %s within %d ms: check the wiring "
-		         "(A/B swapped?), the baud rate and parity, the unit id, "
-		         "termination and that the device is powered; `%s` lists the "
-		         "unit ids that answer", where, o->bus.timeout_ms, scan);
-	} else {
-		snprintf(msg, len, "no answer from %s within %d ms: the connection was "
-		         "accepted, so the device or gateway is there; check the unit id "
-		         "(behind an RS-485 gateway: the device's address on the line), "
-		         "the gateway's serial settings and wiring, and that the device "
-		         "is powered; `%s` lists the unit ids that answer",
-		         where, o->bus.timeout_ms, scan);
-	}
-}
-
-/* What an exception suggests trying next. */
-static const char *exception_advice(const struct probe_opts *o, int e)
-{
-	bool map = e == EMBXILFUN || e == EMBXILADD || e == EMBXILVAL;
-	if (map && o->mode == PROBE_MODE_PROFILE)
-		return "the device does not have this point: the profile may not match "
-		       "its model or firmware; check the device's register map, and in "
-		       "the config override or leave out the point";
-	switch (e) {
-	case EMBXILFUN:
-		switch (o->read) {
-		case FM_READ_HOLDING: return "it does not serve holding registers (FC03); try --read input";
-		case FM_READ_INPUT: return "it does not serve input registers (FC04); try --read holding";
-		case FM_READ_COIL: return "it does not serve coils (FC01); try --read discrete";
-		default: return "it does not serve discrete inputs (FC02); try --read coil";
-		}
-	case EMBXILADD:
-		return "the register map may differ; check --read and --address (a "
-		       "manual's 40001 is --read holding --address 0, 30001 is --read "
-		       "input --address 0) and --count";
-	case EMBXILVAL:
-		return "the device refuses this range or count; try a smaller --count";
-	case EMBXSFAIL:
-		return "the device reports an internal failure; check the device itself";
-	case EMBXACK:
-	case EMBXSBUSY:
-		return "the device is busy; try again in a moment";
-	default:
-		return "the device refused the request";
-	}
-}
-
 const char *probe_explain(const struct probe_opts *o, int unit, int e,
                           const char *what, char *msg, size_t len)
 {
-	char where[FM_TEXT_MAX + 64];
-	probe_where(o, unit, where, sizeof where);
-	if (mb_errno_is_silence(e)) {
-		explain_silence(o, unit, e, msg, len);
-		return "no-answer";
-	}
-	if (mb_errno_is_exception(e)) {
-		snprintf(msg, len, "unit %d answered %s with an exception: %s — %s", unit,
-		         what, modbus_strerror(e), exception_advice(o, e));
-		return "exception";
-	}
-	if (mb_errno_is_link(e)) {
-		if (o->bus.type == FM_BUS_MODBUS_TCP)
-			snprintf(msg, len, "%s: the connection was lost (%s): some gateways "
-			         "accept one client at a time (is `facmon run` connected to "
-			         "it?) or close the connection on errors", where,
-			         modbus_strerror(e));
-		else
-			snprintf(msg, len, "%s: the serial port failed (%s): is the adapter "
-			         "still plugged in?", where, modbus_strerror(e));
-		return "connection";
-	}
-	snprintf(msg, len, "%s: the answer to %s was garbled (%s): check the baud "
-	         "rate, parity and stop bits, that no other master is on the line, "
-	         "and (on TCP) that the port speaks Modbus TCP, not RTU over TCP",
-	         where, what, modbus_strerror(e));
-	return "garbled";
+	struct explain_modbus x = {
+		.bus = &o->bus, .unit = unit, .read = o->read,
+		.audience = o->mode == PROBE_MODE_PROFILE ? EXPLAIN_PROBE_PROFILE : EXPLAIN_PROBE,
+	};
+	return explain_modbus_read(&x, e, what, msg, len);
 }
 
-void probe_explain_open(const struct probe_opts *o, const char *err,
+void probe_explain_open(const struct probe_opts *o, int e, const char *err,
                         char *msg, size_t len)
 {
-	if (o->bus.type == FM_BUS_MODBUS_RTU)
-		snprintf(msg, len, "%s: check the device path (ls /dev/ttyUSB* "
-		         "/dev/serial/by-id/), that the adapter is plugged in, and that "
-		         "you may open it (group dialout)", err);
-	else
-		snprintf(msg, len, "%s: check the host and port (Modbus TCP is 502), that "
-		         "the device or gateway is powered and on the network, and that "
-		         "no firewall is in the way", err);
+	explain_modbus_open(&o->bus, e, err, msg, len);
 }
 
 /* ---- SNMP -------------------------------------------------------------- */
@@ -188,76 +72,13 @@ void probe_snmp_where(const struct probe_opts *o, char *buf, size_t len)
 		         probe_snmp_version_name(o->snmp.version));
 }
 
-/* ERROR without the "HOST:PORT: " the collector puts in front. */
-static const char *without_target(const struct probe_opts *o, const char *error)
-{
-	char target[FM_TEXT_MAX + 16];
-	snprintf(target, sizeof target, "%s:%d: ", o->snmp.host, o->snmp.port);
-	size_t n = strlen(target);
-	return strncmp(error, target, n) == 0 ? error + n : error;
-}
-
 const char *probe_snmp_explain_dead(const struct probe_opts *o, const char *error,
                                     char *msg, size_t len)
 {
-	static const char v3_options[] = "--user, --level, --auth-protocol with "
-	                                 "--auth-passphrase-file, --priv-protocol with "
-	                                 "--priv-passphrase-file";
 	char where[FM_TEXT_MAX * 2];
-	bool v3 = o->snmp.version == FM_SNMP_V3;
-	int tries = o->snmp.retries + 1;
 	probe_snmp_where(o, where, sizeof where);
-	if (strstr(error, "SNMPv3 authentication or privacy failed")) {
-		snprintf(msg, len, "%s answered, but %s; on this command line they are %s",
-		         where, without_target(o, error), v3_options);
-		return "v3-auth";
-	}
-	if (strstr(error, "no answer (timeout)")) {
-		snprintf(msg, len, "no answer from %s to %d tr%s of %d ms: check the host and "
-		         "port (SNMP agents listen on UDP 161), that SNMP is enabled on the "
-		         "device and allows this host, that no firewall drops UDP on the way, "
-		         "%s%s", where, tries, tries == 1 ? "y" : "ies", o->snmp.timeout_ms,
-		         v3 ? "and the SNMPv3 settings (an agent does not answer what it "
-		              "cannot authenticate or decrypt): "
-		            : "and --version and --community (an agent does not answer a "
-		              "community it does not know)",
-		         v3 ? v3_options : "");
-		return "no-answer";
-	}
-	if (strstr(error, "Unknown host")) {
-		snprintf(msg, len, "%s: the host name does not resolve: check it, or give "
-		         "the agent's IP address (%s)", where, without_target(o, error));
-		return "connection";
-	}
-	if (v3)
-		snprintf(msg, len, "%s: %s: check the host name and port, and the SNMPv3 "
-		         "settings: %s", where, without_target(o, error), v3_options);
-	else
-		snprintf(msg, len, "%s: %s: check the host name and port, and that the agent "
-		         "speaks SNMP version %s (--version)", where, without_target(o, error),
-		         probe_snmp_version_name(o->snmp.version));
-	return "connection";
-}
-
-const char *probe_snmp_advice(const struct probe_opts *o, const char *error)
-{
-	if (strstr(error, "noSuchObject") || strstr(error, "endOfMibView"))
-		return "the agent does not have this object: check the OID (is its MIB "
-		       "one this device implements? snmpwalk a prefix of it to see what "
-		       "the agent has)";
-	if (strstr(error, "noSuchInstance"))
-		return "the agent has the object but not this instance: check the index "
-		       "at the end of the OID (.0 for a scalar, the row number in a table)";
-	if (strstr(error, "noSuchName"))
-		return o->snmp.version == FM_SNMP_V1
-		       ? "the agent does not have this OID (with SNMPv1 a request fails "
-		         "as a whole on its first unknown OID)"
-		       : "the agent does not have this OID";
-	if (strstr(error, "wrong type"))
-		return "the value is not a number: facmon reads INTEGER, Gauge32, "
-		       "Counter32/64, TimeTicks, Unsigned32 and numbers sent as text; "
-		       "check the OID";
-	return "";
+	return explain_snmp_dead(&o->snmp, EXPLAIN_PROBE, where, o->snmp.retries + 1, error,
+	                         msg, len);
 }
 
 /* ---- JSON -------------------------------------------------------------- */

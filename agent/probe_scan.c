@@ -8,6 +8,7 @@
  * slow one whose late answer met the next request. A gateway that drops
  * the connection is reconnected and the scan goes on.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,7 +114,7 @@ static bool reconnect(struct scan *s)
 	s->ctx = mb_link_open(&s->o->bus, err, sizeof err);
 	if (s->ctx)
 		return true;
-	probe_explain_open(s->o, err, s->gone, sizeof s->gone);
+	probe_explain_open(s->o, errno, err, s->gone, sizeof s->gone);
 	probe_fail(s->gone);
 	return false;
 }
@@ -238,7 +239,7 @@ int probe_scan(const struct probe_opts *o)
 	int64_t t0 = clock_mono_ms();
 	s.ctx = mb_link_open(&o->bus, err, sizeof err);
 	if (!s.ctx) {
-		probe_explain_open(o, err, msg, sizeof msg);
+		probe_explain_open(o, errno, err, msg, sizeof msg);
 		return probe_give_up(s.doc, "connection", msg);
 	}
 	if (!s.doc)

@@ -33,6 +33,7 @@
 
 #include "agent/bus_worker.h"
 #include "agent/clock.h"
+#include "agent/explain.h"
 #include "agent/log.h"
 #include "agent/probe_private.h"
 #include "collectors/collector.h"
@@ -459,7 +460,7 @@ static void explain_failed(const struct snmp_run *r, cJSON *doc)
 		if (value_of(r, i)->status == FM_POINT_OK || !shown(r, i))
 			continue;
 		const char *why = reason(r, i);
-		const char *advice = probe_snmp_advice(r->o, why);
+		const char *advice = explain_snmp_advice(&r->o->snmp, why);
 		if (r->dir)
 			snprintf(msg, sizeof msg, "%s (%s): %s%s%s", r->points[i].name,
 			         r->points[i].oid, without_oid(&r->points[i], why),

@@ -57,6 +57,12 @@ struct fm_poll_result {
 	unsigned requests_failed;
 	bool connection_lost;        /* the bus itself failed, not just a request */
 	char error[FM_TEXT_MAX];     /* first failure, for logs and device state */
+	/* Why the first failure happened, for explanations (agent/explain.h):
+	 * a positive errno, libmodbus's for a Modbus read (an exception code
+	 * past MODBUS_ENOBASE); 0 when not known (SNMP words it in ERROR).
+	 * OPEN_FAILED: the bus could not be opened, and ERRNUM is the open's. */
+	int errnum;
+	bool open_failed;
 };
 
 struct fm_collector_ops {
@@ -66,7 +72,8 @@ struct fm_collector_ops {
 	int (*configure)(const struct fm_bus *bus,
 	                 const struct fm_device *const *devices, size_t ndevices,
 	                 void **state, char *err, size_t errlen);
-	/* Opens the bus (connects). May fail; the worker retries with backoff. */
+	/* Opens the bus (connects): 0, or a negative errno saying why (ERR has
+	 * the words). May fail; the worker retries with backoff. */
 	int (*open)(void *state, char *err, size_t errlen);
 	/* Reads every point of device number DEV (an index into the devices
 	 * given to configure) into OUT->values. Returns 0 when at least one

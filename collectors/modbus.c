@@ -113,7 +113,9 @@ static int mb_open(void *state, char *err, size_t errlen)
 	struct mb_bus *t = state;
 	mb_close(t);
 	t->ctx = mb_link_open(&t->bus, err, errlen);
-	return t->ctx ? 0 : -ENOTCONN;
+	if (t->ctx)
+		return 0;
+	return errno ? -errno : -ENOTCONN; /* why, for explain.h */
 }
 
 /* The RTU pause between requests, for devices that need a rest. */
@@ -200,12 +202,16 @@ static int mb_read(void *state, size_t dev, struct fm_poll_result *out)
 	out->requests_ok = out->requests_failed = 0;
 	out->connection_lost = false;
 	out->error[0] = '\0';
+	out->errnum = 0;
+	out->open_failed = false;
 	for (size_t i = 0; i < d->npoints && i < out->nvalues; i++)
 		out->values[i] = (struct fm_point_value){FM_POINT_FAILED, NAN};
 	if (t->ctx == NULL || out->nvalues < d->npoints) {
 		snprintf(out->error, sizeof out->error, "not connected to %.200s", t->where);
 		out->requests_failed = (unsigned)d->plan.nblocks;
 		out->connection_lost = true;
+		out->open_failed = true;
+		out->errnum = ENOTCONN;
 		return -ENOTCONN;
 	}
 	for (size_t b = 0; b < d->plan.nblocks; b++) {
@@ -220,8 +226,10 @@ static int mb_read(void *state, size_t dev, struct fm_poll_result *out)
 		}
 		note_failure(d, &d->plan.blocks[b], e, out);
 		out->requests_failed++;
-		if (first == 0)
+		if (first == 0) {
 			first = -e;
+			out->errnum = e;
+		}
 		out->connection_lost = mb_errno_is_link(e);
 		if (out->connection_lost || mb_errno_is_silence(e)) {
 			out->requests_failed += (unsigned)(d->plan.nblocks - b - 1);

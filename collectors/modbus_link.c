@@ -31,9 +31,10 @@ void mb_link_describe(const struct fm_bus *bus, char *buf, size_t len)
 		         bus->host, bus->port);
 }
 
-/* The errno a failed TCP modbus_connect() means, with the message in ERR. */
-static void tcp_connect_error(const struct fm_bus *bus, int e, char *err,
-                              size_t errlen)
+/* The errno a failed TCP modbus_connect() means, with the message in ERR;
+ * returns that errno, 0 for a host name that does not resolve. */
+static int tcp_connect_error(const struct fm_bus *bus, int e, char *err,
+                             size_t errlen)
 {
 	char where[FM_TEXT_MAX + 16], service[8];
 	mb_link_describe(bus, where, sizeof where);
@@ -47,11 +48,12 @@ static void tcp_connect_error(const struct fm_bus *bus, int e, char *err,
 		if (g != 0) {
 			snprintf(err, errlen, "connect %s: %s", where,
 			         g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
-			return;
+			return 0;
 		}
 		freeaddrinfo(ai);
 	}
 	snprintf(err, errlen, "connect %s: %s", where, modbus_strerror(e));
+	return e;
 }
 
 static modbus_t *new_context(const struct fm_bus *bus)
@@ -70,7 +72,9 @@ modbus_t *mb_link_open(const struct fm_bus *bus, char *err, size_t errlen)
 	mb_link_describe(bus, where, sizeof where);
 	modbus_t *ctx = new_context(bus);
 	if (!ctx) {
-		snprintf(err, errlen, "%s: %s", where, modbus_strerror(errno ? errno : ENOMEM));
+		int e = errno ? errno : ENOMEM;
+		snprintf(err, errlen, "%s: %s", where, modbus_strerror(e));
+		errno = e;
 		return NULL;
 	}
 	int ms = bus->timeout_ms > 0 ? bus->timeout_ms : 1000;
@@ -80,8 +84,9 @@ modbus_t *mb_link_open(const struct fm_bus *bus, char *err, size_t errlen)
 		if (bus->type == FM_BUS_MODBUS_RTU)
 			snprintf(err, errlen, "open %s: %s", bus->device, modbus_strerror(e));
 		else
-			tcp_connect_error(bus, e, err, errlen);
+			e = tcp_connect_error(bus, e, err, errlen);
 		modbus_free(ctx);
+		errno = e;
 		return NULL;
 	}
 	return ctx;

@@ -22,7 +22,9 @@
 void mb_link_describe(const struct fm_bus *bus, char *buf, size_t len);
 
 /* Creates and connects a context for BUS. NULL with the reason in ERR
- * ("connect 127.0.0.1:502: Connection refused", "open /dev/ttyUSB0: ..."). */
+ * ("connect 127.0.0.1:502: Connection refused", "open /dev/ttyUSB0: ...")
+ * and in errno (ECONNREFUSED, ETIMEDOUT, ENOENT...; 0 for a host name that
+ * does not resolve, which ERR names). */
 modbus_t *mb_link_open(const struct fm_bus *bus, char *err, size_t errlen);
 void mb_link_close(modbus_t *ctx);
 

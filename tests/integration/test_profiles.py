@@ -7,7 +7,9 @@ and bit, and `facmon once --json` against that one device must report every
 point of the profile with exactly the value the simulator holds, and the
 profile's unit. This catches a profile whose word order, type, bit or
 scaling the agent and the simulator disagree about, a point the agent does
-not read, and a profile that does not load at all.
+not read, and a profile that does not load at all. A point that declares a
+valid range gets a distinctive value inside it (outside, the agent reports
+a sensor fault, not the value).
 
 What "exactly" means: the simulator reports values with %.10g (`get`), so
 the agent's JSON number is compared after the same formatting.
@@ -142,6 +144,8 @@ def load_profile(path):
             "scale": float(p.get("scale", 1.0)),
             "offset": float(p.get("offset", 0.0)),
             "unit": p.get("unit", ""),
+            "valid_min": float(p["valid_min"]) if "valid_min" in p else None,
+            "valid_max": float(p["valid_max"]) if "valid_max" in p else None,
         })
     return points
 
@@ -172,6 +176,22 @@ def raw_for(point, index):
         v = n + 0.25
         return -v if index % 2 else v
     raise ValueError(f"no value rule for type {t}")
+
+
+def plausible(point, value):
+    """VALUE as it is, when inside the point's valid range; else one inside
+    it (a fraction of the range that varies with the value), as a raw
+    value of the point's type would give it. Outside, the agent reports a
+    sensor fault instead of the value (test_once_explain.py checks that)."""
+    lo, hi = point["valid_min"], point["valid_max"]
+    if (lo is None or value >= lo) and (hi is None or value <= hi):
+        return value
+    lo = lo if lo is not None else hi - 1000.0
+    hi = hi if hi is not None else lo + 1000.0
+    v = lo + (hi - lo) * ((int(abs(value)) % 17 + 1) / 19)
+    if point["type"] in FLOATS:
+        return round(v * 4) / 4 if hi - lo >= 4 else round(v * 64) / 64
+    return engineering(point, round((v - point["offset"]) / point["scale"]))
 
 
 def same(got, want):
@@ -236,7 +256,7 @@ class Profiles(unittest.TestCase):
                          + [p for p in points if is_bit(p)])
                 for index, p in enumerate(order):
                     value = (engineering(p, 1) if is_bit(p)
-                             else engineering(p, raw_for(p, index)))
+                             else plausible(p, engineering(p, raw_for(p, index))))
                     try:
                         sim.set(1, p["name"], repr(value))
                     except SimError as e:
