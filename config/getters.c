@@ -6,6 +6,8 @@
  * the enclosing group. Also owns interning file names, because libconfig's
  * strings die with config_destroy() and origins must outlive it.
  */
+#include <float.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,12 +300,33 @@ enum conf__got conf__int(struct conf__ctx *c, const config_setting_t *group,
 		conf__expect(c, s, p, CONFIG_TYPE_INT);
 		return CONF_BAD;
 	}
-	long long v = config_setting_get_int64(s);
-	if (v < lo || v > hi) {
-		conf__error(c, s, "%s: %lld is out of range (%lld-%lld)", p, v, lo, hi);
+	long long v;
+	char lit[64];
+	if (!conf__int_value(c, s, &v, lit, sizeof lit) || v < lo || v > hi) {
+		conf__error(c, s, "%s: %s is out of range (%lld..%lld)", p, lit, lo, hi);
 		return CONF_BAD;
 	}
 	*out = (int)v;
+	return CONF_OK;
+}
+
+/* A float key takes a normal number or 0: libconfig reads 1e400 as inf,
+ * and a denormal (1e-310) has lost its precision, so neither can be what
+ * was meant for a scale, an offset or a threshold. */
+static enum conf__got float_value(struct conf__ctx *c, const config_setting_t *s,
+                                  const char *p, double v, double *out)
+{
+	switch (fpclassify(v)) {
+	case FP_INFINITE:
+	case FP_NAN:
+		conf__error(c, s, "%s: %g is not a finite number (at most %g)", p, v, DBL_MAX);
+		return CONF_BAD;
+	case FP_SUBNORMAL:
+		conf__error(c, s, "%s: %g is a denormal number (below %g); write 0 or a "
+		            "larger value", p, v, DBL_MIN);
+		return CONF_BAD;
+	}
+	*out = v;
 	return CONF_OK;
 }
 
@@ -317,13 +340,16 @@ enum conf__got conf__double(struct conf__ctx *c, const config_setting_t *group,
 	if (!s)
 		return required ? CONF_BAD : CONF_ABSENT;
 
+	long long v;
+	char lit[64];
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_FLOAT:
-		*out = config_setting_get_float(s);
-		return CONF_OK;
+		return float_value(c, s, p, config_setting_get_float(s), out);
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		*out = (double)config_setting_get_int64(s);
+		/* past 64 bits it is still a number, only not an exact integer */
+		*out = conf__int_value(c, s, &v, lit, sizeof lit) ? (double)v
+		                                                   : strtod(lit, NULL);
 		return CONF_OK;
 	}
 	conf__error(c, s, "%s: expected a number, got %s", p,

@@ -23,6 +23,7 @@ struct conf__ctx {
 	struct fm_diags *diags;
 	char ***files;  /* where origins' file names are interned */
 	size_t *nfiles;
+	struct conf__source *src; /* the text last read again (source.c) */
 };
 
 /* What a section parse left behind for the cross-checks. */
@@ -51,6 +52,19 @@ struct conf__state {
 	struct conf__device_state *devs; /* one per cfg->devices entry */
 	struct conf__rule_state *rules;  /* one per cfg->rules entry */
 };
+
+/* What libconfig 1.5 loses, read again from the file (source.c). The
+ * value of integer setting S as written into *V and its text into LIT;
+ * false when it is past 64 bits (LIT has it). */
+bool conf__int_value(struct conf__ctx *c, const config_setting_t *s, long long *v,
+                     char *lit, size_t litsz);
+/* Whether string setting S (or an element of a string array) was written
+ * with a \x00 escape, which libconfig drops. */
+bool conf__string_has_nul(struct conf__ctx *c, const config_setting_t *s);
+/* Reports every string under S (path P) written with \x00. */
+void conf__check_strings(struct conf__ctx *c, const config_setting_t *s, const char *p);
+/* Frees what the context keeps (the re-read text). */
+void conf__ctx_done(struct conf__ctx *c);
 
 /* Name alphabets. */
 enum conf__charset {
