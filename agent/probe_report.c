@@ -75,7 +75,7 @@ static void explain_silence(const struct probe_opts *o, int unit, int e,
 		         "check the unit id, the gateway's serial settings (baud, parity) "
 		         "and its routing, the RS-485 wiring behind it (A/B swapped?) and "
 		         "that the device is powered; `%s` lists the unit ids that answer",
-		         unit, o->bus.host, o->bus.port, modbus_strerror(e), scan);
+		         unit, o->bus.host, o->bus.port, mb_strerror(e), scan);
 	} else if (o->bus.type == FM_BUS_MODBUS_RTU) {
 		snprintf(msg, len, "no answer from %s within %d ms: check the wiring "
 		         "(A/B swapped?), the baud rate and parity, the unit id, "
@@ -118,6 +118,10 @@ static const char *exception_advice(const struct probe_opts *o, int e)
 	case EMBXACK:
 	case EMBXSBUSY:
 		return "the device is busy; try again in a moment";
+	case MODBUS_ENOBASE:
+	case EMBBADEXC:
+		return "the unit answered, but not as Modbus allows: check that the "
+		       "unit id is this device's and that its firmware speaks Modbus";
 	default:
 		return "the device refused the request";
 	}
@@ -133,8 +137,8 @@ const char *probe_explain(const struct probe_opts *o, int unit, int e,
 		return "no-answer";
 	}
 	if (mb_errno_is_exception(e)) {
-		snprintf(msg, len, "unit %d answered %s with an exception: %s — %s", unit,
-		         what, modbus_strerror(e), exception_advice(o, e));
+		snprintf(msg, len, "unit %d answered %s with %s — %s", unit,
+		         what, mb_strerror(e), exception_advice(o, e));
 		return "exception";
 	}
 	if (mb_errno_is_link(e)) {
@@ -142,16 +146,16 @@ const char *probe_explain(const struct probe_opts *o, int unit, int e,
 			snprintf(msg, len, "%s: the connection was lost (%s): some gateways "
 			         "accept one client at a time (is `facmon run` connected to "
 			         "it?) or close the connection on errors", where,
-			         modbus_strerror(e));
+			         mb_strerror(e));
 		else
 			snprintf(msg, len, "%s: the serial port failed (%s): is the adapter "
-			         "still plugged in?", where, modbus_strerror(e));
+			         "still plugged in?", where, mb_strerror(e));
 		return "connection";
 	}
 	snprintf(msg, len, "%s: the answer to %s was garbled (%s): check the baud "
 	         "rate, parity and stop bits, that no other master is on the line, "
 	         "and (on TCP) that the port speaks Modbus TCP, not RTU over TCP",
-	         where, what, modbus_strerror(e));
+	         where, what, mb_strerror(e));
 	return "garbled";
 }
 
