@@ -1,7 +1,7 @@
 /* getters.c - typed, range-checked reads of libconfig settings.
  *
  * Owns: turning one libconfig setting into one C value or one diagnostic.
- * Every message starts with the option's path ("devices.[1].unit: ...") and
+ * Every message starts with the option's path ("devices[1] (rack-a).unit: ...") and
  * is filed at the setting's own file and line; a missing key is filed at
  * the enclosing group. Also owns interning file names, because libconfig's
  * strings die with config_destroy() and origins must outlive it.
@@ -63,9 +63,26 @@ void conf__path(char *buf, const char *parent, const char *key)
 		snprintf(buf, CONF_PATH_MAX, "%s", key);
 }
 
+void conf__path_named(char *buf, const char *name)
+{
+	size_t len = strlen(buf);
+	if (name[0])
+		snprintf(buf + len, CONF_PATH_MAX - len, " (%s)", name);
+}
+
+void conf__path_entry(char *buf, const char *parent, int i, const config_setting_t *g,
+                      enum conf__charset cs)
+{
+	conf__path_index(buf, parent, i);
+	const char *name;
+	if (config_setting_is_group(g) && config_setting_lookup_string(g, "name", &name) &&
+	    conf__name_valid(name, cs))
+		conf__path_named(buf, name);
+}
+
 void conf__path_index(char *buf, const char *parent, int i)
 {
-	snprintf(buf, CONF_PATH_MAX, "%s.[%d]", parent, i);
+	snprintf(buf, CONF_PATH_MAX, "%s[%d]", parent, i);
 }
 
 const char *conf__type_name(int type)
@@ -83,6 +100,62 @@ const char *conf__type_name(int type)
 	return "nothing";
 }
 
+/* Edits (insert, delete, change, swap two neighbours) from A to B; at
+ * most CONF_KEY_MAX long each, else a large number. */
+#define CONF_KEY_MAX 32
+static int key_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n >= CONF_KEY_MAX || m >= CONF_KEY_MAX)
+		return 99;
+	int d[CONF_KEY_MAX + 1][CONF_KEY_MAX + 1];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[n][m];
+}
+
+void conf__suggest(const char *name, const char *const *known, const char **best,
+                   int *best_d)
+{
+	/* a third of the name may be wrong, and at least one letter */
+	int limit = (int)strlen(name) / 3 > 1 ? (int)strlen(name) / 3 : 1;
+	for (; *known; known++) {
+		int dist = key_distance(name, *known);
+		if (dist <= limit && (!*best || dist < *best_d)) {
+			*best = *known;
+			*best_d = dist;
+		}
+	}
+}
+
+void conf__unknown_key(struct conf__ctx *c, const config_setting_t *m,
+                       const char *path, const char *best)
+{
+	char hint[CONF_KEY_MAX + 32] = "";
+	if (best)
+		snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
+	if (path[0])
+		conf__error(c, m, "%s: unknown key '%s'%s", path, config_setting_name(m), hint);
+	else
+		conf__error(c, m, "unknown top-level key '%s'%s", config_setting_name(m), hint);
+}
+
 bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
                       const char *path, const char *const *known)
 {
@@ -95,10 +168,10 @@ bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
 			k++;
 		if (known[k])
 			continue;
-		if (path[0])
-			conf__error(c, m, "%s: unknown key '%s'", path, name);
-		else
-			conf__error(c, m, "unknown top-level key '%s'", name);
+		const char *best = NULL;
+		int best_d = 0;
+		conf__suggest(name, known, &best, &best_d);
+		conf__unknown_key(c, m, path, best);
 		ok = false;
 	}
 	return ok;

@@ -17,7 +17,7 @@
 
 #include "config/config.h"
 
-#define CONF_PATH_MAX 128 /* "devices.[12].points.[3].address" and room to spare */
+#define CONF_PATH_MAX 256 /* "devices[12] (NAME).points[3] (NAME).address" */
 
 struct conf__ctx {
 	struct fm_diags *diags;
@@ -84,12 +84,27 @@ void conf__origin(struct conf__ctx *c, const config_setting_t *s,
                   struct fm_origin *o);
 void conf__path(char *buf, const char *parent, const char *key);
 void conf__path_index(char *buf, const char *parent, int i);
+/* Appends " (NAME)" to the path of an entry in BUF, so a message names the
+ * device or rule as well as its index: "devices[0] (rack-a)". */
+void conf__path_named(char *buf, const char *name);
+/* The path of entry I of PARENT whose group is G: named when its name is
+ * a valid one of charset CS (a bad name has its own message). */
+void conf__path_entry(char *buf, const char *parent, int i, const config_setting_t *g,
+                      enum conf__charset cs);
 
 /* Checks every member of GROUP is in KNOWN (NULL-terminated). */
 /* location, runbook and owner of a rule or a device. */
 void conf__parse_routing(struct conf__ctx *c, const config_setting_t *g,
                          const char *path, struct fm_routing *out);
 
+/* The key of KNOWN (NULL-terminated) closest to NAME, if close enough to
+ * be a typo and closer than *BEST (*BEST_D edits away): one list at a time,
+ * for groups whose keys are in several. */
+void conf__suggest(const char *name, const char *const *known, const char **best,
+                   int *best_d);
+/* "PATH: unknown key 'NAME' (did you mean 'BEST'?)" at M. */
+void conf__unknown_key(struct conf__ctx *c, const config_setting_t *m,
+                       const char *path, const char *best);
 bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
                       const char *path, const char *const *known);
 /* GROUP's member KEY, or NULL after "missing required key" when REQUIRED. */

@@ -339,7 +339,7 @@ void conf__parse_rules(struct conf__state *st, const config_setting_t *root)
 		for (size_t i = 0; i < n; i++) {
 			const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 			char path[CONF_PATH_MAX];
-			conf__path_index(path, "rules", (int)i);
+			conf__path_entry(path, "rules", (int)i, g, CONF_NAME_RULE);
 			if (conf__expect(c, g, path, CONFIG_TYPE_GROUP))
 				parse_rule(c, g, path, &st->cfg->rules[i], &st->rules[i]);
 		}

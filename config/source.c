@@ -263,7 +263,7 @@ void conf__check_strings(struct conf__ctx *c, const config_setting_t *s, const c
 		if (config_setting_name(m))
 			conf__path(mp, p, config_setting_name(m));
 		else
-			conf__path_index(mp, p, i);
+			conf__path_entry(mp, p, i, m, CONF_NAME_RULE);
 		conf__check_strings(c, m, mp);
 	}
 }
