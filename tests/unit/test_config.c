@@ -783,6 +783,10 @@ static const struct bad_case bad_cases[] = {
 	{ "rules-new-kinds.cfg", NULL, 21, "rules[7] (r8).point: a rule with all has its conditions inside it", 14 },
 	{ "rules-new-kinds.cfg", NULL, 22, "rules[8] (r9).clear_for: -1 is out of range", 14 },
 	{ "rules-new-kinds.cfg", NULL, 23, "rules[9] (facmon.clock).name: names starting 'facmon.' are reserved", 14 },
+	{ "silence-never-matches.cfg", NULL, 5, "silences[0].match: 'rack a.*' can never match: "
+	  "alert names are of A-Z a-z 0-9 _ - . (and ' ' is none of them)", 3 },
+	{ "silence-never-matches.cfg", NULL, 6, "silences[1].match: 'rack-a/temp' can never match", 3 },
+	{ "silence-never-matches.cfg", NULL, 7, "silences[2].match: must not be empty", 3 },
 	{ "silences.cfg", NULL, 5, "silences[0].start: '2026-11-23 01:00' is not a time like", 4 },
 	{ "silences.cfg", NULL, 6, "silences[1].end: is not after start; a maintenance window must end", 4 },
 	{ "silences.cfg", NULL, 7, "silences[2]: missing required key 'why'", 4 },
