@@ -1,9 +1,9 @@
 /* explain.c - why a read failed, or a reading is not believed, and what to
  * try; shared by `facmon probe` and `facmon once` (see explain.h).
  *
- * Keyed by errno and Modbus exception code (libmodbus's EMBX* values), so
- * a table naming every exception code can replace modbus_strerror here
- * without touching the advice.
+ * Keyed by errno and Modbus exception code (libmodbus's EMBX* values);
+ * the names come from mb_strerror (collectors/modbus_link.c), the one
+ * table that names every exception code.
  */
 #include "agent/explain.h"
 
@@ -58,7 +58,7 @@ static void explain_silence(const struct explain_modbus *x, int e, char *msg, si
 		         "check the unit id, the gateway's serial settings (baud, parity) "
 		         "and its routing, the RS-485 wiring behind it (A/B swapped?) and "
 		         "that the device is powered; `%s --scan` lists the unit ids that "
-		         "answer", x->unit, b->host, b->port, modbus_strerror(e), probe);
+		         "answer", x->unit, b->host, b->port, mb_strerror(e), probe);
 	} else if (b->type == FM_BUS_MODBUS_RTU) {
 		snprintf(msg, len, "no answer from %s within %d ms: check the wiring "
 		         "(A/B swapped?), the baud rate and parity, the unit id, "
@@ -124,23 +124,23 @@ const char *explain_modbus_read(const struct explain_modbus *x, int e, const cha
 	}
 	if (mb_errno_is_exception(e)) {
 		snprintf(msg, len, "unit %d answered %s with an exception: %s — %s", x->unit,
-		         what, modbus_strerror(e), exception_advice(x, e));
+		         what, mb_strerror(e), exception_advice(x, e));
 		return "exception";
 	}
 	if (mb_errno_is_link(e)) {
 		if (x->bus->type == FM_BUS_MODBUS_TCP)
 			snprintf(msg, len, "%s: the connection was lost (%s): some gateways "
 			         "accept one client at a time (is `facmon run` connected to "
-			         "it?) or close the connection on errors", at, modbus_strerror(e));
+			         "it?) or close the connection on errors", at, mb_strerror(e));
 		else
 			snprintf(msg, len, "%s: the serial port failed (%s): is the adapter "
-			         "still plugged in?", at, modbus_strerror(e));
+			         "still plugged in?", at, mb_strerror(e));
 		return "connection";
 	}
 	snprintf(msg, len, "%s: the answer to %s was garbled (%s): check the baud "
 	         "rate, parity and stop bits, that no other master is on the line, "
 	         "and (on TCP) that the port speaks Modbus TCP, not RTU over TCP",
-	         at, what, modbus_strerror(e));
+	         at, what, mb_strerror(e));
 	return "garbled";
 }
 

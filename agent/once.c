@@ -28,6 +28,7 @@
 #include "agent/run.h"
 #include "alerting/engine.h"
 #include "alerting/payload.h"
+#include "collectors/modbus_link.h"
 
 #define ONCE_DEADLINE_MS 300000 /* every request has its own timeout; this is a backstop */
 
@@ -155,7 +156,7 @@ static const char *builtin_condition(const struct eng_alert *a)
  * Connection timed out" (the collector's words end with the errno's). */
 static void failed_request(const char *error, int e, char *buf, size_t len)
 {
-	const char *why = modbus_strerror(e);
+	const char *why = mb_strerror(e);
 	size_t n = strlen(error), w = strlen(why);
 	if (n > w + 2 && strcmp(error + n - w, why) == 0 && error[n - w - 2] == ':')
 		n -= w + 2;

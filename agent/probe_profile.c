@@ -241,7 +241,7 @@ static void print_text(const struct profile_run *r)
 		} else {
 			printf("%-24s %-9s %-8s %-13s FAILED: %s\n", p->name,
 			       read_kind_name(p->read), addr, type,
-			       modbus_strerror(r->reasons[i] ? r->reasons[i] : EMBBADDATA));
+			       mb_strerror(r->reasons[i] ? r->reasons[i] : EMBBADDATA));
 		}
 	}
 }
@@ -262,7 +262,7 @@ static cJSON *point_json(const struct profile_run *r, size_t i)
 		cJSON_AddNumberToObject(o, "bit", p->bit);
 	cJSON_AddStringToObject(o, "type", value_type_name(p->type));
 	if (r->poll.values[i].status != FM_POINT_OK)
-		cJSON_AddStringToObject(o, "error", modbus_strerror(r->reasons[i] ? r->reasons[i]
+		cJSON_AddStringToObject(o, "error", mb_strerror(r->reasons[i] ? r->reasons[i]
 		                                                                    : EMBBADDATA));
 	return o;
 }

@@ -67,15 +67,15 @@ static void report_unit(struct scan *s, int unit, enum scan_status st, int e,
 	else if (st == SCAN_ANSWERED)
 		printf("unit %d answers: %s = %u (0x%04X)\n", unit, what, reg, reg);
 	else if (st == SCAN_EXCEPTION)
-		printf("unit %d answers with an exception: %s (the unit exists; %s is "
-		       "not readable on it)\n", unit, modbus_strerror(e), what);
+		printf("unit %d answers with %s (the unit exists; %s is "
+		       "not readable on it)\n", unit, mb_strerror(e), what);
 	else if (st == SCAN_GARBLED)
 		printf("unit %d: a garbled answer (%s): a device may be there at other "
 		       "serial settings, or a slow one answered late (try --timeout 500)\n",
-		       unit, modbus_strerror(e));
+		       unit, mb_strerror(e));
 	else
 		printf("unit %d: the connection was lost (%s); reconnecting\n", unit,
-		       modbus_strerror(e));
+		       mb_strerror(e));
 	fflush(stdout);
 }
 
@@ -102,7 +102,7 @@ static void record(struct scan *s, int unit, enum scan_status st, int e,
 	if (st == SCAN_ANSWERED)
 		cJSON_AddNumberToObject(u, "value", bits ? (bit != 0) : reg);
 	else
-		cJSON_AddStringToObject(u, "error", modbus_strerror(e));
+		cJSON_AddStringToObject(u, "error", mb_strerror(e));
 	cJSON_AddItemToArray(s->units, u);
 }
 

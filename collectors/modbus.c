@@ -136,11 +136,11 @@ static void note_failure(const struct mb_device *d, const struct mb_block *blk, 
 	if (blk->npoints == 1)
 		snprintf(out->error, sizeof out->error, "%s: read %s %u+%u: %s",
 		         d->points[blk->points[0]].name, read_kind_name(blk->read),
-		         blk->address, blk->count, modbus_strerror(e));
+		         blk->address, blk->count, mb_strerror(e));
 	else
 		snprintf(out->error, sizeof out->error, "read %s %u+%u: %s",
 		         read_kind_name(blk->read), blk->address, blk->count,
-		         modbus_strerror(e));
+		         mb_strerror(e));
 }
 
 static void decode_block(const struct mb_device *d, const struct mb_block *blk,
@@ -188,7 +188,7 @@ static bool split_block(struct mb_bus *t, struct mb_device *d, size_t b, int e)
 	if (mb_plan_split(&d->plan, b, d->points) <= 0)
 		return false;
 	log_warn("modbus[%s/%s]: %s: %s; reading its %zu points one by one from now on",
-	         t->bus.name, d->name, what, modbus_strerror(e), npoints);
+	         t->bus.name, d->name, what, mb_strerror(e), npoints);
 	return true;
 }
 

@@ -176,7 +176,47 @@ bool mb_errno_is_silence(int e)
 
 bool mb_errno_is_exception(int e)
 {
-	return e > MODBUS_ENOBASE && e <= EMBXGTAR;
+	/* code 0 is not a valid one, but still a complete answer from the unit */
+	return (e >= MODBUS_ENOBASE && e <= EMBXGTAR) || e == EMBBADEXC;
+}
+
+/* The Modbus application protocol's names (V1.1b3, section 7); 7 and 9
+ * are not in it any more, libmodbus still knows 7. Every other code of
+ * the byte is invalid. */
+static const char *const exception_names[] = {
+	[0x01] = "illegal function",
+	[0x02] = "illegal data address",
+	[0x03] = "illegal data value",
+	[0x04] = "server device failure",
+	[0x05] = "acknowledge: accepted, still processing",
+	[0x06] = "server device busy",
+	[0x07] = "negative acknowledge",
+	[0x08] = "memory parity error",
+	[0x0A] = "gateway path unavailable",
+	[0x0B] = "gateway target device failed to respond",
+};
+
+const char *mb_exception_name(unsigned code)
+{
+	if (code < sizeof exception_names / sizeof exception_names[0] &&
+	    exception_names[code])
+		return exception_names[code];
+	return "not a valid Modbus exception code";
+}
+
+const char *mb_strerror(int e)
+{
+	/* per thread: each bus worker formats its own */
+	static _Thread_local char buf[96];
+	if (e >= MODBUS_ENOBASE && e <= EMBXGTAR) {
+		unsigned code = (unsigned)(e - MODBUS_ENOBASE);
+		snprintf(buf, sizeof buf, "exception 0x%02X (%s)", code, mb_exception_name(code));
+		return buf;
+	}
+	if (e == EMBBADEXC) /* libmodbus keeps no code past 0x0B */
+		return "exception above 0x0B (not a valid Modbus exception code), or a "
+		       "malformed exception answer";
+	return modbus_strerror(e);
 }
 
 bool mb_errno_is_range(int e)

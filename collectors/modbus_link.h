@@ -41,6 +41,14 @@ void mb_link_recover(modbus_t *ctx, int e);
 bool mb_errno_is_link(int e);
 /* The unit did not answer: a timeout, or a gateway saying so. */
 bool mb_errno_is_silence(int e);
+/* The name of Modbus exception CODE (0..255): "illegal data address", or
+ * "not a valid Modbus exception code". */
+const char *mb_exception_name(unsigned code);
+/* What libmodbus's errno E means, as every Modbus message says it: an
+ * exception as "exception 0x02 (illegal data address)", whatever its code
+ * (libmodbus's own strerror gives "Unknown error 112345678" for code 0),
+ * anything else as modbus_strerror(). Valid until the thread's next call. */
+const char *mb_strerror(int e);
 /* The unit answered with a Modbus exception (a complete answer). */
 bool mb_errno_is_exception(int e);
 /* An exception that says "not this range" rather than "not now": reading

@@ -1,11 +1,13 @@
 /* getters.c - typed, range-checked reads of libconfig settings.
  *
  * Owns: turning one libconfig setting into one C value or one diagnostic.
- * Every message starts with the option's path ("devices.[1].unit: ...") and
+ * Every message starts with the option's path ("devices[1] (rack-a).unit: ...") and
  * is filed at the setting's own file and line; a missing key is filed at
  * the enclosing group. Also owns interning file names, because libconfig's
  * strings die with config_destroy() and origins must outlive it.
  */
+#include <float.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,9 +63,26 @@ void conf__path(char *buf, const char *parent, const char *key)
 		snprintf(buf, CONF_PATH_MAX, "%s", key);
 }
 
+void conf__path_named(char *buf, const char *name)
+{
+	size_t len = strlen(buf);
+	if (name[0])
+		snprintf(buf + len, CONF_PATH_MAX - len, " (%s)", name);
+}
+
+void conf__path_entry(char *buf, const char *parent, int i, const config_setting_t *g,
+                      enum conf__charset cs)
+{
+	conf__path_index(buf, parent, i);
+	const char *name;
+	if (config_setting_is_group(g) && config_setting_lookup_string(g, "name", &name) &&
+	    conf__name_valid(name, cs))
+		conf__path_named(buf, name);
+}
+
 void conf__path_index(char *buf, const char *parent, int i)
 {
-	snprintf(buf, CONF_PATH_MAX, "%s.[%d]", parent, i);
+	snprintf(buf, CONF_PATH_MAX, "%s[%d]", parent, i);
 }
 
 const char *conf__type_name(int type)
@@ -81,6 +100,62 @@ const char *conf__type_name(int type)
 	return "nothing";
 }
 
+/* Edits (insert, delete, change, swap two neighbours) from A to B; at
+ * most CONF_KEY_MAX long each, else a large number. */
+#define CONF_KEY_MAX 32
+static int key_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n >= CONF_KEY_MAX || m >= CONF_KEY_MAX)
+		return 99;
+	int d[CONF_KEY_MAX + 1][CONF_KEY_MAX + 1];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[n][m];
+}
+
+void conf__suggest(const char *name, const char *const *known, const char **best,
+                   int *best_d)
+{
+	/* a third of the name may be wrong, and at least one letter */
+	int limit = (int)strlen(name) / 3 > 1 ? (int)strlen(name) / 3 : 1;
+	for (; *known; known++) {
+		int dist = key_distance(name, *known);
+		if (dist <= limit && (!*best || dist < *best_d)) {
+			*best = *known;
+			*best_d = dist;
+		}
+	}
+}
+
+void conf__unknown_key(struct conf__ctx *c, const config_setting_t *m,
+                       const char *path, const char *best)
+{
+	char hint[CONF_KEY_MAX + 32] = "";
+	if (best)
+		snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
+	if (path[0])
+		conf__error(c, m, "%s: unknown key '%s'%s", path, config_setting_name(m), hint);
+	else
+		conf__error(c, m, "unknown top-level key '%s'%s", config_setting_name(m), hint);
+}
+
 bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
                       const char *path, const char *const *known)
 {
@@ -93,10 +168,10 @@ bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
 			k++;
 		if (known[k])
 			continue;
-		if (path[0])
-			conf__error(c, m, "%s: unknown key '%s'", path, name);
-		else
-			conf__error(c, m, "unknown top-level key '%s'", name);
+		const char *best = NULL;
+		int best_d = 0;
+		conf__suggest(name, known, &best, &best_d);
+		conf__unknown_key(c, m, path, best);
 		ok = false;
 	}
 	return ok;
@@ -298,12 +373,33 @@ enum conf__got conf__int(struct conf__ctx *c, const config_setting_t *group,
 		conf__expect(c, s, p, CONFIG_TYPE_INT);
 		return CONF_BAD;
 	}
-	long long v = config_setting_get_int64(s);
-	if (v < lo || v > hi) {
-		conf__error(c, s, "%s: %lld is out of range (%lld-%lld)", p, v, lo, hi);
+	long long v;
+	char lit[64];
+	if (!conf__int_value(c, s, &v, lit, sizeof lit) || v < lo || v > hi) {
+		conf__error(c, s, "%s: %s is out of range (%lld..%lld)", p, lit, lo, hi);
 		return CONF_BAD;
 	}
 	*out = (int)v;
+	return CONF_OK;
+}
+
+/* A float key takes a normal number or 0: libconfig reads 1e400 as inf,
+ * and a denormal (1e-310) has lost its precision, so neither can be what
+ * was meant for a scale, an offset or a threshold. */
+static enum conf__got float_value(struct conf__ctx *c, const config_setting_t *s,
+                                  const char *p, double v, double *out)
+{
+	switch (fpclassify(v)) {
+	case FP_INFINITE:
+	case FP_NAN:
+		conf__error(c, s, "%s: %g is not a finite number (at most %g)", p, v, DBL_MAX);
+		return CONF_BAD;
+	case FP_SUBNORMAL:
+		conf__error(c, s, "%s: %g is a denormal number (below %g); write 0 or a "
+		            "larger value", p, v, DBL_MIN);
+		return CONF_BAD;
+	}
+	*out = v;
 	return CONF_OK;
 }
 
@@ -317,13 +413,16 @@ enum conf__got conf__double(struct conf__ctx *c, const config_setting_t *group,
 	if (!s)
 		return required ? CONF_BAD : CONF_ABSENT;
 
+	long long v;
+	char lit[64];
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_FLOAT:
-		*out = config_setting_get_float(s);
-		return CONF_OK;
+		return float_value(c, s, p, config_setting_get_float(s), out);
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		*out = (double)config_setting_get_int64(s);
+		/* past 64 bits it is still a number, only not an exact integer */
+		*out = conf__int_value(c, s, &v, lit, sizeof lit) ? (double)v
+		                                                   : strtod(lit, NULL);
 		return CONF_OK;
 	}
 	conf__error(c, s, "%s: expected a number, got %s", p,

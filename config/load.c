@@ -64,6 +64,7 @@ static void parse_all(struct conf__state *st, const config_setting_t *root,
 {
 	st->root = root;
 	conf__known_keys(&st->ctx, root, "", top_keys);
+	conf__check_strings(&st->ctx, root, "");
 	conf__parse_agent(st, root, path);
 	conf__parse_mqtt(st, root);
 	default_client_id(st->cfg);
@@ -103,6 +104,7 @@ struct fm_config *config_load(const char *path, struct fm_diags *diags)
 		config_destroy(&lc);
 	}
 	state_free(&st);
+	conf__ctx_done(&st.ctx);
 
 	if (diags->count == before)
 		return cfg;

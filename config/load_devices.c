@@ -74,6 +74,19 @@ static bool in_list(const char *const *list, const char *name)
 	return false;
 }
 
+/* The suggestion comes from this kind's keys first: an snmp device's
+ * "hots" is its host. */
+static void device_unknown_key(struct conf__ctx *c, const config_setting_t *m,
+                               const char *path, enum fm_device_kind kind)
+{
+	const char *name = config_setting_name(m), *best = NULL;
+	int best_d = 0;
+	conf__suggest(name, device_common_keys, &best, &best_d);
+	conf__suggest(name, kind == FM_DEVICE_SNMP ? device_snmp_keys : device_modbus_keys,
+	              &best, &best_d);
+	conf__unknown_key(c, m, path, best);
+}
+
 /* Unknown keys, and keys of the other kind of device. */
 static void device_check_keys(struct conf__ctx *c, const config_setting_t *g,
                               const char *path, enum fm_device_kind kind)
@@ -84,7 +97,7 @@ static void device_check_keys(struct conf__ctx *c, const config_setting_t *g,
 		bool modbus = in_list(device_modbus_keys, name);
 		bool snmp = in_list(device_snmp_keys, name);
 		if (!modbus && !snmp && !in_list(device_common_keys, name))
-			conf__error(c, m, "%s: unknown key '%s'", path, name);
+			device_unknown_key(c, m, path, kind);
 		else if (kind == FM_DEVICE_MODBUS && snmp)
 			conf__error(c, m, "%s.%s: %s is a key of snmp devices (type = \"snmp\"); "
 			            "a modbus device is reached through its bus", path, name, name);
@@ -306,7 +319,7 @@ void conf__parse_devices(struct conf__state *st, const config_setting_t *root)
 		for (size_t i = 0; i < n; i++) {
 			const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 			char path[CONF_PATH_MAX];
-			conf__path_index(path, "devices", (int)i);
+			conf__path_entry(path, "devices", (int)i, g, CONF_NAME);
 			if (conf__expect(c, g, path, CONFIG_TYPE_GROUP))
 				parse_device(c, g, path, st->cfg->path, &st->cfg->devices[i],
 				             &st->devs[i]);

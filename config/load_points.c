@@ -562,7 +562,7 @@ static bool check_duplicates(struct conf__ctx *c, const config_setting_t *list,
 				continue;
 			const config_setting_t *g = config_setting_get_elem(list, (unsigned)elem[i]);
 			conf__error(c, config_setting_get_member(g, "name"),
-			            "%s.[%d].name: duplicate point name '%s' (first at %s:%d)",
+			            "%s[%d].name: duplicate point name '%s' (first at %s:%d)",
 			            path, elem[i], points[i].name, points[j].origin.file,
 			            points[j].origin.line);
 			ok = false;
@@ -598,7 +598,7 @@ bool conf__parse_points(struct conf__ctx *c, const config_setting_t *list,
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		char p[CONF_PATH_MAX];
-		conf__path_index(p, path, i);
+		conf__path_entry(p, path, i, g, CONF_NAME);
 		struct fm_point column = {.bit = -1};
 		struct table_rows rows = {0};
 		if (!conf__expect(c, g, p, CONFIG_TYPE_GROUP) ||

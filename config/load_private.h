@@ -17,12 +17,13 @@
 
 #include "config/config.h"
 
-#define CONF_PATH_MAX 128 /* "devices.[12].points.[3].address" and room to spare */
+#define CONF_PATH_MAX 256 /* "devices[12] (NAME).points[3] (NAME).address" */
 
 struct conf__ctx {
 	struct fm_diags *diags;
 	char ***files;  /* where origins' file names are interned */
 	size_t *nfiles;
+	struct conf__source *src; /* the text last read again (source.c) */
 };
 
 /* What a section parse left behind for the cross-checks. */
@@ -52,6 +53,19 @@ struct conf__state {
 	struct conf__rule_state *rules;  /* one per cfg->rules entry */
 };
 
+/* What libconfig 1.5 loses, read again from the file (source.c). The
+ * value of integer setting S as written into *V and its text into LIT;
+ * false when it is past 64 bits (LIT has it). */
+bool conf__int_value(struct conf__ctx *c, const config_setting_t *s, long long *v,
+                     char *lit, size_t litsz);
+/* Whether string setting S (or an element of a string array) was written
+ * with a \x00 escape, which libconfig drops. */
+bool conf__string_has_nul(struct conf__ctx *c, const config_setting_t *s);
+/* Reports every string under S (path P) written with \x00. */
+void conf__check_strings(struct conf__ctx *c, const config_setting_t *s, const char *p);
+/* Frees what the context keeps (the re-read text). */
+void conf__ctx_done(struct conf__ctx *c);
+
 /* Name alphabets. */
 enum conf__charset {
 	CONF_NAME_LOWER, /* [a-z0-9_-]: site, agent name, profile */
@@ -70,12 +84,27 @@ void conf__origin(struct conf__ctx *c, const config_setting_t *s,
                   struct fm_origin *o);
 void conf__path(char *buf, const char *parent, const char *key);
 void conf__path_index(char *buf, const char *parent, int i);
+/* Appends " (NAME)" to the path of an entry in BUF, so a message names the
+ * device or rule as well as its index: "devices[0] (rack-a)". */
+void conf__path_named(char *buf, const char *name);
+/* The path of entry I of PARENT whose group is G: named when its name is
+ * a valid one of charset CS (a bad name has its own message). */
+void conf__path_entry(char *buf, const char *parent, int i, const config_setting_t *g,
+                      enum conf__charset cs);
 
 /* Checks every member of GROUP is in KNOWN (NULL-terminated). */
 /* location, runbook and owner of a rule or a device. */
 void conf__parse_routing(struct conf__ctx *c, const config_setting_t *g,
                          const char *path, struct fm_routing *out);
 
+/* The key of KNOWN (NULL-terminated) closest to NAME, if close enough to
+ * be a typo and closer than *BEST (*BEST_D edits away): one list at a time,
+ * for groups whose keys are in several. */
+void conf__suggest(const char *name, const char *const *known, const char **best,
+                   int *best_d);
+/* "PATH: unknown key 'NAME' (did you mean 'BEST'?)" at M. */
+void conf__unknown_key(struct conf__ctx *c, const config_setting_t *m,
+                       const char *path, const char *best);
 bool conf__known_keys(struct conf__ctx *c, const config_setting_t *group,
                       const char *path, const char *const *known);
 /* GROUP's member KEY, or NULL after "missing required key" when REQUIRED. */

@@ -107,7 +107,7 @@ static int find_kind(struct conf__ctx *c, const config_setting_t *g, const char 
 }
 
 /* mask = 0x0F: the bits watched, at least one. libconfig reads 0xFFFFFFFF
- * as -1 (32-bit), so the low 32 bits are taken as written. */
+ * as -1 (32-bit) and 0x1FFFFFFFF as -1 too: the literal as written tells. */
 static bool parse_mask(struct conf__ctx *c, const config_setting_t *g, const char *path,
                        struct fm_condition *k)
 {
@@ -117,10 +117,12 @@ static bool parse_mask(struct conf__ctx *c, const config_setting_t *g, const cha
 		conf__error(c, s, "%s.mask: expected an integer bit mask like 0x00FF", path);
 		return false;
 	}
-	long long v = config_setting_get_int64(s);
-	if (v == 0 || v > 0xFFFFFFFFLL || v < -2147483648LL) {
-		conf__error(c, s, "%s.mask: %lld is not a 32-bit mask with at least one "
-		            "bit set", path, v);
+	long long v;
+	char lit[64];
+	if (!conf__int_value(c, s, &v, lit, sizeof lit) || v == 0 || v > 0xFFFFFFFFLL ||
+	    v < -2147483648LL) {
+		conf__error(c, s, "%s.mask: %s is not a 32-bit mask with at least one "
+		            "bit set", path, lit);
 		return false;
 	}
 	k->mask = (uint32_t)v;
@@ -337,7 +339,7 @@ void conf__parse_rules(struct conf__state *st, const config_setting_t *root)
 		for (size_t i = 0; i < n; i++) {
 			const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 			char path[CONF_PATH_MAX];
-			conf__path_index(path, "rules", (int)i);
+			conf__path_entry(path, "rules", (int)i, g, CONF_NAME_RULE);
 			if (conf__expect(c, g, path, CONFIG_TYPE_GROUP))
 				parse_rule(c, g, path, &st->cfg->rules[i], &st->rules[i]);
 		}

@@ -239,6 +239,20 @@ static bool in_list(const char *const *list, const char *name)
 	return false;
 }
 
+/* The suggestion comes from this type's keys (any, when TYPE is -1). */
+static void bus_unknown_key(struct conf__ctx *c, const config_setting_t *m,
+                            const char *path, int type)
+{
+	const char *name = config_setting_name(m), *best = NULL;
+	int best_d = 0;
+	conf__suggest(name, bus_common_keys, &best, &best_d);
+	if (type != FM_BUS_MODBUS_RTU)
+		conf__suggest(name, bus_tcp_keys, &best, &best_d);
+	if (type != FM_BUS_MODBUS_TCP)
+		conf__suggest(name, bus_rtu_keys, &best, &best_d);
+	conf__unknown_key(c, m, path, best);
+}
+
 /* Unknown keys, and keys that belong to the other bus type. TYPE is -1 when
  * the type itself was bad: then any bus key passes. */
 static void bus_check_keys(struct conf__ctx *c, const config_setting_t *g,
@@ -250,7 +264,7 @@ static void bus_check_keys(struct conf__ctx *c, const config_setting_t *g,
 		bool common = in_list(bus_common_keys, name);
 		bool tcp = in_list(bus_tcp_keys, name), rtu = in_list(bus_rtu_keys, name);
 		if (!common && !tcp && !rtu)
-			conf__error(c, m, "%s: unknown key '%s'", path, name);
+			bus_unknown_key(c, m, path, type);
 		else if (common || type < 0)
 			continue;
 		else if (type == FM_BUS_MODBUS_TCP && !tcp)
@@ -364,7 +378,7 @@ void conf__parse_buses(struct conf__state *st, const config_setting_t *root)
 		for (int i = 0; i < n; i++) {
 			const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 			char path[CONF_PATH_MAX];
-			conf__path_index(path, "buses", i);
+			conf__path_entry(path, "buses", i, g, CONF_NAME);
 			if (conf__expect(c, g, path, CONFIG_TYPE_GROUP))
 				parse_bus(c, g, path, &st->cfg->buses[i]);
 		}

@@ -59,12 +59,34 @@ static bool parse_when(struct conf__ctx *c, const config_setting_t *g, const cha
 	return false;
 }
 
+/* Alerts are named by rules, devices ("<device>.comm") and the agent
+ * ("facmon.*"), all of A-Z a-z 0-9 _ - . ; a glob with any other character
+ * outside its own syntax (* ? [...] \\) silences nothing, forever. */
+static void check_match(struct conf__ctx *c, const config_setting_t *g,
+                        const char *path, const char *match)
+{
+	const config_setting_t *s = config_setting_get_member(g, "match");
+	if (!match[0]) {
+		conf__error(c, s, "%s.match: must not be empty", path);
+		return;
+	}
+	for (const char *p = match; *p; p++) {
+		char one[2] = { *p, '\0' };
+		if (strchr("*?[]!^\\", *p) || conf__name_valid(one, CONF_NAME_RULE))
+			continue;
+		conf__error(c, s, "%s.match: '%s' can never match: alert names are of "
+		            "A-Z a-z 0-9 _ - . (and '%c' is none of them)", path, match, *p);
+		return;
+	}
+}
+
 static void parse_silence(struct conf__ctx *c, const config_setting_t *g,
                           const char *path, struct fm_silence *s)
 {
 	conf__origin(c, g, &s->origin);
 	conf__known_keys(c, g, path, silence_keys);
-	conf__string(c, g, path, "match", true, s->match, sizeof s->match);
+	if (conf__string(c, g, path, "match", true, s->match, sizeof s->match) == CONF_OK)
+		check_match(c, g, path, s->match);
 	conf__string(c, g, path, "by", true, s->by, sizeof s->by);
 	conf__string(c, g, path, "why", true, s->why, sizeof s->why);
 	bool times = parse_when(c, g, path, "start", &s->start_ms);

@@ -26,6 +26,7 @@ static void parse_profile(struct conf__ctx *c, const config_setting_t *root,
                           struct fm_point **points, size_t *npoints)
 {
 	conf__known_keys(c, root, "", profile_file_keys);
+	conf__check_strings(c, root, "");
 	const config_setting_t *g = conf__member(c, root, "", "profile", true);
 	if (!g || !conf__expect(c, g, "profile", CONFIG_TYPE_GROUP))
 		return;
@@ -65,6 +66,7 @@ int config_load_profile(const char *profile_dir, const char *profile,
 		return -1;
 	parse_profile(&c, config_root_setting(&lc), points, npoints);
 	config_destroy(&lc);
+	conf__ctx_done(&c);
 
 	if (diags->count == before)
 		return 0;

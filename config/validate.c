@@ -43,7 +43,7 @@ static void check_duplicates(struct conf__state *st, const char *section,
 				continue;
 			const struct fm_origin *first = (const void *)(b + j * stride + origin_off);
 			conf__error(&st->ctx, entry_setting(st, section, i, "name"),
-			            "%s.[%zu].name: duplicate %s name '%s' (first at %s:%d)",
+			            "%s[%zu].name: duplicate %s name '%s' (first at %s:%d)",
 			            section, i, kind, name, first->file, first->line);
 			break;
 		}
@@ -65,12 +65,12 @@ static void check_device_buses(struct conf__state *st)
 			continue;
 		const config_setting_t *s = entry_setting(st, "devices", i, "bus");
 		if (strcmp(d->bus, FM_SNMP_BUS_NAME) == 0)
-			conf__error(&st->ctx, s, "devices.[%zu].bus: '%s' is the implicit bus "
-			            "of SNMP devices; give this device type = \"snmp\" and "
-			            "its host, or a modbus bus", i, d->bus);
+			conf__error(&st->ctx, s, "devices[%zu] (%s).bus: '%s' is the implicit "
+			            "bus of SNMP devices; give this device type = \"snmp\" and "
+			            "its host, or a modbus bus", i, d->name, d->bus);
 		else if (!config_find_bus(st->cfg, d->bus))
-			conf__error(&st->ctx, s, "devices.[%zu].bus: unknown bus '%s'", i,
-			            d->bus);
+			conf__error(&st->ctx, s, "devices[%zu] (%s).bus: unknown bus '%s'", i,
+			            d->name, d->bus);
 	}
 }
 
@@ -97,7 +97,7 @@ static void add_snmp_bus(struct conf__state *st)
 	struct fm_bus *buses = realloc(cfg->buses, (cfg->nbuses + 1) * sizeof(*buses));
 	if (!buses) {
 		conf__error(&st->ctx, entry_setting(st, "devices", first, NULL),
-		            "devices.[%zu]: out of memory", first);
+		            "devices[%zu]: out of memory", first);
 		return;
 	}
 	cfg->buses = buses;
@@ -227,15 +227,15 @@ static bool device_points(struct conf__state *st, struct profile_cache *pc, size
 		if (!st->profile_dir_ok || !(e = profile_get(st, pc, d->profile)))
 			return false;
 		if (e->missing)
-			conf__error(&st->ctx, ds->profile, "devices.[%zu].profile: unknown "
-			            "profile '%s' (no %s.cfg in %s)", i, d->profile,
+			conf__error(&st->ctx, ds->profile, "devices[%zu] (%s).profile: unknown "
+			            "profile '%s' (no %s.cfg in %s)", i, d->name, d->profile,
 			            d->profile, st->cfg->agent.profile_dir);
 		if (!e->ok)
 			return false;
 		enum fm_device_kind pk = conf__points_kind(e->points, e->npoints);
 		if (pk != d->kind) {
-			conf__error(&st->ctx, ds->profile, "devices.[%zu].profile: profile %s "
-			            "has %s points, device %s is %s device", i, d->profile,
+			conf__error(&st->ctx, ds->profile, "devices[%zu] (%s).profile: profile %s "
+			            "has %s points, device %s is %s device", i, d->name, d->profile,
 			            pk == FM_DEVICE_SNMP ? "SNMP" : "Modbus", d->name,
 			            d->kind == FM_DEVICE_SNMP ? "an snmp" : "a modbus");
 			return false;
@@ -247,18 +247,18 @@ static bool device_points(struct conf__state *st, struct profile_cache *pc, size
 	if (rc == -ENOENT) {
 		const struct fm_point *p = &ds->own[bad];
 		diags_add(st->ctx.diags, p->origin.file, p->origin.line,
-		          "devices.[%zu].points: drop = true, but %s has no point '%s' to drop",
-		          i, d->profile[0] ? d->profile : "the device (no profile)", p->name);
+		          "devices[%zu] (%s).points: drop = true, but %s has no point '%s' to "
+		          "drop", i, d->name, d->profile[0] ? d->profile : "the device (no profile)", p->name);
 		return false;
 	}
 	if (rc < 0) {
 		conf__error(&st->ctx, entry_setting(st, "devices", i, NULL),
-		            "devices.[%zu]: out of memory", i);
+		            "devices[%zu]: out of memory", i);
 		return false;
 	}
 	if (d->npoints == 0) {
 		conf__error(&st->ctx, entry_setting(st, "devices", i, NULL),
-		            "devices.[%zu]: '%s' has no points (give it a profile or points)",
+		            "devices[%zu] (%s): no points (give it a profile or points)",
 		            i, d->name);
 		return false;
 	}
@@ -298,7 +298,7 @@ static void enum_names(const struct fm_point *p, char *buf, size_t size)
 }
 
 /* equals = "battery": the value the point's enum gives that name. S is
- * the setting, PATH the condition's path ("rules.[2]" or "rules.[2].all.[0]"). */
+ * the setting, PATH the condition's path ("rules[2] (r)" or "rules[2] (r).all[0]"). */
 static void resolve_enum_name(struct conf__state *st, const config_setting_t *s,
                               const char *path, struct fm_condition *k,
                               const struct fm_point *p)
@@ -328,9 +328,9 @@ static void condition_path(const struct fm_rule *r, size_t i, size_t j, char *ou
                            size_t len)
 {
 	if (r->combine == FM_COMBINE_ONE)
-		snprintf(out, len, "rules.[%zu]", i);
+		snprintf(out, len, "rules[%zu] (%s)", i, r->name);
 	else
-		snprintf(out, len, "rules.[%zu].%s.[%zu]", i,
+		snprintf(out, len, "rules[%zu] (%s).%s[%zu]", i, r->name,
 		         r->combine == FM_COMBINE_ALL ? "all" : "any", j);
 }
 
@@ -348,6 +348,17 @@ static void check_condition_point(struct conf__state *st, const config_setting_t
 		            "needs a single point", path, p->name);
 }
 
+/* A device whose name could not be read may be the one a rule names: its
+ * own message says what is wrong, "unknown device" would be a cascade.
+ * Any other problem of the devices leaves their names known. */
+static bool device_name_unread(const struct conf__state *st)
+{
+	for (size_t i = 0; i < st->cfg->ndevices; i++)
+		if (!st->cfg->devices[i].name[0])
+			return true;
+	return false;
+}
+
 static void check_condition(struct conf__state *st, size_t i, size_t j)
 {
 	struct fm_rule *r = &st->cfg->rules[i];
@@ -362,7 +373,7 @@ static void check_condition(struct conf__state *st, size_t i, size_t j)
 		s = entry_setting(st, "rules", i, NULL);
 	const struct fm_device *d = config_find_device(st->cfg, k->device);
 	if (!d) {
-		if (st->devices_ok)
+		if (!device_name_unread(st))
 			conf__error(&st->ctx, s, "%s.point: unknown device '%s'", path, k->device);
 		return;
 	}

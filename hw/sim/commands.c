@@ -252,8 +252,8 @@ static int control_exception(struct sim *sim, char **argv, int argc,
 		snprintf(out, outlen, "bad address %s, want 0..65535", argv[3]);
 		return -1;
 	}
-	if (sim_parse_long(argv[4], 1, 11, &code) != 0) {
-		snprintf(out, outlen, "bad exception code %s, want 1..11",
+	if (sim_parse_long(argv[4], 0, 11, &code) != 0) {
+		snprintf(out, outlen, "bad exception code %s, want 0..11",
 		         argv[4]);
 		return -1;
 	}

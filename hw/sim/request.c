@@ -176,21 +176,22 @@ static bool sim_function_reads(uint8_t function, enum fm_read_kind *kind)
 	}
 }
 
-/* The exception code of the first rule whose address R reads, else 0. */
+/* The exception code of the first rule whose address R reads, else -1.
+ * Code 0 is sent too: it is not a valid code, and a client must say so. */
 static int sim_exception_for(const struct sim_unit *u,
                              const struct sim_request *r)
 {
 	enum fm_read_kind kind;
 
 	if (!sim_function_reads(r->function, &kind))
-		return 0;
+		return -1;
 	for (size_t i = 0; i < u->nexceptions; i++) {
 		const struct sim_exception *e = &u->exceptions[i];
 		if (e->kind == kind && e->address >= r->address &&
 		    (long)e->address < (long)r->address + r->count)
 			return e->code;
 	}
-	return 0;
+	return -1;
 }
 
 static void sim_reply(struct sim *sim, modbus_t *ctx, struct sim_unit *u,
@@ -201,12 +202,12 @@ static void sim_reply(struct sim *sim, modbus_t *ctx, struct sim_unit *u,
 
 	sim_request_decode(query + hdr, len - hdr, &r);
 	int code = sim_exception_for(u, &r);
-	if (code != 0 && sim->verbose)
+	if (code >= 0 && sim->verbose)
 		fprintf(stderr, "facmon-sim: unit %d function 0x%02x address %u "
 		        "count %u: exception %d\n", u->id, r.function,
 		        (unsigned)r.address, (unsigned)r.count, code);
 	/* A failed send means the client left; its next read says so. */
-	if (code != 0)
+	if (code >= 0)
 		(void)modbus_reply_exception(ctx, query, (unsigned)code);
 	else
 		(void)modbus_reply(ctx, query, len, u->map);
@@ -244,9 +245,9 @@ int sim_exception_add(struct sim_unit *u, enum fm_read_kind kind,
 		snprintf(err, errlen, "address %ld out of range 0..65535", address);
 		return -1;
 	}
-	if (code < MODBUS_EXCEPTION_ILLEGAL_FUNCTION ||
-	    code > MODBUS_EXCEPTION_GATEWAY_TARGET) {
-		snprintf(err, errlen, "exception code %ld out of range 1..11", code);
+	/* 0 and the unassigned 9 are for testing clients; libmodbus sends up to 11 */
+	if (code < 0 || code > MODBUS_EXCEPTION_GATEWAY_TARGET) {
+		snprintf(err, errlen, "exception code %ld out of range 0..11", code);
 		return -1;
 	}
 	for (size_t i = 0; i < u->nexceptions; i++) {

@@ -508,7 +508,8 @@ class Sim(_Fixture):
 
     def exception(self, unit, table, address, code):
         """Reads of TABLE (holding|input|coil|discrete) by UNIT that cover
-        ADDRESS get Modbus exception CODE (1..11)."""
+        ADDRESS get Modbus exception CODE (0..11; 0 is not a valid code,
+        for testing how a client names it)."""
         self.command(f"exception {unit} {table} {address} {code}")
 
     def clear_exceptions(self, unit):

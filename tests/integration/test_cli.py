@@ -50,9 +50,44 @@ class Check(unittest.TestCase):
         self.assertEqual(rc, 1)
         lines = err.strip().splitlines()
         self.assertRegex(lines[0], re.escape(path) +
-                         r":\d+: rules\.\[0\]\.point: unknown point 'rack-a\.nope'")
-        self.assertRegex(err, re.escape(path) + r":\d+: rules\.\[1\]: unknown key 'sevrity'")
+                         r":\d+: rules\[0\] \(r1\)\.point: unknown point 'rack-a\.nope'")
+        self.assertRegex(err, re.escape(path) + r":\d+: rules\[1\] \(r2\): unknown key 'sevrity' "
+                         r"\(did you mean 'severity'\?\)")
         self.assertIn("2 problems found", lines[-1])
+
+    def test_bad_input_all_in_one_pass(self):
+        # what libconfig 1.5 reads silently wrong (a wrapped port, a dropped
+        # \x00, inf), a typo, and a rule's error after a device's: one run
+        text = """agent = { site = "t"; name = "gw"; };
+buses = ( { name = "gw"; type = "modbus-tcp"; host = "127.0.0.1";
+            port = 4294967297; } );
+devices = (
+  { name = "rack-a"; bus = "gw"; intervall = 5; location = "row\\x001";
+    points = ( { name = "t"; read = "holding"; address = 0; scale = 1e999; } ); }
+);
+rules = ( { name = "r1"; point = "rack-a.t"; above = 2147483648; },
+          { name = "r2"; point = "rack-b.t"; above = 1; } );
+"""
+        path = write_config(text)
+        try:
+            rc, out, err = run_cli("check", "-c", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual(rc, 1, err)
+        want = [
+            "3: buses[0] (gw).port: 4294967297 is out of range (1..65535)",
+            "5: devices[0] (rack-a).location: contains \\x00 (a NUL byte)",
+            "5: devices[0] (rack-a): unknown key 'intervall' (did you mean 'interval'?)",
+            "6: devices[0] (rack-a).points[0] (t).scale: inf is not a finite number",
+            "9: rules[1] (r2).point: unknown device 'rack-b'",
+        ]
+        lines = err.strip().splitlines()
+        got = [line[len(path) + 1:] for line in lines
+               if re.match(re.escape(path) + r":\d+: ", line)]
+        self.assertEqual(len(got), len(want), err)
+        for g, w in zip(got, want):
+            self.assertTrue(g.startswith(w), f"got  {g}\nwant {w}...")
+        self.assertIn("5 problems found", lines[-1])
 
     def test_missing_file(self):
         rc, out, err = run_cli("check", "-c", "/nonexistent/facmon.cfg")

@@ -196,7 +196,7 @@ class SimTest(unittest.TestCase):
                 ("slow 1 -5", "bad delay"),
                 ("slow 1 60001", "bad delay"),
                 ("slow 9 100", "unknown unit"),
-                ("exception 1 input 5 0", "bad exception code"),
+                ("exception 1 input 5 -1", "bad exception code"),
                 ("exception 1 input 5 12", "bad exception code"),
                 ("exception 1 sideways 5 2", "bad table"),
                 ("exception 1 input 70000 2", "bad address"),

@@ -275,7 +275,7 @@ class Usage(unittest.TestCase):
             os.unlink(path)
         self.assertEqual(rc, 1)
         self.assertRegex(err, re.escape(path) +
-                         r":\d+: agent\.history_days: 0 is out of range \(1-3650\)")
+                         r":\d+: agent\.history_days: 0 is out of range \(1..3650\)")
 
     def test_bad_options(self):
         for args, want in ((("--since", "7"), "--since '7': expected a whole number"),

@@ -155,14 +155,14 @@ class ProbeCases:
         self.assertRegex(out, r"(?m)^temperature\s+input\s+1\s+int16\s+24 degC$")
         self.assertRegex(out, r"(?m)^temperature_correction\s+holding\s+259\s+int16\s+0 degC$")
         self.assertRegex(out, r"(?m)^humidity_correction\s+holding\s+260\s+int16\s+"
-                              r"FAILED: Illegal data address$")
+                              r"FAILED: exception 0x02 \(illegal data address\)$")
         self.assertIn("1 of 4 points could not be read", err)
         self.assertIn("the profile may not match", err)
         self.assertEqual(jrc, 3)
         doc = json.loads(jout)
         self.assertEqual(doc["points"]["humidity_correction"]["v"], None)
         self.assertEqual(doc["points"]["humidity_correction"]["error"],
-                         "Illegal data address")
+                         "exception 0x02 (illegal data address)")
         self.assertEqual(doc["points"]["temperature"]["v"], 24.0)
         self.assertEqual(doc["error"]["kind"], "exception")
 
@@ -209,7 +209,7 @@ class ProbeCases:
         doc = json.loads(out)
         units = {u["unit"]: u for u in doc["units"]}
         self.assertEqual(units[3]["status"], "exception")
-        self.assertEqual(units[3]["error"], "Illegal function")
+        self.assertEqual(units[3]["error"], "exception 0x01 (illegal function)")
         self.assertEqual((doc["from"], doc["to"], doc["complete"]), (2, 4, True))
         self.assertEqual(doc["answered"], len(units))
 
@@ -247,13 +247,35 @@ class ProbeCases:
         finally:
             self.sim.clear_exceptions(1)
         self.assertEqual(rc, 3, f"{out}\n{err}")
-        self.assertIn("unit 1 answered holding 5 with an exception: Illegal data "
-                      "address — the register map may differ; check --read and "
+        self.assertIn("unit 1 answered holding 5 with exception 0x02 (illegal data "
+                      "address) — the register map may differ; check --read and "
                       "--address", err)
         self.assertEqual(jrc, 3)
         error = json.loads(jout)["error"]
         self.assertEqual(error["kind"], "exception")
         self.assertIn("holding 4..6", error["message"])
+
+
+    def test_every_exception_code_is_named(self):
+        # libmodbus names code 0 "Unknown error 112345678"; 9 is unassigned
+        want = {0: "exception 0x00 (not a valid Modbus exception code)",
+                5: "exception 0x05 (acknowledge: accepted, still processing)",
+                6: "exception 0x06 (server device busy)",
+                8: "exception 0x08 (memory parity error)",
+                9: "exception 0x09 (not a valid Modbus exception code)"}
+        for code, name in want.items():
+            with self.subTest(code=code):
+                self.sim.exception(1, "holding", 0, code)
+                try:
+                    rc, out, err = self.probe("-u", "1", "-a", "0")
+                    _, jout, jerr = self.probe("--scan", "1-1", "--json")
+                finally:
+                    self.sim.clear_exceptions(1)
+                self.assertEqual(rc, 3, f"{out}\n{err}")
+                self.assertIn(f"unit 1 answered holding 0 with {name} — ", err)
+                self.assertNotIn("Unknown error", err)
+                unit = json.loads(jout or jerr)["units"][0]
+                self.assertEqual((unit["status"], unit["error"]), ("exception", name))
 
 
 class ProbeTcp(ProbeCases, unittest.TestCase):
@@ -279,7 +301,7 @@ class ProbeTcp(ProbeCases, unittest.TestCase):
             self.sim.clear_exceptions(1)
         self.assertEqual(rc, 3, f"{out}\n{err}")
         self.assertIn(f"no answer from unit 1: the gateway at {HOST}:{self.sim.port} "
-                      "says Target device failed to respond", err)
+                      "says exception 0x0B (gateway target device failed to respond)", err)
 
     def test_connection_refused(self):
         port = free_port()
