@@ -28,6 +28,9 @@ bool log_enabled(enum fm_log_level level)
 }
 
 static void log_vwrite(enum fm_log_level level, const char *fmt, va_list ap,
+                       const char *suffix) __attribute__((format(printf, 2, 0)));
+
+static void log_vwrite(enum fm_log_level level, const char *fmt, va_list ap,
                        const char *suffix)
 {
 	char line[1024];
