@@ -81,18 +81,21 @@ def rules(points):
     return out
 
 
-def facmon_config(modbus_port, mqtt_port, interval, state_dir, rule_list):
-    """bench/room.cfg on the simulator: the RTU lines become Modbus TCP
-    buses (still three, so three bus workers, as with three gateways)."""
-    with open(ROOM) as f:
-        text = f.read()
+def facmon_config(modbus_port, mqtt_port, interval, state_dir, rule_list,
+                  text=None, log_level="warn"):
+    """bench/room.cfg (or TEXT, a room written like it) on the
+    simulator: the RTU lines become Modbus TCP buses (still three, so three
+    bus workers, as with three gateways)."""
+    if text is None:
+        with open(ROOM) as f:
+            text = f.read()
     text = re.sub(r'type = "modbus-rtu"; device = "[^"]*"; baud = \d+;',
                   f'type = "modbus-tcp"; host = "{HOST}"; port = {modbus_port};', text)
     text = re.sub(r"interval = \d+;", f"interval = {interval};", text)
     text = re.sub(r"^agent = .*$",
                   f'agent = {{ site = "bench"; name = "room"; state_dir = "{state_dir}"; '
                   f'profile_dir = "{os.environ["FACMON_PROFILE_DIR"]}"; '
-                  f'log_level = "warn"; }};\n'
+                  f'log_level = "{log_level}"; }};\n'
                   f'mqtt = {{ host = "{HOST}"; port = {mqtt_port}; }};',
                   text, count=1, flags=re.M)
     return text + "rules = (\n  " + ",\n  ".join(rule_list) + "\n);\n"
