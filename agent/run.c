@@ -365,6 +365,7 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
 	if (a->engine) {
+		agent_define_self_alerts(a); /* named, so that theirs are resumed too */
 		resume_alerts(a);
 		resume_silences(a); /* after the states: it republishes what it covers */
 	}
@@ -382,7 +383,6 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 	if (config_hash(cfg, a->config_sha256) < 0)
 		log_warn("config: cannot hash the files it was read from");
 	self_health_init(&a->health, &cfg->agent);
-	agent_define_self_alerts(a);
 	agent_apply_config_silences(a, wall);
 	a->next_tick_ms = now + TICK_MS;
 	a->next_self_check_ms = now + SELF_CHECK_MS;

@@ -18,7 +18,8 @@ static enum fm_dev_state verdict(const struct fm_dev_health *h, unsigned ok,
 {
 	if (ok > 0)
 		return failed > 0 ? FM_DEV_DEGRADED : FM_DEV_UP;
-	if (h->fails_in_row >= h->down_after)
+	/* down ends only with an answer (a reload may raise down_after) */
+	if (h->fails_in_row >= h->down_after || h->state == FM_DEV_DOWN)
 		return FM_DEV_DOWN;
 	/* Missed a poll but not down yet: a device that was heard from is
 	 * degraded; one never heard from stays unknown until it is down. */

@@ -38,11 +38,11 @@ void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
 {
 	struct fm_transition t;
 	a->cond = c;
+	a->resumed = false; /* a verdict: the restored state is confirmed or changes */
 	bool stepped = alert_step(&a->fsm, c, now_mono, now_wall, &t);
 	note_flap_hold(e, a, c, now_mono);
 	if (!stepped)
 		return;
-	a->resumed = false;
 	if (t.to == FM_ALERT_FIRING && a->rule && a->rule->repeat > 0)
 		a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
 	if (t.to == FM_ALERT_RESOLVED || t.to == FM_ALERT_OK)
@@ -59,6 +59,19 @@ void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
 		e->pub.event(e->pub.ctx, &ev);
 	if (e->pub.alert_state)
 		e->pub.alert_state(e->pub.ctx, a);
+}
+
+/* A verdict C, or (DECIDED false) no verdict yet: what the agent sees now
+ * cannot tell yet whether the condition still holds, e.g. the first polls
+ * of a restart are still out. A restored alert holds its state until a
+ * verdict comes, so a restart or a reload does not flip a firing alert to
+ * unknown and back; any other alert takes C as it is. */
+void eng_alert_verdict(struct engine *e, struct eng_alert *a, enum fm_cond c, bool decided,
+                       int64_t now_mono, int64_t now_wall)
+{
+	if (a->resumed && !decided)
+		return;
+	eng_alert_observe(e, a, c, now_mono, now_wall);
 }
 
 static bool device_known(const struct eng_device *d)
@@ -106,25 +119,36 @@ static enum fm_cond term_classify(struct eng_alert *a, struct eng_term *t, bool 
 	}
 }
 
-/* A restored alert waits until every device it watches has been heard
- * from (or given up on), so a restart does not flip it to unknown. */
-static bool waiting_for_devices(const struct eng_alert *a)
+/* Whether the terms C of restored rule alert A give a verdict: each
+ * device it watches has been heard from (or given up on), and a rise/fall
+ * term that sees no change has watched for its whole `within` since the
+ * restore (a restart empties its samples: no rise yet is no news). */
+static bool rule_decided(const struct eng_alert *a, const enum fm_cond *c,
+                         int64_t now_mono)
 {
-	for (size_t j = 0; a->resumed && j < a->nterms; j++)
+	for (size_t j = 0; j < a->nterms; j++) {
+		const struct fm_condition *k = a->terms[j].cond;
+		bool rate = k->kind == FM_RULE_RISE || k->kind == FM_RULE_FALL;
 		if (a->terms[j].device->health.state == FM_DEV_UNKNOWN)
-			return true;
-	return false;
+			return false;
+		if (rate && c[j] == FM_COND_FALSE &&
+		    now_mono - a->fsm.since_mono_ms < (int64_t)k->within * 1000)
+			return false;
+	}
+	return true;
 }
 
 static void rule_alert_evaluate(struct engine *e, struct eng_alert *a,
                                 const struct eng_device *polled, int64_t now_mono,
                                 int64_t now_wall)
 {
-	if (!a->name[0] || waiting_for_devices(a)) /* a slot still waiting for its row */
+	if (!a->name[0]) /* a slot still waiting for its row */
 		return;
 	enum fm_cond c[FM_CONDS_MAX];
-	for (size_t j = 0; j < a->nterms; j++)
+	for (size_t j = 0; j < a->nterms; j++) /* a rate term takes its sample */
 		c[j] = term_classify(a, &a->terms[j], a->terms[j].device == polled, now_mono);
+	if (a->resumed && !rule_decided(a, c, now_mono)) /* kept as restored, value too */
+		return;
 	a->has_value = a->terms[0].has_value;
 	a->value = a->terms[0].value;
 	eng_alert_observe(e, a, cond_combine(a->rule->combine, c, a->nterms), now_mono,
@@ -156,16 +180,24 @@ static size_t bus_devices(const struct engine *e, const struct eng_bus *b)
 /* A device that is down raises its own alert only when its bus is not to
  * blame: the bus was reachable, and on a shared line another device has
  * answered since. Until then it is unknown, and the bus alert speaks for
- * all of them when every device is down. */
-static enum fm_cond comm_condition(const struct engine *e, const struct eng_device *d)
+ * all of them when every device is down. Not yet a verdict (*DECIDED
+ * false): the device not yet down nor up, or down while no other device
+ * on its line has answered since, nor failed. */
+static enum fm_cond comm_condition(const struct engine *e, const struct eng_device *d,
+                                   bool *decided)
 {
+	*decided = true;
 	switch (d->health.state) {
 	case FM_DEV_DOWN:
-		if (d->bus && (d->bus->down || d->connection_lost ||
-		               (bus_devices(e, d->bus) > 1 && !bus_proven_up(e, d))))
+		if (d->bus && (d->bus->down || d->connection_lost))
 			return FM_COND_UNKNOWN;
+		if (d->bus && bus_devices(e, d->bus) > 1 && !bus_proven_up(e, d)) {
+			*decided = false;
+			return FM_COND_UNKNOWN;
+		}
 		return FM_COND_TRUE;
 	case FM_DEV_UNKNOWN:
+		*decided = false;
 		return FM_COND_UNKNOWN;
 	default:
 		return FM_COND_FALSE;
@@ -175,9 +207,9 @@ static enum fm_cond comm_condition(const struct engine *e, const struct eng_devi
 static void comm_evaluate(struct engine *e, struct eng_device *d, int64_t now_mono,
                           int64_t now_wall)
 {
-	/* a restored comm alert waits for a verdict on the device */
-	if (!(d->comm->resumed && d->health.state == FM_DEV_UNKNOWN))
-		eng_alert_observe(e, d->comm, comm_condition(e, d), now_mono, now_wall);
+	bool decided;
+	enum fm_cond c = comm_condition(e, d, &decided);
+	eng_alert_verdict(e, d->comm, c, decided, now_mono, now_wall);
 }
 
 static void fault_alert_evaluate(struct engine *e, struct eng_device *d, size_t p,
@@ -185,11 +217,18 @@ static void fault_alert_evaluate(struct engine *e, struct eng_device *d, size_t 
 {
 	struct eng_point *pt = &d->points[p];
 	struct eng_alert *a = pt->fault_alert;
-	if (!a || !a->name[0] || (a->resumed && d->health.state == FM_DEV_UNKNOWN))
+	if (!a || !a->name[0])
 		return;
 	enum fm_cond c = FM_COND_UNKNOWN;
 	if (device_known(d) && d->values[p].status != FM_POINT_ABSENT && pt->fresh_mono_ms)
 		c = pt->fault != ENG_FAULT_NONE ? FM_COND_TRUE : FM_COND_FALSE;
+	/* not stuck is no verdict while the readings since the start have not
+	 * changed once and stuck_after has not passed yet */
+	bool decided = d->health.state != FM_DEV_UNKNOWN &&
+	               !(c == FM_COND_FALSE && d->conf->points[p].stuck_after &&
+	                 pt->unchanged_since_first);
+	if (a->resumed && !decided) /* kept as restored, detail and all */
+		return;
 	snprintf(a->detail, sizeof a->detail, "%s", pt->fault_text);
 	a->has_value = d->values[p].status == FM_POINT_OK;
 	a->value = d->values[p].value;
@@ -251,14 +290,20 @@ static void bus_evaluate(struct engine *e, struct eng_bus *b,
 		         b->conf->name);
 	else
 		b->alert->detail[0] = '\0';
-	bool heard = false;
-	for (size_t i = 0; i < e->ndevices; i++)
-		heard = heard || (e->devices[i].bus == b &&
-		                  e->devices[i].health.state != FM_DEV_UNKNOWN);
-	if (down || heard || !b->alert->resumed)
-		eng_alert_observe(e, b->alert, down ? FM_COND_TRUE : heard ? FM_COND_FALSE
-		                                                           : FM_COND_UNKNOWN,
-		                  now_mono, now_wall);
+	/* a verdict: down, or proven up by a device answering, or every
+	 * device heard from (a lone device down on a reachable gateway) */
+	bool heard = false, up = false, all_heard = true;
+	for (size_t i = 0; i < e->ndevices; i++) {
+		const struct eng_device *d = &e->devices[i];
+		if (d->bus != b)
+			continue;
+		heard = heard || d->health.state != FM_DEV_UNKNOWN;
+		all_heard = all_heard && d->health.state != FM_DEV_UNKNOWN;
+		up = up || device_known(d);
+	}
+	eng_alert_verdict(e, b->alert, down ? FM_COND_TRUE : heard ? FM_COND_FALSE
+	                                                           : FM_COND_UNKNOWN,
+	                  down || up || all_heard, now_mono, now_wall);
 	for (size_t i = 0; i < e->ndevices; i++) {
 		struct eng_device *d = &e->devices[i];
 		if (d->bus != b || d == polled)
@@ -363,6 +408,7 @@ static void store_reading(struct eng_device *d, size_t p, const struct fm_point_
 	d->values[p] = *v;
 	pt->fresh_mono_ms = now_mono;
 	if (!pt->changed_mono_ms || v->value != pt->last || after_gap) {
+		pt->unchanged_since_first = !pt->changed_mono_ms || after_gap;
 		pt->changed_mono_ms = now_mono;
 		pt->last = v->value;
 	}

@@ -49,6 +49,9 @@ struct eng_point {
 	int64_t fresh_mono_ms;   /* last good reading; 0: none yet */
 	int64_t changed_mono_ms; /* when its value last changed */
 	double last;             /* the value it changed to */
+	/* its readings have not changed since the first one (of this run, or
+	 * after a gap): too short a history to say it is not stuck */
+	bool unchanged_since_first;
 	enum eng_fault fault;
 	char fault_text[FM_TEXT_MAX / 2];
 	struct eng_alert *fault_alert; /* NULL: the point declares no fault */
@@ -112,7 +115,7 @@ struct eng_alert {
 	double value;                   /* last value the rule saw */
 	char detail[FM_TEXT_MAX];       /* fault, bus and self-health alerts: why */
 	int64_t next_repeat_mono;       /* firing with repeat: next re-publication */
-	bool resumed;                   /* state restored, not yet confirmed */
+	bool resumed;                   /* state restored, no verdict since */
 	bool held_flapping;             /* firing, clear now, held by flap damping */
 	/* acknowledgement; cleared when the alert resolves */
 	bool acked;
@@ -261,8 +264,11 @@ bool engine_resume_silence(struct engine *e, const struct eng_silence *s,
 const struct eng_silence *engine_find_silence(const struct engine *e, unsigned id);
 
 /* Puts alert NAME back in STATE since SINCE_WALL, as stored before a
- * restart (acknowledgement too): no event; a firing alert whose condition
- * still holds stays firing. False when there is no such alert. */
+ * restart (acknowledgement too): no event. It holds that state until the
+ * first verdict on its condition (a device heard from or given up on, a
+ * bus proven up or down, a self-check run), so a firing alert whose
+ * condition still holds stays firing, with no unknown in between; the
+ * verdict decides from there. False when there is no such alert. */
 bool engine_resume(struct engine *e, const char *name, enum fm_alert_state state,
                    int64_t since_wall, const char *acked_by, const char *ack_comment,
                    int64_t acked_wall, int64_t now_mono);
@@ -274,6 +280,10 @@ struct eng_device *engine_find_device(struct engine *e, const char *name);
 /* Shared by the engine's files: one classification into an alert, with
  * the event and state it publishes. */
 void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
+                       int64_t now_mono, int64_t now_wall);
+/* The same for an observation that may be no verdict yet (DECIDED false):
+ * a restored alert then keeps its state (see engine_resume). */
+void eng_alert_verdict(struct engine *e, struct eng_alert *a, enum fm_cond c, bool decided,
                        int64_t now_mono, int64_t now_wall);
 /* Whether alert A is silenced at NOW_WALL, updating A->silence. */
 bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall);

@@ -29,7 +29,9 @@ static long matching_point(const struct eng_device *old, const struct eng_device
 
 static void adopt_device(struct engine *e, struct eng_device *d, const struct eng_device *o)
 {
+	unsigned down_after = d->health.down_after; /* the new config's */
 	d->health = o->health;
+	d->health.down_after = down_after;
 	d->has_reading = o->has_reading;
 	d->reading_wall_ms = o->reading_wall_ms;
 	d->connection_lost = o->connection_lost;

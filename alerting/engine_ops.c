@@ -34,6 +34,8 @@ void engine_self_observe(struct engine *e, size_t check, enum fm_cond c,
 	if (check >= ENG_SELF_CHECKS || !e->self[check].name[0])
 		return;
 	struct eng_alert *a = &e->self[check];
+	if (a->resumed && c == FM_COND_UNKNOWN)
+		return; /* a check that cannot tell yet (no heartbeat yet) */
 	bool changed = strcmp(a->detail, detail ? detail : "") != 0;
 	snprintf(a->detail, sizeof a->detail, "%s", detail ? detail : "");
 	enum fm_alert_state before = a->fsm.state;
