@@ -75,7 +75,7 @@ void probe_snmp_where(const struct probe_opts *o, char *buf, size_t len)
 const char *probe_snmp_explain_dead(const struct probe_opts *o, const char *error,
                                     char *msg, size_t len)
 {
-	char where[FM_TEXT_MAX * 2];
+	char where[FM_TEXT_MAX * 3];
 	probe_snmp_where(o, where, sizeof where);
 	return explain_snmp_dead(&o->snmp, EXPLAIN_PROBE, where, o->snmp.retries + 1, error,
 	                         msg, len);

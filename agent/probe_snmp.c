@@ -391,7 +391,7 @@ static int column(const struct snmp_run *r, bool names, int min)
 
 static void print_text(const struct snmp_run *r)
 {
-	char where[FM_TEXT_MAX * 2], text[FM_TEXT_MAX + 16];
+	char where[FM_TEXT_MAX * 3], text[FM_TEXT_MAX + 16];
 	const char *what = r->dir ? "point" : "OID";
 	int nw = column(r, true, 23), ow = column(r, false, 27);
 	size_t n = count_shown(r);
