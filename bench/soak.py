@@ -2,8 +2,8 @@
 """soak.py - facmon over a long run with the broker flapping: does anything grow?
 
 A room of about --points points (bench/room.cfg's 20 devices, copied with
-new names and unit ids until there are enough; 4 copies but the last part
-for 1000) is served by one facmon-sim over Modbus TCP on loopback and polled
+new names and unit ids until there are enough: for 1000, three copies and
+most of a fourth) is served by one facmon-sim over Modbus TCP on loopback and polled
 by `facmon run` at a 1 s interval on three buses, with bench/footprint.py's
 rule set (a temperature threshold per sensor, humidity both ways, every fire
 zone, the leak). A real mosquitto with persistence on takes what it
