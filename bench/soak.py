@@ -2,8 +2,8 @@
 """soak.py - facmon over a long run with the broker flapping: does anything grow?
 
 A room of about --points points (bench/room.cfg's 20 devices, copied with
-new names and unit ids until there are enough; 4 copies but the last part
-for 1000) is served by one facmon-sim over Modbus TCP on loopback and polled
+new names and unit ids until there are enough: for 1000, three copies and
+most of a fourth) is served by one facmon-sim over Modbus TCP on loopback and polled
 by `facmon run` at a 1 s interval on three buses, with bench/footprint.py's
 rule set (a temperature threshold per sensor, humidity both ways, every fire
 zone, the leak). A real mosquitto with persistence on takes what it
@@ -161,21 +161,21 @@ def file_size(path):
 
 
 def store_figures(state_dir):
-    """(highest seq, events in the outbox) read-only from facmon.db, or
-    (None, None) if the store is busy or not there yet."""
+    """(lowest seq, highest seq, events in the outbox) read-only from
+    facmon.db, or Nones if the store is busy or not there yet."""
     path = os.path.join(state_dir, "facmon.db")
     if not os.path.exists(path):
-        return None, None
+        return None, None, None
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
         try:
-            row = db.execute("SELECT max(seq), "
+            row = db.execute("SELECT min(seq), max(seq), "
                              "coalesce(sum(delivered = 0), 0) FROM events").fetchone()
         finally:
             db.close()
     except sqlite3.Error:
-        return None, None
-    return row[0] or 0, row[1]
+        return None, None, None
+    return row[0] or 0, row[1] or 0, row[2]
 
 
 def line_count(path):
@@ -194,7 +194,7 @@ def sample(t, agent, sim, broker_up, watch):
     status = proc_status(pid)
     state = agent.state_dir
     db = os.path.join(state, "facmon.db")
-    top, outbox = store_figures(state)
+    low, top, outbox = store_figures(state)
     return {
         "t_s": round(t), "broker": "up" if broker_up else "down",
         "rss_kib": status["VmRSS"], "hwm_kib": status["VmHWM"],
@@ -202,7 +202,7 @@ def sample(t, agent, sim, broker_up, watch):
         "db_kib": file_size(db) // 1024, "wal_kib": file_size(db + "-wal") // 1024,
         "log_lines": line_count(agent.process.log_path),
         "requests": sim.stats(),
-        "seq_stored": top, "outbox": outbox,
+        "seq_low": low, "seq_stored": top, "outbox": outbox,
         "delivered": len(set(delivered_seqs(watch))),
     }
 
@@ -258,8 +258,9 @@ def growth(samples):
     return out
 
 
-def seq_report(seqs, stored):
-    """Delivered against stored, duplicates, gaps, out of order."""
+def seq_report(seqs, low, stored):
+    """Delivered against stored (seqs LOW..STORED, the store's first and
+    last), duplicates, gaps, out of order."""
     distinct = set(seqs)
     out_of_order, highest = 0, 0
     seen = set()
@@ -270,9 +271,9 @@ def seq_report(seqs, stored):
         if s < highest:
             out_of_order += 1
         highest = max(highest, s)
-    missing = [s for s in range(1, (stored or 0) + 1) if s not in distinct]
+    missing = [s for s in range(low or 1, (stored or 0) + 1) if s not in distinct]
     shown = " ".join(str(s) for s in missing[:20]) + (" ..." if len(missing) > 20 else "")
-    return [f"  stored (highest seq)  {stored}",
+    return [f"  stored                seq {low}..{stored}",
             f"  delivered             {len(distinct)} distinct seqs in {len(seqs)} messages",
             f"  duplicates            {len(seqs) - len(distinct)}",
             f"  missing               {len(missing)}" + (f": {shown}" if missing else ""),
@@ -336,8 +337,9 @@ def drain(agent, sim, watch, start):
     (or DRAIN_TIMEOUT): the final sample."""
     deadline = time.monotonic() + DRAIN_TIMEOUT
     while time.monotonic() < deadline:
-        top, outbox = store_figures(agent.state_dir)
-        if top is not None and outbox == 0 and set(range(1, top + 1)) <= set(delivered_seqs(watch)):
+        low, top, outbox = store_figures(agent.state_dir)
+        if top is not None and outbox == 0 \
+                and set(range(low or 1, top + 1)) <= set(delivered_seqs(watch)):
             break
         time.sleep(1)
     return dict(sample(time.monotonic() - start, agent, sim, True, watch), phase="drained")
@@ -389,13 +391,13 @@ def main():
     print("\ngrowth over the run (first sample past the start to the last):")
     print("\n".join(growth(samples)))
     print("\ndelivery on R/events (durable subscriber, QoS 1):")
-    print("\n".join(seq_report(seqs, samples[-1]["seq_stored"])))
+    print("\n".join(seq_report(seqs, samples[-1]["seq_low"], samples[-1]["seq_stored"])))
     print("\nthe agent's log by kind of line:")
     print("\n".join(summary))
     print(f"\nsoak: {time.monotonic() - wall0:.0f} s in all")
     if args.out:
         with open(args.out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=[k for k, _ in COLUMNS] + ["phase"])
+            w = csv.DictWriter(f, fieldnames=[k for k, _ in COLUMNS] + ["seq_low", "phase"])
             w.writeheader()
             w.writerows(samples)
 
