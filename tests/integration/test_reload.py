@@ -122,7 +122,7 @@ class Reload(unittest.TestCase):
         self.agent.write_config(self.config(AFTER_DEVICES, AFTER_RULES).replace(
             'above = 40.0;', 'above = "forty";'))
         self.agent.reload()
-        self.agent.wait_log(r"ERROR reload: .*\.cfg:\d+: rules\.\[0\]\.above: expected a "
+        self.agent.wait_log(r"ERROR reload: .*\.cfg:\d+: rules\[0\] \([\w.-]+\)\.above: expected a "
                             r"number")
         self.agent.wait_log(r"still running the previous config")
         self.assertNotIn("INFO reloaded", self.agent.log()[log_mark:])

@@ -87,14 +87,16 @@ class RtuLine(unittest.TestCase):
         self.sim.exception(1, "holding", 22, 2)
         dev = self.watch.wait_for(f"{ROOT}/device/rack-a/state",
                                   state_is("degraded"), after=mark).payload
-        self.assertRegex(dev["error"], r"spare: read holding 22\+1: Illegal data address")
+        self.assertRegex(dev["error"], r"spare: read holding 22\+1: exception 0x02 "
+                                      r"\(illegal data address\)")
         later = self.watch.mark()
         tel = self.watch.wait_for(f"{ROOT}/telemetry/rack-a", after=later).payload
         self.assertEqual(tel["points"]["power_kw"]["v"], 12.75)
         self.assertEqual(tel["points"]["temperature"]["v"], 22.5)
         self.assertNotIn("spare", tel["points"])
         self.agent.wait_log(r"modbus\[rs485a/rack-a\]: read holding 20\+3: "
-                            r"Illegal data address; reading its 2 points one by one")
+                            r"exception 0x02 \(illegal data address\); reading its 2 "
+                            r"points one by one")
 
         # Unit 3 falls silent: it goes down, its neighbour stays as it was.
         mark = self.watch.mark()
