@@ -83,7 +83,7 @@ class ModbusFailures(unittest.TestCase):
         dev = devices(doc)["rack-a"]
         self.assertEqual(dev["problem"], "exception", dev)
         self.assertIn("answered", dev["hint"])
-        self.assertIn("Illegal data address", dev["hint"])
+        self.assertIn("exception 0x02 (illegal data address)", dev["hint"])
         self.assertIn("the profile may not match", dev["hint"])
         self.assertIn("hint: unit 1 answered", out)
 

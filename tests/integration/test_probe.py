@@ -247,7 +247,7 @@ class ProbeCases:
         finally:
             self.sim.clear_exceptions(1)
         self.assertEqual(rc, 3, f"{out}\n{err}")
-        self.assertIn("unit 1 answered holding 5 with exception 0x02 (illegal data "
+        self.assertIn("unit 1 answered holding 5 with an exception: exception 0x02 (illegal data "
                       "address) — the register map may differ; check --read and "
                       "--address", err)
         self.assertEqual(jrc, 3)
@@ -272,7 +272,8 @@ class ProbeCases:
                 finally:
                     self.sim.clear_exceptions(1)
                 self.assertEqual(rc, 3, f"{out}\n{err}")
-                self.assertIn(f"unit 1 answered holding 0 with {name} — ", err)
+                self.assertIn(f"unit 1 answered holding 0 with an exception: {name} — ",
+                              err)
                 self.assertNotIn("Unknown error", err)
                 unit = json.loads(jout or jerr)["units"][0]
                 self.assertEqual((unit["status"], unit["error"]), ("exception", name))
