@@ -397,7 +397,7 @@ static void check_stuck(struct eng_device *d, size_t p, int64_t now_mono)
 }
 
 static void store_reading(struct eng_device *d, size_t p, const struct fm_point_value *v,
-                          int64_t now_mono)
+                          int64_t now_mono, int64_t now_wall)
 {
 	struct eng_point *pt = &d->points[p];
 	if (v->status != FM_POINT_OK) {
@@ -414,10 +414,12 @@ static void store_reading(struct eng_device *d, size_t p, const struct fm_point_
 	}
 	pt->fault = reading_fault(&d->conf->points[p], v->value, pt->fault_text,
 	                          sizeof pt->fault_text);
-	if (pt->fault == ENG_FAULT_NONE) {
-		pt->fault_text[0] = '\0';
-		check_stuck(d, p, now_mono);
-	}
+	if (pt->fault != ENG_FAULT_NONE)
+		return;
+	pt->fault_text[0] = '\0';
+	pt->good = v->value; /* a sensor's value, even if it turns out stuck */
+	pt->good_wall_ms = now_wall;
+	check_stuck(d, p, now_mono);
 }
 
 /* A failed read leaves its point FAILED: the last good value is not fresh.
@@ -427,7 +429,7 @@ static void store_readings(struct eng_device *d, const struct fm_poll_result *r,
 {
 	static const struct fm_point_value failed = {.status = FM_POINT_FAILED, .value = NAN};
 	for (size_t p = 0; p < d->conf->npoints; p++)
-		store_reading(d, p, p < r->nvalues ? &r->values[p] : &failed, now_mono);
+		store_reading(d, p, p < r->nvalues ? &r->values[p] : &failed, now_mono, now_wall);
 	if (r->requests_ok > 0) {
 		d->has_reading = true;
 		d->reading_wall_ms = now_wall;
@@ -443,11 +445,15 @@ void engine_apply_poll(struct engine *e, const struct fm_poll_result *r,
 	struct eng_device *d = &e->devices[r->device];
 	store_rows(e, d, r);
 	store_readings(d, r, now_mono, now_wall);
-	if (r->requests_ok > 0 && e->pub.telemetry)
-		e->pub.telemetry(e->pub.ctx, d);
+	bool was_down = d->health.state == FM_DEV_DOWN;
 	if (dev_health_apply(&d->health, r->requests_ok, r->requests_failed,
 	                     r->error, now_wall) && e->pub.device_state)
 		e->pub.device_state(e->pub.ctx, d, true);
+	/* new readings; or none to come, from a device that just went down:
+	 * its retained telemetry must then say so, not show the last values */
+	bool went_down = !was_down && d->health.state == FM_DEV_DOWN;
+	if ((r->requests_ok > 0 || went_down) && e->pub.telemetry)
+		e->pub.telemetry(e->pub.ctx, d);
 	if (d->bus)
 		bus_evaluate(e, d->bus, d, now_mono, now_wall);
 	evaluate_device(e, d, d, now_mono, now_wall);

@@ -54,6 +54,10 @@ struct eng_point {
 	bool unchanged_since_first;
 	enum eng_fault fault;
 	char fault_text[FM_TEXT_MAX / 2];
+	/* the last reading taken as a value (no sensor fault), and when: what
+	 * the telemetry of a device that went down gives as "last" */
+	double good;
+	int64_t good_wall_ms;    /* 0: none in this run */
 	struct eng_alert *fault_alert; /* NULL: the point declares no fault */
 };
 

@@ -60,25 +60,58 @@ static void add_row(cJSON *pt, const struct eng_device *d, size_t i)
 		cJSON_AddStringToObject(pt, "label", d->rows[i].label);
 }
 
+/* A point read this poll: "v" (and "text" for an enum). */
+static void add_reading(cJSON *pt, const struct fm_point *p, double v)
+{
+	cJSON_AddNumberToObject(pt, "v", v);
+	const char *text = point_enum_name(p, v);
+	if (text)
+		cJSON_AddStringToObject(pt, "text", text);
+}
+
+/* A point of a device that is down: no value ("v" null, "stale" true),
+ * and the last one it gave in this run and when ("last", "last_ts"). */
+static void add_stale(cJSON *pt, const struct eng_point *ep)
+{
+	cJSON_AddNullToObject(pt, "v");
+	cJSON_AddTrueToObject(pt, "stale");
+	if (!ep->good_wall_ms)
+		return;
+	cJSON_AddNumberToObject(pt, "last", ep->good);
+	add_time(pt, "last_ts", ep->good_wall_ms);
+}
+
+/* Point I of D, unless it has nothing to say: a slot holding no row, or a
+ * read that failed of a device still up (a degraded one). */
+static void add_point(cJSON *points, const struct eng_device *d, size_t i)
+{
+	bool down = d->health.state == FM_DEV_DOWN;
+	if (!eng_point_name(d, i)[0] || d->values[i].status == FM_POINT_ABSENT ||
+	    (!down && d->values[i].status != FM_POINT_OK))
+		return;
+	const struct fm_point *p = &d->conf->points[i];
+	cJSON *pt = cJSON_AddObjectToObject(points, eng_point_name(d, i));
+	if (down)
+		add_stale(pt, &d->points[i]);
+	else
+		add_reading(pt, p, d->values[i].value);
+	if (p->unit[0])
+		cJSON_AddStringToObject(pt, "unit", p->unit);
+	add_row(pt, d, i);
+}
+
 char *payload_telemetry(const struct eng_device *d)
 {
 	cJSON *o = cJSON_CreateObject();
-	add_time(o, "ts", d->reading_wall_ms);
+	if (d->has_reading)
+		add_time(o, "ts", d->reading_wall_ms);
+	else
+		cJSON_AddNullToObject(o, "ts");
 	cJSON_AddStringToObject(o, "device", d->conf->name);
+	cJSON_AddStringToObject(o, "state", dev_state_name(d->health.state));
 	cJSON *points = cJSON_AddObjectToObject(o, "points");
-	for (size_t i = 0; points && i < d->conf->npoints; i++) {
-		if (d->values[i].status != FM_POINT_OK)
-			continue;
-		const struct fm_point *p = &d->conf->points[i];
-		cJSON *pt = cJSON_AddObjectToObject(points, eng_point_name(d, i));
-		cJSON_AddNumberToObject(pt, "v", d->values[i].value);
-		const char *text = point_enum_name(p, d->values[i].value);
-		if (text)
-			cJSON_AddStringToObject(pt, "text", text);
-		if (p->unit[0])
-			cJSON_AddStringToObject(pt, "unit", p->unit);
-		add_row(pt, d, i);
-	}
+	for (size_t i = 0; points && i < d->conf->npoints; i++)
+		add_point(points, d, i);
 	return finish(o);
 }
 

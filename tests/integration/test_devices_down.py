@@ -54,6 +54,9 @@ class DeviceDown(unittest.TestCase):
             self.assertIsNone(rule["value"])
             self.assertFalse([m for m in watch.messages(f"{ROOT}/alert/room-temp-high", mark)
                               if m.payload["state"] == "ok"])
+            # a dashboard reading only telemetry sees it too, retained
+            with MqttWatch(broker.port, f"{ROOT}/telemetry/rack-a") as late:
+                self.assert_stale(late.wait_for(f"{ROOT}/telemetry/rack-a").payload)
 
             # Back: the next poll (interval 1 s) finds it. Allow the
             # reconnect back-off's worst case, capped at the interval.
@@ -69,6 +72,40 @@ class DeviceDown(unittest.TestCase):
             watch.wait_for(f"{ROOT}/device/rack-a/state", state_is("up"), after=mark)
             watch.wait_for(f"{ROOT}/alert/room-temp-high", state_is("ok"), after=mark)
             self.assertRegex(agent.log(), r"device rack-a: down")
+            live = watch.wait_for(f"{ROOT}/telemetry/rack-a", after=mark).payload
+            self.assertEqual(live["state"], "up")
+            self.assertIsInstance(live["points"]["temperature"]["v"], float)
+
+    def assert_stale(self, telemetry):
+        """TELEMETRY is the stale form: device down, every point of
+        xy-md02 without a value, with the last one it had and when."""
+        self.assertEqual(telemetry["state"], "down", telemetry)
+        self.assertLessEqual({"temperature", "humidity"}, set(telemetry["points"]))
+        for name, point in telemetry["points"].items():
+            self.assertIsNone(point["v"], name)
+            self.assertIs(point["stale"], True, name)
+            self.assertIsInstance(point["last"], (int, float), name)
+            self.assertEqual(point["last_ts"], telemetry["ts"], name)
+
+    def test_device_dead_while_broker_away_is_stale_after(self):
+        # The broker keeps retained messages over its restart, so without
+        # a new telemetry the old live values would still be served.
+        persist = "persistence true\npersistence_location {tmp}/\n"
+        with Mosquitto(extra_config=persist) as broker, Sim({1: "xy-md02"}) as sim, \
+                Agent(room_config(broker.port, sim.port, rules=RULES,
+                                  down_after=2)) as agent:
+            with MqttWatch(broker.port, f"{ROOT}/telemetry/rack-a") as watch:
+                first = watch.wait_for(f"{ROOT}/telemetry/rack-a").payload
+                self.assertEqual(first["state"], "up")
+            broker.stop()
+            sim.mute(1)
+            agent.wait_log(r"device rack-a: down", timeout=15)
+            broker.start()
+            with MqttWatch(broker.port, f"{ROOT}/telemetry/rack-a") as watch:
+                stale = watch.wait_for(f"{ROOT}/telemetry/rack-a",
+                                       lambda p: p["state"] != "up", timeout=15).payload
+            self.assert_stale(stale)
+            self.assertEqual(set(stale["points"]), set(first["points"]))
 
     def test_never_heard_device_is_not_assumed_healthy(self):
         # Unit 9 is not served: the simulator never answers it.

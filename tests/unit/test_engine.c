@@ -11,7 +11,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+#include "agent/clock.h"
 #include "alerting/engine.h"
+#include "alerting/payload.h"
 
 /* ---- a publisher that records ---- */
 
@@ -22,14 +27,18 @@ struct recorder {
 	size_t nevents;
 	uint64_t seqs[MAX_RECORDS];
 	size_t telemetry;
+	char last_telemetry[1024]; /* the payload built at the last telemetry */
 	size_t device_states;
 	size_t alert_states;
 };
 
 static void rec_telemetry(void *ctx, const struct eng_device *d)
 {
-	(void)d;
-	((struct recorder *)ctx)->telemetry++;
+	struct recorder *r = ctx;
+	char *json = payload_telemetry(d);
+	snprintf(r->last_telemetry, sizeof r->last_telemetry, "%s", json ? json : "");
+	free(json);
+	r->telemetry++;
 }
 
 static void rec_device_state(void *ctx, const struct eng_device *d, bool changed)
@@ -159,13 +168,61 @@ static void test_never_heard_device_goes_down(void **state)
 	EXPECT(f, 0, "b1.bus unknown->ok", "rack.comm unknown->firing");
 	assert_int_equal(f->e->devices[0].health.state, FM_DEV_DOWN);
 	assert_int_equal(engine_find_alert(f->e, "temp-high")->fsm.state, FM_ALERT_UNKNOWN);
-	assert_int_equal(f->rec.telemetry, 0);
+	/* down: one telemetry saying so, with no value and none in the past */
+	assert_int_equal(f->rec.telemetry, 1);
+	assert_non_null(strstr(f->rec.last_telemetry, "\"ts\":null"));
+	assert_non_null(strstr(f->rec.last_telemetry,
+	                       "\"temperature\":{\"v\":null,\"stale\":true,\"unit\":\"degC\"}"));
 	/* it comes back: comm resolves, rules get their first verdict */
 	size_t mark = f->rec.nevents;
 	poll(f, 22.5, 45);
 	EXPECT(f, mark, "rack.comm firing->resolved", "temp-high unknown->ok",
 	       "temp-slow unknown->ok", "hum-high unknown->ok");
+	assert_int_equal(f->rec.telemetry, 2);
+	assert_non_null(strstr(f->rec.last_telemetry, "\"state\":\"up\""));
+	assert_non_null(strstr(f->rec.last_telemetry, "\"temperature\":{\"v\":22.5,"));
+}
+
+static cJSON *telemetry_point(cJSON *doc, const char *name)
+{
+	return cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "points"), name);
+}
+
+/* A device that goes down replaces its telemetry once with one that shows
+ * no value as current: each point null and stale, with its last value and
+ * when; a failed poll before that (degraded) publishes nothing. */
+static void test_down_device_telemetry_is_stale(void **state)
+{
+	struct fixture *f = *state;
+	poll(f, 22.5, 45);
+	int64_t read_at = f->now;
+	poll(f, NAN, NAN);
+	poll(f, NAN, NAN);
 	assert_int_equal(f->rec.telemetry, 1);
+	assert_int_equal(f->e->devices[0].health.state, FM_DEV_DEGRADED);
+	poll(f, NAN, NAN);
+	assert_int_equal(f->e->devices[0].health.state, FM_DEV_DOWN);
+	assert_int_equal(f->rec.telemetry, 2);
+	poll(f, NAN, NAN); /* still down: said once is enough */
+	assert_int_equal(f->rec.telemetry, 2);
+
+	cJSON *doc = cJSON_Parse(f->rec.last_telemetry);
+	assert_non_null(doc);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "state")), "down");
+	char want_ts[CLOCK_ISO_LEN];
+	clock_iso8601(read_at, want_ts, sizeof want_ts);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "ts")), want_ts);
+	const char *names[] = {"temperature", "humidity"};
+	const double lasts[] = {22.5, 45};
+	for (int i = 0; i < 2; i++) {
+		cJSON *pt = telemetry_point(doc, names[i]);
+		assert_non_null(pt);
+		assert_true(cJSON_IsNull(cJSON_GetObjectItem(pt, "v")));
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(pt, "stale")));
+		assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(pt, "last")) == lasts[i]);
+		assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(pt, "last_ts")), want_ts);
+	}
+	cJSON_Delete(doc);
 }
 
 static void test_threshold_hysteresis_and_for(void **state)
@@ -377,6 +434,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_never_heard_device_goes_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_device_telemetry_is_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threshold_hysteresis_and_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_makes_rules_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_poll_keeps_state, setup, teardown),
