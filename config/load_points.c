@@ -208,10 +208,15 @@ static void parse_point_faults(struct conf__ctx *c, const config_setting_t *g,
 	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		int type = config_setting_type(e);
-		p->sentinels[p->nsentinels++] = type == CONFIG_TYPE_FLOAT
-		                                    ? config_setting_get_float(e)
-		                                    : (double)config_setting_get_int64(e);
+		long long v = 0;
+		char lit[64];
+		if (config_setting_type(e) == CONFIG_TYPE_FLOAT)
+			p->sentinels[p->nsentinels++] = config_setting_get_float(e);
+		else if (conf__int_value(c, e, &v, lit, sizeof lit))
+			p->sentinels[p->nsentinels++] = (double)v;
+		else
+			conf__error(c, e, "%s.sentinels[%d]: %s is past 64 bits, not a raw "
+			            "value a register holds", path, i, lit);
 	}
 }
 
@@ -472,9 +477,11 @@ static int parse_listed_rows(struct conf__ctx *c, const config_setting_t *g,
 	}
 	t->count = (size_t)n;
 	for (size_t i = 0; i < t->count; i++) {
-		long long v = config_setting_get_int64_elem(rows, (int)i);
-		if (v < 0 || v > 4294967295LL) {
-			conf__error(c, rows, "%s.rows: %lld is not a row index", path, v);
+		long long v;
+		char lit[64];
+		const config_setting_t *e = config_setting_get_elem(rows, (unsigned)i);
+		if (!conf__int_value(c, e, &v, lit, sizeof lit) || v < 0 || v > 4294967295LL) {
+			conf__error(c, rows, "%s.rows: %s is not a row index (0..4294967295)", path, lit);
 			return -1;
 		}
 		t->index[i] = (unsigned long)v;

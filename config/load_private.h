@@ -54,8 +54,9 @@ struct conf__state {
 };
 
 /* What libconfig 1.5 loses, read again from the file (source.c). The
- * value of integer setting S as written into *V and its text into LIT;
- * false when it is past 64 bits (LIT has it). */
+ * value of integer setting S (or integer element of an array) as written
+ * into *V and its text into LIT; false when it is past 64 bits (LIT has
+ * it). */
 bool conf__int_value(struct conf__ctx *c, const config_setting_t *s, long long *v,
                      char *lit, size_t litsz);
 /* Whether string setting S (or an element of a string array) was written

@@ -171,6 +171,56 @@ static long long wrap32(long long v)
 	return (long long)(int32_t)(uint32_t)(unsigned long long)v;
 }
 
+/* Past blanks and comments (#, //, slash-star) from P. */
+static const char *skip_blank(const char *p)
+{
+	for (;;) {
+		p += strspn(p, " \t\r\n");
+		if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			p += strcspn(p, "\n");
+		else if (p[0] == '/' && p[1] == '*' && strstr(p + 2, "*/"))
+			p = strstr(p + 2, "*/") + 2;
+		else
+			return p;
+	}
+}
+
+/* Element I of the array literal at VAL ("[a, b, …]"); NULL if none. */
+static const char *array_elem(const char *val, int i)
+{
+	if (*val != '[')
+		return NULL;
+	const char *p = val + 1;
+	for (int k = 0;; k++) {
+		p = skip_blank(p);
+		if (*p == ']' || !*p)
+			return NULL;
+		if (k == i)
+			return p;
+		p += strcspn(p, ",]");
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* The next place on the line from START to EOL, from *P on, where the
+ * value of NAME is written (its element ELEM when ELEM >= 0); NULL when
+ * there is no more. */
+static const char *next_literal(const char *start, const char **p, const char *eol,
+                                const char *name, int elem)
+{
+	for (; *p < eol; (*p)++) {
+		const char *val = after_name(start, *p, name);
+		if (val && elem >= 0)
+			val = array_elem(val, elem);
+		if (val) {
+			(*p)++;
+			return val;
+		}
+	}
+	return NULL;
+}
+
 bool conf__int_value(struct conf__ctx *c, const config_setting_t *s, long long *v,
                      char *lit, size_t litsz)
 {
@@ -178,18 +228,25 @@ bool conf__int_value(struct conf__ctx *c, const config_setting_t *s, long long *
 	bool is64 = config_setting_type(s) == CONFIG_TYPE_INT64;
 	*v = parsed;
 	snprintf(lit, litsz, "%lld", parsed);
-	const char *name = config_setting_name(s), *eol;
-	const char *start = name ? source_at(c, s, &eol) : NULL;
+	/* an array's element has no name: it is found after the array's */
+	const config_setting_t *named = s, *parent = config_setting_parent(s);
+	int elem = -1;
+	if (!config_setting_name(s) && parent && config_setting_is_array(parent)) {
+		named = parent;
+		elem = config_setting_index(s);
+	}
+	const char *name = config_setting_name(named), *eol;
+	const char *start = name ? source_at(c, named, &eol) : NULL;
 	if (!start)
 		return true;
 
 	bool found = false, exact = true;
-	for (const char *p = start; p < eol; p++) {
-		const char *val = after_name(start, p, name);
+	const char *val;
+	for (const char *p = start; (val = next_literal(start, &p, eol, name, elem));) {
 		long long lv;
 		bool lexact;
 		char ltext[64];
-		if (!val || !literal_int(val, &lv, &lexact, ltext, sizeof ltext))
+		if (!literal_int(val, &lv, &lexact, ltext, sizeof ltext))
 			continue;
 		if (lexact && lv == parsed)
 			return true; /* as written */

@@ -638,6 +638,10 @@ static void test_alerting_keys(void **state)
 	assert_int_equal(p->nsentinels, 2);
 	assert_true(p->sentinels[0] == -32768 && p->sentinels[1] == 32767);
 	assert_int_equal(p->stuck_after, 1800);
+	p = device_find_point(d, "energy");
+	assert_int_equal(p->nsentinels, 3); /* as written, not wrapped to 32 bits */
+	assert_true(p->sentinels[0] == 4294967295.0 && p->sentinels[1] == 4294967294.0 &&
+	            p->sentinels[2] == 2147483648.0);
 	assert_int_equal(config_find_device(cfg, "fire")->stale_after, 30); /* 3 x 10 s */
 	p = device_find_point(config_find_device(cfg, "fire"), "status");
 	assert_true(p->enum_is_bits);
@@ -917,6 +921,10 @@ static const struct bad_case bad_cases[] = {
 	{ "int-past-64-bits.cfg", NULL, 6, "devices[0] (d1).down_after: 99999999999999999999 is out of range", 3 },
 	{ "int-past-64-bits.cfg", NULL, 7, "devices[0] (d1).points[0] (p1).address: 0x100000000 is out of range", 3 },
 	{ "int-past-64-bits.cfg", NULL, 9, "rules[0] (r1).for: 99999999999999999999 is out of range", 3 },
+	{ "int-wrap-arrays.cfg", NULL, 7, "devices[0] (d1).points[0] (p1).sentinels[1]: "
+	  "99999999999999999999 is past 64 bits", 2 },
+	{ "int-wrap-arrays.cfg", NULL, 9, "devices[1] (ups).points[0] (t).rows: 4294967297 is "
+	  "not a row index", 2 },
 	{ "mask-wrap.cfg", NULL, 8, "rules[0] (r1).mask: 0x1FFFFFFFF is not a 32-bit mask", 1 },
 	{ "float-not-finite.cfg", NULL, 7, "devices[0] (d1).points[0] (p1).scale: inf is not a finite number", 4 },
 	{ "float-not-finite.cfg", NULL, 8, "devices[0] (d1).points[0] (p1).offset: 4.94066e-324 is a denormal", 4 },
