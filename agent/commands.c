@@ -53,6 +53,10 @@ static void do_silence(struct agent *a, const struct fm_cmd *cmd, const char *li
 		return;
 	}
 	log_info("command %s: silence %u", line, id);
+	if (engine_match_count(a->engine, cmd->rule_or_match) == 0)
+		log_warn("command %s: silence %u matches no alert of this agent (a rule, a "
+		         "device, <device>.comm, <bus>.bus or facmon.*): it silences nothing "
+		         "until the config has one", line, id);
 	keep_silence(a, id);
 }
 

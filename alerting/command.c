@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
+
 #define QUOTE_MAX 32 /* payload bytes a reason quotes at most */
 
 const char *const command_topics[FM_CMD_NTOPICS] = {"ack", "silence"};
@@ -281,6 +283,14 @@ static int parse_silence(struct reason *r, const cJSON *o, struct fm_cmd *c)
 		return parse_unsilence(r, o, cancel, c);
 	c->kind = FM_CMD_SILENCE;
 	rc = take_string(r, o, "match", true, c->rule_or_match, sizeof c->rule_or_match);
+	char bad = rc == 0 ? silence_match_impossible(c->rule_or_match) : '\0';
+	if (bad) {
+		char q[QUOTE_MAX * 4 + 8], qc[2] = {bad, '\0'}, qbad[16];
+		quote(c->rule_or_match, q, sizeof q);
+		quote(qc, qbad, sizeof qbad);
+		return reject(r, "\"match\": \"%s\" can never match: alert names are of "
+		              "A-Z a-z 0-9 _ - . (and '%s' is none of them)", q, qbad);
+	}
 	if (rc == 0)
 		rc = take_duration(r, o, &c->duration_s);
 	return rc < 0 ? rc : take_by_and_text(r, o, "why", true, c);

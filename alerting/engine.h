@@ -256,6 +256,8 @@ const char *eng_ack_result_text(enum eng_ack_result r);
 unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
                         int64_t end_wall, const char *by, const char *why,
                         bool from_config, int64_t now_wall);
+/* How many of the alerts there are now a silence of MATCH would cover. */
+size_t engine_match_count(const struct engine *e, const char *match);
 /* Ends silence ID (0: every silence whose match is MATCH); how many. */
 size_t engine_unsilence(struct engine *e, unsigned id, const char *match,
                         int64_t now_wall);

@@ -48,16 +48,30 @@ void engine_self_observe(struct engine *e, size_t check, enum fm_cond c,
 
 /* ---- silences ---- */
 
+/* Whether pattern MATCH names alert A: by its name, its rule's or its
+ * device's. */
+static bool match_names(const char *match, const struct eng_alert *a)
+{
+	if (fnmatch(match, a->name, 0) == 0)
+		return true;
+	if (a->rule && fnmatch(match, a->rule->name, 0) == 0)
+		return true;
+	return a->device && fnmatch(match, a->device->conf->name, 0) == 0;
+}
+
 static bool silence_covers(const struct eng_silence *s, const struct eng_alert *a,
                            int64_t now_wall)
 {
-	if (now_wall < s->start_wall_ms || now_wall >= s->end_wall_ms)
-		return false;
-	if (fnmatch(s->match, a->name, 0) == 0)
-		return true;
-	if (a->rule && fnmatch(s->match, a->rule->name, 0) == 0)
-		return true;
-	return a->device && fnmatch(s->match, a->device->conf->name, 0) == 0;
+	return now_wall >= s->start_wall_ms && now_wall < s->end_wall_ms &&
+	       match_names(s->match, a);
+}
+
+size_t engine_match_count(const struct engine *e, const char *match)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->nalerts; i++)
+		n += e->alerts[i].name[0] && match_names(match, &e->alerts[i]);
+	return n;
 }
 
 bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall)

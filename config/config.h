@@ -401,6 +401,12 @@ int file_check(const char *path, bool secret, char *why, size_t len);
 bool serial_baud_valid(long baud);
 char serial_parity_from_name(const char *name);
 
+/* Alerts are named by rules, devices ("<device>.comm"), buses and the
+ * agent ("facmon.*"), all of A-Z a-z 0-9 _ - . : the first character of
+ * silence pattern MATCH, outside glob syntax (* ? [...] \\), that no alert
+ * name holds, so the silence can match nothing; '\0' when there is none. */
+char silence_match_impossible(const char *match);
+
 /* Registers a value type occupies (bool: 1; a coil/discrete: 1 bit). */
 int value_type_registers(enum fm_value_type t);
 

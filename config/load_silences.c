@@ -59,25 +59,27 @@ static bool parse_when(struct conf__ctx *c, const config_setting_t *g, const cha
 	return false;
 }
 
-/* Alerts are named by rules, devices ("<device>.comm") and the agent
- * ("facmon.*"), all of A-Z a-z 0-9 _ - . ; a glob with any other character
- * outside its own syntax (* ? [...] \\) silences nothing, forever. */
+char silence_match_impossible(const char *match)
+{
+	for (const char *p = match; *p; p++) {
+		char one[2] = { *p, '\0' };
+		if (!strchr("*?[]!^\\", *p) && !conf__name_valid(one, CONF_NAME_RULE))
+			return *p;
+	}
+	return '\0';
+}
+
+/* A glob that can never match silences nothing, forever. */
 static void check_match(struct conf__ctx *c, const config_setting_t *g,
                         const char *path, const char *match)
 {
 	const config_setting_t *s = config_setting_get_member(g, "match");
-	if (!match[0]) {
+	char bad = silence_match_impossible(match);
+	if (!match[0])
 		conf__error(c, s, "%s.match: must not be empty", path);
-		return;
-	}
-	for (const char *p = match; *p; p++) {
-		char one[2] = { *p, '\0' };
-		if (strchr("*?[]!^\\", *p) || conf__name_valid(one, CONF_NAME_RULE))
-			continue;
+	else if (bad)
 		conf__error(c, s, "%s.match: '%s' can never match: alert names are of "
-		            "A-Z a-z 0-9 _ - . (and '%c' is none of them)", path, match, *p);
-		return;
-	}
+		            "A-Z a-z 0-9 _ - . (and '%c' is none of them)", path, match, bad);
 }
 
 static void parse_silence(struct conf__ctx *c, const config_setting_t *g,

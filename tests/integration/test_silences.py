@@ -216,6 +216,25 @@ class Silences(unittest.TestCase):
         self.watch.wait_for(ROOM, lambda p: not p["silenced"], after=mark)
         self.assertEqual(stored_silences(self.agent), [])
 
+    def test_silence_that_can_match_nothing_is_told(self):
+        self.start_agent()
+        # a name no alert has now: set, and the operator is told why
+        mark = self.log_mark()
+        sid = self.silence("crac9*", 600)
+        self.wait_line(rf"WARN command silence match=crac9\* .*: silence {sid} matches "
+                       rf"no alert of this agent", mark)
+        # one that names an alert: no such warning
+        mark = self.log_mark()
+        self.silence("room-temp-*", 600)
+        self.assertNotIn("matches no alert", self.agent.log()[mark:])
+        # a character no alert name holds: refused, nothing stored
+        mark = self.log_mark()
+        self.command({"match": "room temp*", "duration": 600, "by": "tanaka",
+                      "why": "typo"})
+        self.wait_line(r"\"match\": \"room temp\*\" can never match", mark)
+        self.assertEqual([p for _, p, _ in stored_silences(self.agent)],
+                         ["crac9*", "room-temp-*"])
+
     def test_failing_store_write_keeps_the_silence(self):
         self.start_agent()
         # another process holds the database's write lock past the busy timeout

@@ -205,6 +205,12 @@ static const struct bad bads[] = {
 
 	/* silence: fields */
 	{"silence", "{}", "\"match\": missing"},
+	{"silence", "{\"match\":\"rack a*\",\"duration\":60,\"by\":\"t\",\"why\":\"w\"}",
+	 "\"match\": \"rack a*\" can never match: alert names are of A-Z a-z 0-9 _ - . "
+	 "(and ' ' is none of them)"},
+	{"silence", "{\"match\":\"rack/a\",\"duration\":60,\"by\":\"t\",\"why\":\"w\"}",
+	 "\"match\": \"rack/a\" can never match: alert names are of A-Z a-z 0-9 _ - . "
+	 "(and '/' is none of them)"},
 	{"silence", "{\"duration\":\"2h\",\"by\":\"t\",\"why\":\"w\"}", "\"match\": missing"},
 	{"silence", "{\"match\":\"\",\"duration\":\"2h\",\"by\":\"t\",\"why\":\"w\"}", "\"match\": empty"},
 	{"silence", "{\"match\":[\"a\",\"b\"],\"duration\":\"2h\",\"by\":\"t\",\"why\":\"w\"}",
