@@ -207,18 +207,19 @@ static const char *device_hint(const struct eng_device *d, const struct once_why
 }
 
 /* A reading the engine takes for a sensor fault (outside the point's
- * valid range, or a sentinel): not a value. */
+ * valid range, a sentinel, or not a number): not a value. */
 static bool is_fault(const struct eng_device *d, size_t p)
 {
+	enum eng_fault f = d->points[p].fault;
 	return d->values[p].status == FM_POINT_OK &&
-	       (d->points[p].fault == ENG_FAULT_RANGE || d->points[p].fault == ENG_FAULT_SENTINEL);
+	       (f == ENG_FAULT_RANGE || f == ENG_FAULT_SENTINEL || f == ENG_FAULT_NUMBER);
 }
 
 /* What to try for fault reading P, or "" (a sentinel says it all). */
 static void fault_hint(const struct eng_device *d, size_t p, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (d->points[p].fault == ENG_FAULT_RANGE)
+	if (d->points[p].fault == ENG_FAULT_RANGE || d->points[p].fault == ENG_FAULT_NUMBER)
 		explain_implausible(d->bus ? d->bus->conf : NULL, d->conf, &d->conf->points[p],
 		                    buf, len);
 }

@@ -10,6 +10,7 @@
  */
 #include "alerting/engine.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,11 +357,32 @@ static double raw_value(const struct fm_point *pt, double v)
 	return (v - pt->offset) / scale;
 }
 
+/* Whether RAW, as the point's type decoded it, cannot be a measurement:
+ * NaN or infinite; or, for a float, a denormal (below the type's smallest
+ * normal number), which no sensor sends but a wrong word order often makes
+ * of an ordinary reading (22.5 in cdab read as abcd is 2.4e-41). */
+static bool raw_not_a_number(const struct fm_point *pt, double raw)
+{
+	if (!isfinite(raw))
+		return true;
+	if (pt->type == FM_TYPE_FLOAT32)
+		return raw != 0 && fabs(raw) < FLT_MIN;
+	if (pt->type == FM_TYPE_FLOAT64)
+		return raw != 0 && fabs(raw) < DBL_MIN;
+	return false;
+}
+
 /* Whether reading V of point PT is a sensor fault, and which. */
 static enum eng_fault reading_fault(const struct fm_point *pt, double v, char *why,
                                     size_t len)
 {
 	double raw = raw_value(pt, v);
+	if (raw_not_a_number(pt, raw)) {
+		snprintf(why, len, "reads %g, which is not a measurement (%s)", raw,
+		         isfinite(raw) ? "a denormal float: the word order is likely wrong"
+		                       : "the device sent no number");
+		return ENG_FAULT_NUMBER;
+	}
 	for (size_t i = 0; i < pt->nsentinels; i++)
 		if (fabs(raw - pt->sentinels[i]) < 1e-6) {
 			snprintf(why, len, "sends %g, the value it sends with no sensor", raw);
@@ -385,6 +407,7 @@ static void check_stuck(struct eng_device *d, size_t p, int64_t now_mono)
 	struct eng_point *pt = &d->points[p];
 	int stuck_after = d->conf->points[p].stuck_after;
 	if (!stuck_after || pt->fault == ENG_FAULT_SENTINEL || pt->fault == ENG_FAULT_RANGE ||
+	    pt->fault == ENG_FAULT_NUMBER ||
 	    !pt->changed_mono_ms || point_stale(d, p, now_mono))
 		return;
 	bool stuck = now_mono - pt->changed_mono_ms >= (int64_t)stuck_after * 1000;

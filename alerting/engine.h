@@ -38,6 +38,7 @@
 enum eng_fault {
 	ENG_FAULT_NONE,
 	ENG_FAULT_RANGE,    /* outside valid_min .. valid_max */
+	ENG_FAULT_NUMBER,   /* not a number, infinite, or a denormal float */
 	ENG_FAULT_SENTINEL, /* a raw value the sensor sends when it has none */
 	ENG_FAULT_STUCK,    /* not changed at all for stuck_after */
 };

@@ -11,7 +11,8 @@ Against the real simulator (facmon-sim) and snmpsimd:
 - an SNMP agent asked with a wrong community: check the device's version
   and community (an agent does not answer a community it does not know);
 - a float32 whose words the simulator holds swapped relative to the
-  profile (eastron-sdm630 voltage_l1 230.4 V reads 2.7e+23 V): not a value
+  profile (eastron-sdm630 voltage_l1 230.4 V reads 2.7e+23 V, and 230.0 V
+  a denormal 2.4e-41 V, inside the valid range): not a value
   but SENSOR FAULT with "try: facmon probe tcp ... --all-orders"; its rule
   is unknown and its fault alert fires; and the probe command of the hint,
   run as given, shows 230.4 in the cdab row.
@@ -147,6 +148,27 @@ class WrongWordOrder(unittest.TestCase):
         self.assertEqual(by_rule["feed.voltage_l2.fault"]["state"], "ok")
         self.assertEqual(prc, 0, perr)
         self.assertRegex(pout, r"(?m)^cdab\s+.*\s230\.4$")
+
+    def test_swapped_round_float_is_a_denormal_fault(self):
+        # 230.0 is 0x43660000: swapped, its words read 0x00004366, a denormal
+        # (2.4e-41), which is inside 0..1000 V but no measurement
+        with Sim({2: "eastron-sdm630"}) as sim:
+            sim.raw(2, "input", 0, 0x0000)
+            sim.raw(2, "input", 1, 0x4366)
+            rc, out, err, doc = once(room_config(
+                1883, sim.port, devices=(("feed", 2, "eastron-sdm630"),),
+                rules=VOLTAGE_RULE))
+            probe = f"facmon probe tcp {HOST}:{sim.port} -u 2 -r input -a 0 --all-orders"
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"(?m)^\s+voltage_l1\s+SENSOR FAULT: reads 2\.4\d*e-41, which "
+                              r"is not a measurement \(a denormal float: the word order "
+                              r"is likely wrong\)$")
+        self.assertIn(f"try: {probe}", out)
+        self.assertIsNone(devices(doc)["feed"]["points"]["voltage_l1"]["v"])
+        by_rule = rules(doc)
+        self.assertEqual(by_rule["feed.voltage_l1.fault"]["state"], "firing")
+        self.assertEqual(by_rule["feed-voltage-low"]["state"], "unknown",
+                         "2.4e-41 V must not read as a low voltage")
 
 
 if __name__ == "__main__":

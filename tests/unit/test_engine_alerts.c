@@ -1,7 +1,8 @@
 /* test_engine_alerts.c - the engine's alerts beyond thresholds, driven by a
  * fake clock and a recording publisher: rise rules on the samples received
  * (a gap is no rise), mask rules as one alert per bit, all/any rules across
- * two devices, sensor faults (range, sentinel, stuck) and stale points, a
+ * two devices, sensor faults (range, sentinel, stuck, not a number) and
+ * stale points, a
  * bus down as one root alert, acknowledgements, silences, routing, and
  * state resumed after a restart without a fresh firing event, and
  * operators' silences resumed with their ids. */
@@ -51,7 +52,7 @@ static void rec_event(void *ctx, const struct eng_event *e)
 /* ---- a room: a CRAC and a fire panel on one RS-485 line, a sensor ---- */
 
 static struct fm_point crac_points[] = {
-	{.name = "supply_temp", .bit = -1, .scale = 1, .unit = "degC",
+	{.name = "supply_temp", .bit = -1, .type = FM_TYPE_FLOAT32, .scale = 1, .unit = "degC",
 	 .has_valid_min = true, .valid_min = -20, .has_valid_max = true, .valid_max = 80,
 	 .sentinels = {-32768}, .nsentinels = 1},
 	{.name = "run", .bit = -1, .scale = 1, .enums = {{0, "off"}, {1, "on"}}, .nenums = 2},
@@ -314,6 +315,60 @@ static void test_sensor_faults(void **state)
 	expect_event(f, mark, "sensor.temp.fault firing->resolved");
 }
 
+/* The CRAC's float answers V as read (NaN too, which poll_dev takes for a
+ * failed read). */
+static void crac_reads(struct fixture *f, double v)
+{
+	struct fm_point_value vals[2] = {{FM_POINT_OK, v}, {FM_POINT_OK, 1}};
+	struct fm_poll_result r = {.device = 0, .values = vals, .nvalues = 2, .requests_ok = 1};
+	f->now += 10000;
+	engine_apply_poll(f->e, &r, f->now, f->now);
+}
+
+/* A float that is no measurement (NaN, infinite, or a denormal that a wrong
+ * word order makes of 22.5) is a sensor fault and leaves its rules unknown:
+ * NaN compares false with every threshold, so it would read as a cool room. */
+static void test_not_a_number_is_a_fault(void **state)
+{
+	struct fixture *f = *state;
+	const struct {
+		double v;
+		const char *detail;
+	} cases[] = {
+		{NAN, "the device sent no number"},
+		{INFINITY, "the device sent no number"},
+		{-INFINITY, "the device sent no number"},
+		{2.4e-41, "a denormal float: the word order is likely wrong"},
+	};
+	int failures = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		settle(f, 1);
+		size_t mark = f->rec.nevents;
+		crac_reads(f, cases[i].v);
+		const char *detail = engine_find_alert(f->e, "crac.supply_temp.fault")->detail;
+		bool fired = has_event(f, mark, "crac.supply_temp.fault ok->firing") &&
+		             has_event(f, mark, "ac-failure-suspected ok->unknown");
+		if (!fired || !strstr(detail, cases[i].detail)) {
+			printf("reading %g: fired %d, detail \"%s\", want \"%s\"\n", cases[i].v,
+			       fired, detail, cases[i].detail);
+			for (size_t k = mark; k < f->rec.nevents; k++)
+				printf("  event %s\n", f->rec.events[k]);
+			failures++;
+		}
+		crac_reads(f, 22);
+		settle(f, 2); /* resolved, then ok again for the next case */
+	}
+	/* the smallest normal float and zero are numbers */
+	size_t mark = f->rec.nevents;
+	crac_reads(f, 1.2e-38);
+	crac_reads(f, 0);
+	if (has_event(f, mark, "crac.supply_temp.fault ok->firing")) {
+		printf("1.2e-38 or 0 taken for a fault\n");
+		failures++;
+	}
+	assert_int_equal(failures, 0);
+}
+
 /* A sensor that could not be read for a while is not stuck for that: the
  * count starts again with the first reading after the gap. */
 static void test_no_readings_is_not_stuck(void **state)
@@ -549,6 +604,7 @@ int main(void)
 		T(test_mask_bits_one_by_one),
 		T(test_all_conditions),
 		T(test_sensor_faults),
+		T(test_not_a_number_is_a_fault),
 		T(test_no_readings_is_not_stuck),
 		T(test_stale_point_is_unknown),
 		T(test_bus_down_is_one_alert),
