@@ -191,12 +191,24 @@ class ManyAgents(unittest.TestCase):
                 time.sleep(window)
                 seen = collections.Counter(
                     m.topic.rsplit("/", 1)[1] for m in watch.messages(after=mark))
+                dead_telemetry = watch.messages(f"{ROOT}/telemetry/+")
         live = [f"ups{i}" for i in range(45)]
         counts = sorted(seen[d] for d in live)
         print(f"polls per live agent in {window} s (interval {interval} s, 5 dead "
               f"agents timing out alongside): min {counts[0]}, max {counts[-1]}")
         self.assertGreaterEqual(counts[0], 2, f"a live agent was starved: {seen}")
-        self.assertFalse([d for d in seen if d.startswith("dead")])
+        # a dead agent's telemetry is published once, when it goes down, and
+        # shows no value as current; never one per failed poll
+        dead = collections.Counter()
+        for m in dead_telemetry:
+            name = m.topic.rsplit("/", 1)[1]
+            if not name.startswith("dead"):
+                continue
+            dead[name] += 1
+            self.assertEqual(m.payload["state"], "down", m.payload)
+            self.assertEqual([p["v"] for p in m.payload["points"].values()
+                              if p["v"] is not None], [], m.payload)
+        self.assertEqual(dead, {f"dead{i}": 1 for i in range(5)})
 
 
 class BadAnswers(unittest.TestCase):
