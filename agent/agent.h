@@ -6,6 +6,11 @@
  * starts, loops and stops it; commands.c acts on operators' commands;
  * reload.c replaces the config on SIGHUP. Only the event-loop thread
  * touches it.
+ *
+ * Folder agent/ owns the `facmon` executable: the command line
+ * (main.c), the running daemon (run.c, reload.c, poller.c, sdnotify.c,
+ * self_health.c, commands.c) and the commands once.c and history.c. The
+ * top layer: it may use every other folder, and none uses it.
  */
 #ifndef FACMON_AGENT_H
 #define FACMON_AGENT_H
@@ -13,14 +18,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/log.h"
-#include "agent/outputs.h"
+#include "base/log.h"
+#include "outputs/outputs.h"
 #include "agent/poller.h"
 #include "agent/sdnotify.h"
 #include "agent/self_health.h"
 #include "alerting/engine.h"
-#include "alerting/mqtt.h"
-#include "alerting/payload.h"
+#include "outputs/mqtt.h"
+#include "outputs/payload.h"
 
 #define SHUTDOWN_FLUSH_MS 2000 /* a stop (or a new broker) waits this long
                                   for the goodbye's PUBACK */

@@ -1,7 +1,7 @@
 /* commands.c - acting on operators' commands (R/cmd/ack, R/cmd/silence).
  *
  * Owns: what the agent does with a command the MQTT client has parsed and
- * validated (alerting/command.c): acknowledge, silence, end silences; and
+ * validated (outputs/command.c): acknowledge, silence, end silences; and
  * its answer in the log, for the operator who sent it. A silence is kept
  * in the store as well, so that a restart does not end it; when the store
  * fails, the silence still holds until the agent stops.
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 
 #include "agent/agent.h"
-#include "agent/clock.h"
-#include "alerting/command.h"
+#include "base/clock.h"
+#include "outputs/command.h"
 
 static void do_ack(struct agent *a, const struct fm_cmd *cmd, const char *line)
 {

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/clock.h"
-#include "alerting/store.h"
+#include "base/clock.h"
+#include "store/store.h"
 
 int history_parse_duration(const char *text, int64_t *ms)
 {

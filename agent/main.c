@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "agent/history.h"
-#include "agent/probe.h"
+#include "probe/probe.h"
 #include "agent/run.h"
 #include "config/config.h"
 

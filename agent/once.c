@@ -19,15 +19,15 @@
 
 #include <modbus.h>
 
-#include "agent/bus_worker.h"
-#include "agent/clock.h"
-#include "agent/explain.h"
-#include "agent/log.h"
-#include "agent/outputs.h"
+#include "collectors/worker.h"
+#include "base/clock.h"
+#include "probe/explain.h"
+#include "base/log.h"
+#include "outputs/outputs.h"
 #include "agent/poller.h"
 #include "agent/run.h"
 #include "alerting/engine.h"
-#include "alerting/payload.h"
+#include "outputs/payload.h"
 #include "collectors/modbus_link.h"
 
 #define ONCE_DEADLINE_MS 300000 /* every request has its own timeout; this is a backstop */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/bus_worker.h"
+#include "collectors/worker.h"
 
 struct poll_slot {
 	const struct fm_device *dev;

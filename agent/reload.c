@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
-#include "agent/clock.h"
+#include "base/clock.h"
 
 /* A reload removed an alert or a device: clear its retained topics. */
 static void forget(void *ctx, const char *kind, const char *name)

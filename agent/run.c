@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
-#include "agent/bus_worker.h"
-#include "agent/clock.h"
+#include "collectors/worker.h"
+#include "base/clock.h"
 #include "agent/sdnotify.h"
 
 #define TICK_MS 1000

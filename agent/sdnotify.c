@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 
 #define STATUS_MAX (SDNOTIFY_MSG_MAX - 64)
 #define SHORTEST_SANE_WATCHDOG_MS 4000 /* two 1-second ticks per half */

@@ -20,6 +20,13 @@
  * records what it was given.
  *
  * Only the event-loop thread calls it.
+ *
+ * Folder alerting/ owns what is wrong: pure rule classification
+ * (rule.c), the alert state machine (alert.c), device states
+ * (device_state.c) and the engine (engine*.c) that turns poll results
+ * into states and numbered events. Nothing here stores, publishes or
+ * logs; who is told is outputs/'s. Uses collectors/ (poll results),
+ * config/ and base/.
  */
 #ifndef FACMON_ENGINE_H
 #define FACMON_ENGINE_H
@@ -145,7 +152,7 @@ struct eng_silence {
 enum eng_event_kind { ENG_EVENT_TRANSITION, ENG_EVENT_ACK, ENG_EVENT_STORE };
 
 /* The history was lost: facmon.db was moved aside as corrupt, or is gone
- * or empty although events were numbered before (alerting/store.h). */
+ * or empty although events were numbered before (store/store.h). */
 struct eng_store_reset {
 	char why[FM_TEXT_MAX + 64];   /* "<path> was not a usable database" */
 	char moved_to[FM_TEXT_MAX + 48]; /* where the old file went; "" if nowhere */

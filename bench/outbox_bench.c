@@ -19,11 +19,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/clock.h"
-#include "agent/log.h"
-#include "alerting/mqtt.h"
-#include "alerting/outbox.h"
-#include "alerting/store.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "outputs/mqtt.h"
+#include "outputs/outbox.h"
+#include "store/store.h"
 
 static int64_t now_us(void)
 {

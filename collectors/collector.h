@@ -8,6 +8,11 @@
  * A collector instance serves one bus (one TCP endpoint or serial line) and
  * is driven by exactly one thread, the bus worker, so its calls may block up
  * to the bus timeout and need no locking.
+ *
+ * Folder collectors/ owns talking to devices: this vtable and
+ * registry.c, the bus worker thread that runs one collector (worker.c),
+ * Modbus (modbus*.c, scale.c) and SNMP (snmp*.c). A new kind of device
+ * is one file here. Uses config/ and base/.
  */
 #ifndef FACMON_COLLECTOR_H
 #define FACMON_COLLECTOR_H
@@ -57,7 +62,7 @@ struct fm_poll_result {
 	unsigned requests_failed;
 	bool connection_lost;        /* the bus itself failed, not just a request */
 	char error[FM_TEXT_MAX];     /* first failure, for logs and device state */
-	/* Why the first failure happened, for explanations (agent/explain.h):
+	/* Why the first failure happened, for explanations (probe/explain.h):
 	 * a positive errno, libmodbus's for a Modbus read (an exception code
 	 * past MODBUS_ENOBASE); 0 when not known (SNMP words it in ERROR).
 	 * OPEN_FAILED: the bus could not be opened, and ERRNUM is the open's. */

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "collectors/modbus_decode.h"
 #include "collectors/modbus_link.h"
 #include "collectors/modbus_plan.h"

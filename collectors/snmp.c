@@ -25,8 +25,9 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
-#include "agent/clock.h"
-#include "agent/log.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/secret.h"
 #include "collectors/snmp.h"
 #include "collectors/snmp_private.h"
 

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/clock.h"
-#include "agent/log.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "collectors/snmp_private.h"
 
 #define DROP_LOG_INTERVAL_MS 60000

@@ -9,6 +9,11 @@
  * cross-references (buses, profiles, rule points, duplicate names). Every
  * problem is collected as a diagnostic with its file and line, so `facmon
  * check` can list them all at once instead of stopping at the first.
+ *
+ * Folder config/ owns the config: libconfig and the device profiles
+ * turned into plain structs, checked with FILE:LINE messages (load*.c,
+ * validate.c), the names of its enumerations (names.c), its hash
+ * (hash.c); examples/ holds commented configs. Uses base/ only.
  */
 #ifndef FACMON_CONFIG_H
 #define FACMON_CONFIG_H
@@ -16,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/log.h"
 
 #define FM_NAME_MAX 64      /* device, point, rule, bus names incl. NUL */
 #define FM_TEXT_MAX 256     /* hosts, paths, free text incl. NUL */
@@ -91,13 +98,6 @@ enum fm_severity {
 	FM_SEV_WARNING,
 	FM_SEV_MAJOR,
 	FM_SEV_CRITICAL,
-};
-
-enum fm_log_level {
-	FM_LOG_ERROR,
-	FM_LOG_WARN,
-	FM_LOG_INFO,
-	FM_LOG_DEBUG,
 };
 
 /* Where a setting came from, for messages: "file:line". */
@@ -385,14 +385,6 @@ const char *read_kind_name(enum fm_read_kind k);
 const char *value_type_name(enum fm_value_type t);
 const char *word_order_name(enum fm_word_order o);
 const char *severity_name(enum fm_severity s);
-/* The first line of the secret file PATH (mqtt.password_file, SNMPv3
- * passphrase files) into BUF, without its newline; 0, or -errno. */
-int secret_read(const char *path, char *buf, size_t len);
-/* Whether the agent can read PATH, a regular file, and, for a SECRET (a
- * password, a private key), no other user can: 0, or -1 with WHY, the
- * words to put after the path (": cannot read: ...", " is readable by
- * every user (mode 0644); chmod 600 it"). PATH is not opened. */
-int file_check(const char *path, bool secret, char *why, size_t len);
 
 /* Serial line settings, shared by the config, `facmon probe rtu` and the
  * simulator: the baud rates an RTU bus may use, and "none" / "even" /

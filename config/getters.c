@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/secret.h"
 #include "config/load_private.h"
 
 void conf__error(struct conf__ctx *c, const config_setting_t *s, const char *fmt, ...)

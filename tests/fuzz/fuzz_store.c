@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alerting/store.h"
+#include "store/store.h"
 #include "fuzz_tmp.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alerting/store.h"
+#include "store/store.h"
 
 #define SEED_WALL_MS INT64_C(1795000000000) /* 2026-11-18 */
 

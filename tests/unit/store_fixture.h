@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerting/store.h"
+#include "store/store.h"
 
 struct fixture {
 	char dir[64];

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "alerting/command.h"
+#include "outputs/command.h"
 
 static bool cmd_equal(const struct fm_cmd *a, const struct fm_cmd *b)
 {

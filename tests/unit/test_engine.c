@@ -14,9 +14,9 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
-#include "agent/clock.h"
+#include "base/clock.h"
 #include "alerting/engine.h"
-#include "alerting/payload.h"
+#include "outputs/payload.h"
 
 /* ---- a publisher that records ---- */
 

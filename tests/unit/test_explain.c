@@ -1,4 +1,4 @@
-/* test_explain.c - why a read failed and what to try (agent/explain.c),
+/* test_explain.c - why a read failed and what to try (probe/explain.c),
  * the words `facmon probe` and `facmon once` share.
  *
  * Table-driven: Modbus errnos and exception codes on TCP and RTU for each
@@ -23,7 +23,7 @@
 
 #include <modbus.h>
 
-#include "agent/explain.h"
+#include "probe/explain.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MSG_MAX 2048

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "alerting/mqtt_secure.h"
+#include "outputs/mqtt_secure.h"
 
 enum conf_kind { PLAIN, TLS, TLS_CERT, PASSWORD };
 

@@ -30,11 +30,11 @@
 
 #include <cmocka.h>
 
-#include "agent/clock.h"
-#include "alerting/mqtt.h"
-#include "alerting/outbox.h"
-#include "alerting/payload.h"
-#include "alerting/store.h"
+#include "base/clock.h"
+#include "outputs/mqtt.h"
+#include "outputs/outbox.h"
+#include "outputs/payload.h"
+#include "store/store.h"
 #include "loopback.h"
 
 #define MOSQUITTO "/usr/sbin/mosquitto"

@@ -24,8 +24,8 @@
 
 #include <cmocka.h>
 
-#include "agent/bus_worker.h"
-#include "agent/clock.h"
+#include "collectors/worker.h"
+#include "base/clock.h"
 #include "agent/self_health.h"
 #include "loopback.h"
 

@@ -23,8 +23,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "agent/clock.h"
-#include "alerting/store.h"
+#include "base/clock.h"
+#include "store/store.h"
 #include "store_fixture.h"
 
 #define DAY_MS ((int64_t)86400 * 1000)

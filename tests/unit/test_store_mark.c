@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "alerting/store.h"
-#include "alerting/store_mark.h"
+#include "store/store.h"
+#include "store/store_mark.h"
 #include "store_fixture.h"
 
 /* 2026-11-21T00:00:00.000Z */

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "alerting/store.h"
+#include "store/store.h"
 #include "store_fixture.h"
 
 #define MIN_MS ((int64_t)60 * 1000)

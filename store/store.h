@@ -1,0 +1,163 @@
+/* store.h - the agent's local database (SQLite) under agent.state_dir.
+ *
+ * Owns: facmon.db and everything in it: the event history (every alert
+ * transition and acknowledgement, stored and synced to disk before it is
+ * published, which is also where `seq` continues from after a restart),
+ * its pruning after agent.history_days and the read-only queries of
+ * `facmon history`; the outbox, the events the broker has not yet
+ * acknowledged (store_outbox.c); each alert's current state
+ * (store_alerts.c); and the silences operators set over MQTT
+ * (store_silences.c).
+ *
+ * A row's to_state is whatever the event says: an alert state for a
+ * transition, "acked" for an acknowledgement. Nothing here assumes which.
+ *
+ * Folder store/ owns the evidence on disk: facmon.db (store*.c) and the
+ * seq high-water mark beside it (store_mark.c). Uses alerting/ (the
+ * events it stores), config/ and base/; nothing here sends anything.
+ */
+#ifndef FACMON_STORE_H
+#define FACMON_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerting/engine.h"
+
+struct fm_store;
+
+/* Opens (creating if needed) STATE_DIR/facmon.db, and reads the seq mark
+ * beside it. A file that is not a usable database is moved aside to
+ * facmon.db.corrupt-<time> and a new one started, so the monitoring keeps
+ * running; that is logged as an error, and store_reset() tells what was
+ * lost. */
+int store_open(const char *state_dir, struct fm_store **out, char *err,
+               size_t errlen);
+void store_close(struct fm_store *s);
+
+/* Opens STATE_DIR/facmon.db read-only, for `facmon history`, next to a
+ * running agent or not: never creates, changes or moves the database (SQLite
+ * may leave its -wal and -shm files beside it, owned like it, where it may
+ * write; where it may not, a database without a -wal file is read as it
+ * is). Fails with "no history yet: PATH does not exist" when there is no
+ * database, and with the reason when the file cannot be read or is not
+ * facmon's database. Such a store takes only store_history() and
+ * store_last_seq(). */
+int store_open_readonly(const char *state_dir, struct fm_store **out, char *err,
+                        size_t errlen);
+
+/* The highest seq stored, 0 for a new database. */
+uint64_t store_last_seq(struct fm_store *s);
+
+/* The seq the agent numbers its next event with: the one after the last
+ * stored, or, when the history was lost (store_reset), the one after the
+ * high-water mark STATE_DIR/seq.mark that every seq used is under
+ * (store_mark.h), so seq never goes backwards. */
+uint64_t store_next_seq(struct fm_store *s);
+
+/* What was lost when store_open found no usable history although events
+ * had been numbered before (a database moved aside as corrupt, or one
+ * missing, empty or behind seq.mark by more than STORE_MARK_BLOCK); NULL
+ * when the history goes on. The
+ * agent records it as an event (engine_note_store_reset). */
+const struct eng_store_reset *store_reset(const struct fm_store *s);
+
+/* Appends one event with its published JSON; durable when it returns 0.
+ * First raises the seq mark if E's seq is above it (a failure to write the
+ * mark is logged, rate-limited; the event is stored all the same). */
+int store_record_event(struct fm_store *s, const struct eng_event *e,
+                       const char *payload, char *err, size_t errlen);
+
+/* Deletes the events stored before OLDER_THAN_WALL_MS (UTC), except the
+ * one with the highest seq, which is where seq continues after a restart.
+ * Returns how many it deleted, or -1 with ERR filled. */
+int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
+                size_t errlen);
+
+/* What the agent calls at start and then every tick: prunes events older
+ * than HISTORY_DAYS, and silences that have ended, at most once an hour (on
+ * the monotonic clock; the first call always prunes), logging how many
+ * events went at info level (silences at debug) and a failure at warn.
+ * Returns the number of events deleted, 0 when not due, -1 on error. */
+int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
+                   int64_t now_wall_ms);
+
+/* One stored event, as store_history hands it over. The strings live
+ * until the callback returns. */
+struct store_row {
+	uint64_t seq;
+	const char *ts;      /* "2026-11-21T22:35:14.123Z" (UTC) */
+	const char *rule;
+	const char *from;
+	const char *to;      /* an alert state, or "acked" for an acknowledgement */
+	const char *payload; /* the JSON that was published */
+};
+
+/* Calls EACH for every event stored at or after SINCE_WALL_MS (<= 0: all of
+ * them) whose rule matches RULE (an exact name or an fnmatch(3) pattern
+ * such as "room-*"; NULL: every rule), in seq order. EACH returns 0 to go
+ * on, anything else to stop. Returns the number of rows given to EACH, or
+ * -1 with ERR filled. */
+int store_history(struct fm_store *s, int64_t since_wall_ms, const char *rule,
+                  int (*each)(void *ctx, const struct store_row *row), void *ctx,
+                  char *err, size_t errlen);
+
+/* The path of the database file, for messages. */
+const char *store_path(const struct fm_store *s);
+
+/* The open database, for the store's other files (store_alerts.c,
+ * store_silences.c). */
+struct sqlite3;
+struct sqlite3 *store_handle(struct fm_store *s);
+
+/* store_outbox.c: the outbox, the events not yet acknowledged by the
+ * broker (events.delivered = 0). Migrate adds the column to a database
+ * from before the outbox (its events count as delivered); SQLite's code. */
+int store_outbox_migrate(struct sqlite3 *db);
+/* Calls EACH for up to MAX outbox events after seq AFTER, in seq order;
+ * how many, or -1 with ERR. */
+int store_outbox_next(struct fm_store *s, uint64_t after, size_t max,
+                      void (*each)(void *ctx, uint64_t seq, const char *payload),
+                      void *ctx, char *err, size_t errlen);
+/* Marks SEQS (N of them) delivered, in one transaction; 0, or -1. */
+int store_outbox_done(struct fm_store *s, const uint64_t *seqs, size_t n, char *err,
+                      size_t errlen);
+/* Events in the outbox; -1 on error. */
+long store_outbox_count(struct fm_store *s);
+
+/* store_alerts.c: each alert's state and acknowledgement, kept so that a
+ * restart resumes them instead of announcing every firing alert afresh.
+ * Saving writes only what changed (a repeat writes nothing). */
+int store_save_alert(struct fm_store *s, const struct eng_alert *a, char *err,
+                     size_t errlen);
+/* Calls EACH for every saved alert; 0, or -1 with ERR. */
+int store_load_alerts(struct fm_store *s,
+                      void (*each)(void *ctx, const char *name, const char *state,
+                                   int64_t since_wall, const char *acked_by,
+                                   const char *ack_comment, int64_t acked_wall),
+                      void *ctx, char *err, size_t errlen);
+
+/* store_silences.c: the operators' silences (never the config's), kept so
+ * that a restart does not end them, with the ids the engine gave them.
+ * Migrate creates the table (at open); SQLite's code. */
+int store_silences_migrate(struct sqlite3 *db);
+/* Writes silence SIL (an operator's) under its id; 0, or -1 with ERR. */
+int store_save_silence(struct fm_store *s, const struct eng_silence *sil, char *err,
+                       size_t errlen);
+/* Deletes silence ID (0: every silence whose match is exactly MATCH); how
+ * many, or -1 with ERR. */
+int store_delete_silences(struct fm_store *s, unsigned id, const char *match, char *err,
+                          size_t errlen);
+/* Deletes the silences that end at or before NOW_WALL_MS; how many, or -1. */
+int store_prune_silences(struct fm_store *s, int64_t now_wall_ms, char *err,
+                         size_t errlen);
+/* Calls EACH for every silence that ends after NOW_WALL_MS, in id order;
+ * how many, or -1 with ERR. */
+int store_load_silences(struct fm_store *s, int64_t now_wall_ms,
+                        void (*each)(void *ctx, const struct eng_silence *sil), void *ctx,
+                        char *err, size_t errlen);
+/* The highest silence id ever stored, even if cancelled or pruned since;
+ * 0 for none. */
+unsigned store_last_silence_id(struct fm_store *s);
+
+#endif
