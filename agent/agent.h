@@ -60,6 +60,8 @@ void agent_define_self_alerts(struct agent *a);
 void agent_apply_config_silences(struct agent *a, int64_t wall);
 /* Publishes the heartbeat on R/status now. */
 void agent_publish_status(struct agent *a);
+/* "1 bus, 3 devices, 5 rules": what CFG watches, for the log and systemd. */
+void agent_summary(const struct fm_config *cfg, char *buf, size_t len);
 /* Counters per bus of CFG, carried by name from OLD (NOLD of them). */
 struct fm_bus_stats *agent_bus_stats(const struct fm_config *cfg,
                                      const struct fm_bus_stats *old, size_t nold);

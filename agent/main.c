@@ -187,21 +187,12 @@ static size_t count_points(const struct fm_config *cfg)
 	return n;
 }
 
-/* The buses the user declared (SNMP devices share an implicit one). */
-static size_t count_buses(const struct fm_config *cfg)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < cfg->nbuses; i++)
-		n += cfg->buses[i].type != FM_BUS_SNMP;
-	return n;
-}
-
 static int cmd_check(const struct cli *cli)
 {
 	struct fm_config *cfg = load_or_report(cli->config);
 	if (!cfg)
 		return EXIT_INVALID;
-	size_t nbuses = count_buses(cfg);
+	size_t nbuses = config_count_buses(cfg);
 	printf("%s: OK: site %s, gateway %s: %zu bus%s, %zu device%s, %zu points, "
 	       "%zu rule%s\n", cli->config, cfg->agent.site, cfg->agent.name,
 	       nbuses, nbuses == 1 ? "" : "es", cfg->ndevices,

@@ -174,7 +174,8 @@ void agent_reload(struct agent *a)
 	sdnotify_reloading(&a->notify);
 	struct fm_config *cfg = load_new_config(a);
 	bool applied = cfg && apply(a, cfg);
-	const struct fm_config *c = a->cfg;
-	sdnotify_ready(&a->notify, "running: %zu buses, %zu devices, %zu rules%s", c->nbuses,
-	               c->ndevices, c->nrules, applied ? "" : " (the last reload was rejected)");
+	char summary[128];
+	agent_summary(a->cfg, summary, sizeof summary);
+	sdnotify_ready(&a->notify, "running: %s%s", summary,
+	               applied ? "" : " (the last reload was rejected)");
 }

@@ -389,6 +389,14 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 	return 0;
 }
 
+void agent_summary(const struct fm_config *cfg, char *buf, size_t len)
+{
+	size_t nbuses = config_count_buses(cfg);
+	snprintf(buf, len, "%zu bus%s, %zu device%s, %zu rule%s", nbuses,
+	         nbuses == 1 ? "" : "es", cfg->ndevices, cfg->ndevices == 1 ? "" : "s",
+	         cfg->nrules, cfg->nrules == 1 ? "" : "s");
+}
+
 static void agent_stop(struct agent *a)
 {
 	poller_destroy(a->poller); /* workers finish their current request */
@@ -412,12 +420,12 @@ int agent_run(struct fm_config *cfg)
 	log_set_level(cfg->agent.log_level);
 	int rc = agent_start(&a, cfg);
 	if (rc == 0) {
-		log_info("facmon %s running: site %s, gateway %s, %zu buses, %zu devices, "
-		         "%zu rules, broker %s:%d", FACMON_VERSION, cfg->agent.site,
-		         cfg->agent.name, cfg->nbuses, cfg->ndevices, cfg->nrules,
+		char summary[128];
+		agent_summary(cfg, summary, sizeof summary);
+		log_info("facmon %s running: site %s, gateway %s, %s, broker %s:%d",
+		         FACMON_VERSION, cfg->agent.site, cfg->agent.name, summary,
 		         cfg->mqtt.host, cfg->mqtt.port);
-		sdnotify_start(&a.notify, clock_mono_ms(), "running: %zu buses, %zu devices, "
-		               "%zu rules", cfg->nbuses, cfg->ndevices, cfg->nrules);
+		sdnotify_start(&a.notify, clock_mono_ms(), "running: %s", summary);
 		while (!a.stop)
 			loop_once(&a);
 		sdnotify_stopping(&a.notify);

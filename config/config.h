@@ -373,6 +373,9 @@ void diags_add(struct fm_diags *d, const char *file, int line,
 void diags_free(struct fm_diags *d);
 
 /* Lookups on a loaded config; NULL when absent. */
+/* The buses the user declared: Modbus lines and endpoints, not the
+ * implicit one SNMP devices share. */
+size_t config_count_buses(const struct fm_config *cfg);
 const struct fm_bus *config_find_bus(const struct fm_config *cfg, const char *name);
 const struct fm_device *config_find_device(const struct fm_config *cfg, const char *name);
 const struct fm_point *device_find_point(const struct fm_device *dev, const char *name);

@@ -119,6 +119,14 @@ void diags_free(struct fm_diags *d)
 	d->count = 0;
 }
 
+size_t config_count_buses(const struct fm_config *cfg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->nbuses; i++)
+		n += cfg->buses[i].type != FM_BUS_SNMP;
+	return n;
+}
+
 const struct fm_bus *config_find_bus(const struct fm_config *cfg, const char *name)
 {
 	for (size_t i = 0; cfg && i < cfg->nbuses; i++)

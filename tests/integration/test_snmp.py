@@ -66,7 +66,9 @@ class Ups(unittest.TestCase):
         with Mosquitto() as broker, SnmpSim({"ups": MAINS}) as sim, \
                 MqttWatch(broker.port, f"{ROOT}/#") as watch, \
                 Agent(config(broker.port, [snmp_device("ups1", sim.port, extra=TABLE)],
-                             ON_BATTERY)):
+                             ON_BATTERY)) as agent:
+            # SNMP devices share no bus the user declared: none is counted
+            agent.wait_log(r"running: site \S+, gateway \S+, 0 buses, 1 device, ")
             tel = watch.wait_for(f"{ROOT}/telemetry/ups1").payload["points"]
             # a table column read row by row
             self.assertEqual(tel["out_v_L1"], {"v": 230, "unit": "V"})

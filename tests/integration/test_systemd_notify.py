@@ -122,7 +122,7 @@ class SystemdNotify(unittest.TestCase):
 
             ready = systemd.wait_for(lambda m: m.startswith("READY=1"), 20,
                                      "READY=1")[0]
-            self.assertEqual(ready, "READY=1\nSTATUS=running: 1 buses, 1 devices, "
+            self.assertEqual(ready, "READY=1\nSTATUS=running: 1 bus, 1 device, "
                                     "0 rules")
 
             # fed while healthy: at half of WatchdogSec, never late
@@ -135,10 +135,10 @@ class SystemdNotify(unittest.TestCase):
 
             # systemctl reload: RELOADING=1, then READY=1, applied or not
             self.assert_reload(systemd, agent, config(broker, sim, RULE),
-                               "running: 1 buses, 1 devices, 1 rules")
+                               "running: 1 bus, 1 device, 1 rule")
             self.assert_reload(systemd, agent, config(broker, sim, RULE.replace(
                 "30.0", '"thirty"')),
-                "running: 1 buses, 1 devices, 1 rules (the last reload was rejected)")
+                "running: 1 bus, 1 device, 1 rule (the last reload was rejected)")
 
             # a poll that takes 40 s: the bus worker is hung by the rule
             sim.slow(1, 1000)
