@@ -26,6 +26,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "store/state_dir.h"
 #include "store/store_mark.h"
 
 struct fm_store {
@@ -72,17 +73,14 @@ static const char history_sql[] =
 	"SELECT seq, ts, rule, from_state, to_state, payload FROM events"
 	" WHERE ts >= ? ORDER BY seq;";
 
-static int ensure_dir(const char *dir, char *err, size_t errlen)
-{
-	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
-		return 0;
-	snprintf(err, errlen, "state_dir %s: cannot create: %s", dir, strerror(errno));
-	return -errno;
-}
-
 /* Opens PATH and applies the schema; SQLITE_OK or the failing code. */
 static int open_db(struct fm_store *s, char *err, size_t errlen)
 {
+	int e = state_dir_adopt(s->dir, s->path);
+	if (e < 0) {
+		snprintf(err, errlen, "%s: %s", s->path, strerror(-e));
+		return SQLITE_CANTOPEN;
+	}
 	int rc = sqlite3_open_v2(s->path, &s->db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc == SQLITE_OK) {
@@ -214,7 +212,7 @@ int store_open(const char *state_dir, struct fm_store **out, char *err,
                size_t errlen)
 {
 	*out = NULL;
-	if (ensure_dir(state_dir, err, errlen) < 0)
+	if (state_dir_create(state_dir, err, errlen) < 0)
 		return -1;
 	struct fm_store *s = calloc(1, sizeof *s);
 	if (!s) {

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/state_dir.h"
+
 #define MARK_FILE "seq.mark"
 #define MARK_TEXT_MAX 32
 
@@ -69,14 +71,17 @@ int store_mark_read(const char *state_dir, uint64_t *mark, char *err, size_t err
 	return 0;
 }
 
-/* Writes TEXT to PATH and syncs it. */
-static int write_synced(const char *path, const char *text)
+/* Writes TEXT to PATH in STATE_DIR and syncs it. */
+static int write_synced(const char *state_dir, const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
 	size_t len = strlen(text);
-	int rc = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
+	int adopted = state_dir_adopt_fd(state_dir, fd);
+	if (adopted < 0)
+		errno = -adopted;
+	int rc = adopted == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
 	int saved = errno;
 	close(fd);
 	errno = saved;
@@ -101,7 +106,7 @@ int store_mark_write(const char *state_dir, uint64_t mark, char *err, size_t err
 	mark_path(state_dir, "", path, sizeof path);
 	mark_path(state_dir, ".new", fresh, sizeof fresh);
 	snprintf(text, sizeof text, "%" PRIu64 "\n", mark);
-	if (write_synced(fresh, text) < 0) {
+	if (write_synced(state_dir, fresh, text) < 0) {
 		snprintf(err, errlen, "%s: %s", fresh, strerror(errno));
 		unlink(fresh);
 		return -1;

@@ -8,7 +8,8 @@
  * (seq continues from it after a restart), at most once an hour from
  * store_maintain(); and that store_history() returns rows in seq order,
  * filtered by time and by rule name or pattern, whatever their to_state.
- * Table rows print what was got and wanted, and the other rows still run.
+ * Also the files' modes and owners (store/state_dir.c). Table rows print
+ * what was got and wanted, and the other rows still run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -349,6 +350,83 @@ static void test_readonly_not_a_database(void **state)
 	assert_int_equal(stat(f->db, &st), 0); /* left where it was: only read */
 }
 
+/* Mode (permission bits) and owner of the file NAME in F's state_dir;
+ * -1 when it is not there. */
+static int mode_of(const struct fixture *f, const char *name, uid_t *uid)
+{
+	char path[sizeof f->dir + 32];
+	snprintf(path, sizeof path, "%s/%s", f->dir, name);
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (uid)
+		*uid = st.st_uid;
+	return (int)(st.st_mode & 07777);
+}
+
+/* The history is evidence: facmon.db, its -wal and seq.mark are 0640
+ * whatever the umask, and a database an older version left 0644 is
+ * tightened when it is opened. */
+static void test_files_are_0640(void **state)
+{
+	struct fixture *f = *state;
+	mode_t old_umask = umask(022);
+	store_close(f->store);
+	f->store = NULL;
+	remove(f->db);
+	store_fixture_reopen(f);
+	record(f, 1, NOW_MS, "room-temp-high", FM_ALERT_OK, FM_ALERT_FIRING);
+	const char *files[] = {"facmon.db", "facmon.db-wal", "seq.mark"};
+	int failures = 0;
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		int mode = mode_of(f, files[i], NULL);
+		if (mode != 0640) {
+			print_message("%s: mode %04o, want 0640\n", files[i], mode);
+			failures++;
+		}
+	}
+	store_close(f->store);
+	f->store = NULL;
+	assert_int_equal(chmod(f->db, 0644), 0);
+	store_fixture_reopen(f);
+	if (mode_of(f, "facmon.db", NULL) != 0640) {
+		print_message("a 0644 database was left %04o\n", mode_of(f, "facmon.db", NULL));
+		failures++;
+	}
+	umask(old_umask);
+	assert_int_equal(failures, 0);
+}
+
+/* Run as root in a state_dir that belongs to the agent's user (here
+ * nobody), the store leaves files that user owns, so the service can open
+ * them afterwards. */
+static void test_root_leaves_files_to_the_dirs_owner(void **state)
+{
+	struct fixture *f = *state;
+	if (geteuid() != 0) {
+		print_message("skipped: needs root (the case is a manual run as root)\n");
+		return;
+	}
+	const uid_t nobody = 65534;
+	store_close(f->store);
+	f->store = NULL;
+	remove(f->db);
+	assert_int_equal(chown(f->dir, nobody, nobody), 0);
+	store_fixture_reopen(f);
+	record(f, 1, NOW_MS, "room-temp-high", FM_ALERT_OK, FM_ALERT_FIRING);
+	const char *files[] = {"facmon.db", "facmon.db-wal", "seq.mark"};
+	int failures = 0;
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		uid_t uid = 0;
+		if (mode_of(f, files[i], &uid) < 0 || uid != nobody) {
+			print_message("%s: owned by %u, want %u\n", files[i], (unsigned)uid,
+			              (unsigned)nobody);
+			failures++;
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, store_fixture_setup, store_fixture_teardown)
@@ -365,6 +443,8 @@ int main(void)
 		T(test_readonly_reads_what_the_agent_wrote),
 		T(test_readonly_missing_database),
 		T(test_readonly_not_a_database),
+		T(test_files_are_0640),
+		T(test_root_leaves_files_to_the_dirs_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
