@@ -7,14 +7,16 @@ build for /usr, cpack -G DEB; about 20 s) and checks:
   adduser; the conffile; the maintainer scripts, executable;
 - contents: /usr/bin/facmon, the systemd unit in /lib/systemd/system, every
   profile of hw/profiles in /usr/share/facmon/profiles, the example config
-  as /etc/facmon/facmon.cfg, the docs; no simulator, no benchmarks;
+  as /etc/facmon/facmon.cfg, the docs and the copyright file; no
+  simulator, no benchmarks;
 - the binary looks for profiles in /usr/share/facmon/profiles (extracted
   outside any root, it names that directory when it cannot find one);
 - a build configured for the source tree's profiles is refused by cpack;
 - install, upgrade, remove and purge with dpkg --root into a throw-away
   root (as root only: dpkg chroots into it to run the maintainer scripts).
   The root holds a shell, the libraries facmon needs and stand-ins for
-  adduser, getent, install and systemctl that record their arguments, so
+  adduser, getent, install, chown and systemctl that record their
+  arguments (adduser also whether the home it is given exists), so
   the scripts' decisions are checked without touching this machine's users
   or services: postinst makes the facmon system user (in dialout) and
   /var/lib/facmon and reloads systemd, without enabling or starting the
@@ -89,6 +91,8 @@ getent)
 	exit 2 ;;
 adduser)
 	[ "$1" = --system ] && : > /stub-user-facmon
+	# the real adduser warns when --home names a directory not there yet
+	[ -d /var/lib/facmon ] || echo "adduser: home /var/lib/facmon missing" >> /stub.log
 	exit 0 ;;
 install)
 	for last; do :; done
@@ -124,7 +128,7 @@ def make_root(path):
     for tool in ("/bin/rm", "/bin/mkdir"):
         copy_with_libraries(path, tool)
     os.mknod(os.path.join(path, "dev/null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-    for name in ("adduser", "getent", "install", "systemctl"):
+    for name in ("adduser", "getent", "install", "systemctl", "chown"):
         p = os.path.join(path, "usr/bin", name)
         with open(p, "w") as f:
             f.write(STUB)
@@ -172,7 +176,7 @@ class Deb(unittest.TestCase):
                  if line.startswith("-")}
         want = {"/usr/bin/facmon", "/lib/systemd/system/facmon.service",
                 "/etc/facmon/facmon.cfg", "/usr/share/doc/facmon/deployment.md",
-                "/usr/share/doc/facmon/README.md",
+                "/usr/share/doc/facmon/README.md", "/usr/share/doc/facmon/copyright",
                 "/usr/share/doc/facmon/examples/opsroom.cfg"}
         for p in glob.glob(os.path.join(SOURCE, "hw", "profiles", "*.cfg")):
             want.add("/usr/share/facmon/profiles/" + os.path.basename(p))
@@ -251,7 +255,14 @@ class Deb(unittest.TestCase):
         self.assertIn("adduser --system --group --home /var/lib/facmon --no-create-home "
                       "--gecos facmon monitoring agent facmon", log)
         self.assertIn("adduser --quiet facmon dialout", log)
-        self.assertIn("install -d -o facmon -g facmon -m 0750 /var/lib/facmon", log)
+        # the state dir first, so adduser finds the home it is given; then
+        # it becomes the new user's
+        self.assertNotIn("adduser: home /var/lib/facmon missing", log)
+        self.assertLess(log.index("install -d -m 0750 /var/lib/facmon"),
+                        log.index("adduser --system --group --home /var/lib/facmon "
+                                  "--no-create-home --gecos facmon monitoring agent facmon"))
+        self.assertGreater(log.index("chown facmon:facmon /var/lib/facmon"),
+                           log.index("adduser --quiet facmon dialout"))
         self.assertIn("systemctl --system daemon-reload", log)
         self.assertFalse([c for c in log if "enable" in c or "start" in c], log)
         for p in ("/usr/bin/facmon", "/lib/systemd/system/facmon.service",
