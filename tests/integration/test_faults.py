@@ -163,11 +163,15 @@ class Faults(unittest.TestCase):
         units = tuple(range(1, 9))
         room, broker, watch, sim, agent, stim = self.start_room(units, "kill")
         meter = PollMeter(sim, room.units).start()
+        metered_from = time.monotonic()
         broker.stop()
         agent.wait_log(CONNECTION_LOST)
         before = max(m.payload["seq"] for m in watch.messages(EVENTS))
         stim.step(self, agent, {u: 0xFFFF for u in units})
         stim.step(self, agent, {u: 0x0000 for u in units})
+        # an outage of one full metering window at least, however fast
+        # the steps went
+        time.sleep(max(0.0, metered_from + meter.window + 0.5 - time.monotonic()))
         meter.stop()
         meter.check(self, "the outage before the kill")
         mark = watch.mark()
