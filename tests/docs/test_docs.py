@@ -287,30 +287,30 @@ class ConfigKeys(unittest.TestCase):
                          "section: add them to docs/reference.md, docs/man/facmon.cfg.5 "
                          "and KEY_SECTIONS in this file")
 
-    def test_reference(self):
+    def undocumented(self, which, sections, doc, documented):
+        """What of the loader's keys DOC lacks: a section (KEY_SECTIONS
+        column WHICH) missing from SECTIONS, or a key DOCUMENTED(body, key)
+        does not find in its section."""
         missing = []
         for array, keys in sorted(self.arrays.items()):
-            heading = KEY_SECTIONS.get(array, (None, None))[0]
-            body = self.reference.get(heading)
+            title = KEY_SECTIONS.get(array, (None, None))[which]
+            body = sections.get(title)
             if body is None:
-                missing.append(f"{array}: no section '{heading}' in docs/reference.md")
+                missing.append(f"{array}: no section '{title}' in {doc}")
                 continue
-            missing += [f"{array}: '{k}' is not in a table of section '{heading}'"
-                        for k in keys if not documented_in_md(body, k)]
-        self.assertEqual(missing, [], "config keys missing from docs/reference.md")
+            missing += [f"{doc}: {array}: '{k}' is not documented in section '{title}'"
+                        for k in keys if not documented(body, k)]
+        return missing
+
+    def test_reference(self):
+        """A table row of the key's section names it in its first cell."""
+        self.assertEqual(self.undocumented(0, self.reference, "docs/reference.md",
+                                           documented_in_md), [])
 
     def test_man_page(self):
-        missing = []
-        for array, keys in sorted(self.arrays.items()):
-            title = KEY_SECTIONS.get(array, (None, None))[1]
-            lines = self.man.get(title)
-            if lines is None:
-                missing.append(f"{array}: no section '{title}' in facmon.cfg.5")
-                continue
-            tags = man_tags(lines)
-            missing += [f"{array}: '{k}' has no .TP entry in section '{title}'"
-                        for k in keys if k not in tags]
-        self.assertEqual(missing, [], "config keys missing from docs/man/facmon.cfg.5")
+        """A .TP entry of the key's section names it in its tag."""
+        self.assertEqual(self.undocumented(1, self.man, "docs/man/facmon.cfg.5",
+                                           lambda lines, k: k in man_tags(lines)), [])
 
 
 MAN = shutil.which("man")
