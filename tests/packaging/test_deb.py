@@ -7,8 +7,12 @@ build for /usr, cpack -G DEB; about 20 s) and checks:
   adduser; the conffile; the maintainer scripts, executable;
 - contents: /usr/bin/facmon, the systemd unit in /lib/systemd/system, every
   profile of hw/profiles in /usr/share/facmon/profiles, the example config
-  as /etc/facmon/facmon.cfg, the docs and the copyright file; no
-  simulator, no benchmarks;
+  as /etc/facmon/facmon.cfg, the docs (README.md and every docs/*.md in
+  /usr/share/doc/facmon) and the copyright file; no simulator, no
+  benchmarks;
+- the man pages facmon(1) and facmon.cfg(5), gzipped in
+  /usr/share/man/man1 and man5, the same text as docs/man/, rendering
+  with man -l without a warning;
 - the binary looks for profiles in /usr/share/facmon/profiles (extracted
   outside any root, it names that directory when it cannot find one);
 - a build configured for the source tree's profiles is refused by cpack;
@@ -177,7 +181,12 @@ class Deb(unittest.TestCase):
         want = {"/usr/bin/facmon", "/lib/systemd/system/facmon.service",
                 "/etc/facmon/facmon.cfg", "/usr/share/doc/facmon/deployment.md",
                 "/usr/share/doc/facmon/README.md", "/usr/share/doc/facmon/copyright",
-                "/usr/share/doc/facmon/examples/opsroom.cfg"}
+                "/usr/share/doc/facmon/reference.md",
+                "/usr/share/doc/facmon/examples/opsroom.cfg",
+                "/usr/share/man/man1/facmon.1.gz",
+                "/usr/share/man/man5/facmon.cfg.5.gz"}
+        for p in glob.glob(os.path.join(SOURCE, "docs", "*.md")):
+            want.add("/usr/share/doc/facmon/" + os.path.basename(p))
         for p in glob.glob(os.path.join(SOURCE, "hw", "profiles", "*.cfg")):
             want.add("/usr/share/facmon/profiles/" + os.path.basename(p))
         self.assertEqual(want - files, set(), "missing from the package")
@@ -193,6 +202,22 @@ class Deb(unittest.TestCase):
             self.assertEqual(f.read(), unit)
         with open(os.path.join(x, "etc/facmon/facmon.cfg")) as f:
             self.assertEqual(f.read(), example)
+
+    def test_man_pages(self):
+        x = os.path.join(self.tmp, "man")
+        check(["dpkg-deb", "-x", self.deb, x])
+        for section, page in (("1", "facmon.1"), ("5", "facmon.cfg.5")):
+            gz = os.path.join(x, "usr/share/man", "man" + section, page + ".gz")
+            with self.subTest(page=page):
+                with open(os.path.join(SOURCE, "docs", "man", page), "rb") as f:
+                    self.assertEqual(check(["gzip", "-dc", gz], text=False), f.read())
+                if shutil.which("man") is None:
+                    self.skipTest("man is not installed: the page was not rendered")
+                proc = run(["man", "--warnings", "-l", gz],
+                           env=dict(os.environ, MANWIDTH="80"))
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertEqual(proc.stderr, "", f"man -l {page}.gz warns")
+                self.assertIn("NAME", proc.stdout)
 
     def test_profiles_compiled_in(self):
         if os.path.isdir("/usr/share/facmon/profiles"):
