@@ -1,6 +1,6 @@
 /* main.c - the `facmon` command line: subcommands, options and --help.
  *
- * Owns: argument parsing and exit statuses (SPEC: command line). The work
+ * Owns: argument parsing and exit statuses (docs/reference.md: commands). The work
  * of each subcommand lives elsewhere: run.c, once.c, history.c, the config
  * loader.
  */
@@ -36,9 +36,9 @@ static const char usage_main[] =
 	"Options common to every command:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
 	"  -h, --help          help for the command\n"
-	"      --version       print the version\n"
 	"\n"
-	"Run 'facmon COMMAND --help' for a command's options.\n";
+	"Run 'facmon COMMAND --help' for a command's options, 'facmon --version'\n"
+	"for the version.\n";
 
 static const char usage_run[] =
 	"Usage: facmon run [-c FILE]\n"

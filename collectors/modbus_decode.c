@@ -21,7 +21,7 @@
  * same two switches, so it is the exact inverse of decoding.
  *
  * Single-register types (bool, int16, uint16) and bit points ignore the
- * order: the SPEC defines it for multi-register types only.
+ * order: the config defines it for multi-register types only.
  *
  * SCALE. value = raw * scale + offset: collectors/scale.c.
  */

@@ -306,7 +306,7 @@ enum conf__got conf__file(struct conf__ctx *c, const config_setting_t *group,
 		return got;
 	const config_setting_t *s = config_setting_get_member(group, key);
 	if (!raw[0] && !required)
-		return CONF_ABSENT; /* key = ""; as the SPEC's example writes an unused one */
+		return CONF_ABSENT; /* key = ""; as docs/reference.md's examples write an unused one */
 	char why[FM_TEXT_MAX];
 	if (!raw[0])
 		conf__error(c, s, "%s.%s: must not be empty", path, key);

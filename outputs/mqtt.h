@@ -2,7 +2,7 @@
  *
  * Owns: the broker connection (driven by the agent's event loop through
  * libmosquitto's external-loop calls, never a thread of its own), the
- * reconnect back-off, the last will, and the topic layout of the SPEC:
+ * reconnect back-off, the last will, and the topic layout of docs/mqtt.md:
  *   R/status, R/telemetry/<device>, R/device/<device>/state,
  *   R/alert/<rule>, R/events        with R = <prefix>/<site>/<name>,
  * and the operators' commands it subscribes to: R/cmd/ack, R/cmd/silence.

@@ -1,4 +1,4 @@
-/* payload.h - the JSON documents facmon publishes (SPEC: MQTT payloads).
+/* payload.h - the JSON documents facmon publishes (docs/mqtt.md: payloads).
  *
  * Owns: the exact shape of every payload, built with cJSON. Each function
  * returns a malloc'd NUL-terminated string the caller frees, or NULL when

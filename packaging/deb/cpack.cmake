@@ -2,7 +2,7 @@
 #
 # Included by the top-level CMakeLists.txt; scripts/package configures a
 # release build for /usr and runs `cpack -G DEB`. What the package holds and
-# what its maintainer scripts do is in packaging/README.md.
+# what its maintainer scripts do is in docs/deployment.md.
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "facmon")
 set(CPACK_PACKAGE_VENDOR "facmon")
