@@ -48,6 +48,8 @@ struct agent {
 	struct fm_bus_stats *bus_stats;    /* one per bus */
 	char config_sha256[CONFIG_HASH_LEN];
 	int64_t next_status_ms;
+	int64_t next_alive_ms;   /* the alive mark in the store (lifecycle.c) */
+	char stop_reason[48];    /* the signal that stopped it */
 	struct sdnotify notify; /* systemd: READY, RELOADING, WATCHDOG, STOPPING */
 };
 
@@ -72,5 +74,23 @@ void agent_on_command(void *ctx, const struct fm_cmd *cmd);
 
 /* reload.c: SIGHUP. */
 void agent_reload(struct agent *a);
+
+/* lifecycle.c: the agent's own events. */
+/* What a reload came to, for its event. */
+struct reload_outcome {
+	bool accepted;
+	char old_sha256[CONFIG_HASH_LEN];
+	char new_sha256[CONFIG_HASH_LEN];  /* the new config's, when it loaded */
+	char file_sha256[CONFIG_HASH_LEN]; /* the main file's alone, when it did not */
+	char why[FM_TEXT_MAX * 2];         /* rejected: the first problem */
+};
+/* At start: an unclean stop of the last run if there was one, then
+ * "started"; the alive mark is written. */
+void agent_note_start(struct agent *a);
+/* Every loop turn: the alive mark, once a minute. */
+void agent_note_alive(struct agent *a, int64_t now_mono);
+/* At a clean stop, WHY ("Terminated") it stopped. */
+void agent_note_stop(struct agent *a, const char *why);
+void agent_note_reload(struct agent *a, const struct reload_outcome *r);
 
 #endif

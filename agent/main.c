@@ -5,6 +5,7 @@
  * loader.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,9 @@ static const char usage_main[] =
 	"  once     poll every device once; print readings, states and rule verdicts\n"
 	"  probe    read one device ad hoc: Modbus registers, SNMP OIDs, a profile,\n"
 	"           a scan of the unit ids on a line\n"
-	"  history  print the stored alert events (--since, --rule, --json)\n"
+	"  history  print the stored events (--since, --from, --until, --rule, --type,\n"
+	"           --control, --json, --csv)\n"
+	"  verify   re-check the hash chain over the stored events\n"
 	"\n"
 	"Options common to every command:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
@@ -63,16 +66,37 @@ static const char usage_once[] =
 	"Exit status: 0 all devices answered, 3 some did not, 1 config invalid.\n";
 
 static const char usage_history[] =
-	"Usage: facmon history [-c FILE] [--since DURATION] [--rule NAME] [--json]\n"
+	"Usage: facmon history [-c FILE] [--since DURATION | --from TIME] [--until TIME]\n"
+	"                      [--rule NAME] [--type TYPE] [--control ID] [--json | --csv]\n"
 	"\n"
-	"Prints the alert events stored in <state_dir>/facmon.db, oldest first: every\n"
-	"alert transition and acknowledgement, kept agent.history_days (default 90).\n"
-	"Reads the database only, so it is safe while the agent runs.\n"
+	"Prints the events stored in <state_dir>/facmon.db, oldest first: every alert\n"
+	"transition and acknowledgement, operators' silences, the agent's starts and\n"
+	"stops, config reloads, refused commands and store resets, kept\n"
+	"agent.history_days (default 90). Reads the database only, so it is safe while\n"
+	"the agent runs.\n"
 	"  --since DURATION   only the last 90s, 30m, 12h, 7d, 2w, ...\n"
+	"  --from TIME        only events at or after TIME, UTC: 2026-11-01,\n"
+	"                     2026-11-01T08:30, 2026-11-01T08:30:15Z\n"
+	"  --until TIME       only events before TIME (the same forms)\n"
 	"  --rule NAME        only this rule; a shell pattern (\"room-*\") matches several\n"
-	"  --json             a JSON array: seq, ts, rule, from, to and the stored event\n"
+	"  --type TYPE        only transition, ack, silence, agent, config, command or\n"
+	"                     store events\n"
+	"  --control ID       only events that carry this control ID (\"設46\", \"8.16\")\n"
+	"  --json             a JSON array: seq, ts, type, rule, from, to and the event\n"
+	"  --csv              CSV with a header: seq, ts, type, rule, from, to, severity,\n"
+	"                     value, controls, hash\n"
 	"Exit status: 0 (also when there are no events), 1 config invalid or database\n"
 	"missing or unreadable, 2 usage error.\n";
+
+static const char usage_verify[] =
+	"Usage: facmon verify [-c FILE]\n"
+	"\n"
+	"Re-checks the hash chain over the events stored in <state_dir>/facmon.db:\n"
+	"every event's hash, its link to the event before it, and its row against\n"
+	"its document. Reads the database only, so it is safe while the agent runs.\n"
+	"Exit status: 0 the chain is intact (one line says what was checked), 1 it\n"
+	"is not (the first seq that does not verify, and why), or the config is\n"
+	"invalid or the database missing or unreadable; 2 usage error.\n";
 
 /* Which options beyond -c and --help a command takes. */
 enum { OPT_JSON = 1, OPT_FILTER = 2 };
@@ -80,19 +104,35 @@ enum { OPT_JSON = 1, OPT_FILTER = 2 };
 struct cli {
 	const char *config;
 	bool json;
-	const char *since; /* OPT_FILTER */
-	const char *rule;  /* OPT_FILTER */
+	bool csv;           /* OPT_FILTER */
+	const char *since;  /* OPT_FILTER */
+	const char *from;   /* OPT_FILTER */
+	const char *until;  /* OPT_FILTER */
+	const char *rule;   /* OPT_FILTER */
+	const char *type;   /* OPT_FILTER */
+	const char *control; /* OPT_FILTER */
 };
 
 /* Takes option C if the command allows it; false if it does not. */
 static bool take_option(int c, unsigned allowed, struct cli *cli)
 {
+	bool filter = allowed & OPT_FILTER;
 	if (c == 'j' && (allowed & OPT_JSON))
 		cli->json = true;
-	else if (c == 's' && (allowed & OPT_FILTER))
+	else if (c == 'v' && filter)
+		cli->csv = true;
+	else if (c == 's' && filter)
 		cli->since = optarg;
-	else if (c == 'r' && (allowed & OPT_FILTER))
+	else if (c == 'f' && filter)
+		cli->from = optarg;
+	else if (c == 'u' && filter)
+		cli->until = optarg;
+	else if (c == 'r' && filter)
 		cli->rule = optarg;
+	else if (c == 't' && filter)
+		cli->type = optarg;
+	else if (c == 'k' && filter)
+		cli->control = optarg;
 	else if (c == 'c')
 		cli->config = optarg;
 	else
@@ -108,8 +148,13 @@ static int parse_options(int argc, char **argv, const char *usage, unsigned allo
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
+		{"csv", no_argument, NULL, 'v'},
 		{"since", required_argument, NULL, 's'},
+		{"from", required_argument, NULL, 'f'},
+		{"until", required_argument, NULL, 'u'},
 		{"rule", required_argument, NULL, 'r'},
+		{"type", required_argument, NULL, 't'},
+		{"control", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -220,27 +265,67 @@ static int cmd_once(const struct cli *cli)
 	return rc;
 }
 
+/* A usage error of `facmon history`: the message, and where help is. */
+__attribute__((format(printf, 1, 2))) static int history_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("facmon history: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nRun 'facmon history --help' for its options.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* The options of `facmon history` into O; 0, or a usage error's status. */
+static int history_options(const struct cli *cli, struct history_opts *o)
+{
+	*o = (struct history_opts){.json = cli->json, .csv = cli->csv, .rule = cli->rule,
+	                           .type = cli->type, .control = cli->control};
+	if (cli->json && cli->csv)
+		return history_usage("--json and --csv: choose one");
+	if (cli->since && cli->from)
+		return history_usage("--since and --from: choose one");
+	if (cli->since && history_parse_duration(cli->since, &o->since_ms) < 0)
+		return history_usage("--since '%s': expected a whole number and a unit s, m, "
+		                     "h, d or w (90s, 30m, 12h, 7d, 2w)", cli->since);
+	o->has_since = cli->since != NULL;
+	if (cli->from && history_parse_time(cli->from, &o->from_ms) < 0)
+		return history_usage("--from '%s': expected a UTC date or time: 2026-11-01, "
+		                     "2026-11-01T08:30 or 2026-11-01T08:30:15Z", cli->from);
+	if (cli->until && history_parse_time(cli->until, &o->until_ms) < 0)
+		return history_usage("--until '%s': expected a UTC date or time: 2026-12-01, "
+		                     "2026-12-01T08:30 or 2026-12-01T08:30:15Z", cli->until);
+	if (cli->rule && !cli->rule[0])
+		return history_usage("--rule needs a rule name or pattern");
+	if (cli->type && !history_type_known(cli->type))
+		return history_usage("--type '%s': expected transition, ack, silence, agent, "
+		                     "config, command or store", cli->type);
+	if (cli->control && !cli->control[0])
+		return history_usage("--control needs a control ID");
+	return 0;
+}
+
 static int cmd_history(const struct cli *cli)
 {
-	struct history_opts o = {.json = cli->json, .rule = cli->rule};
-	if (cli->since) {
-		if (history_parse_duration(cli->since, &o.since_ms) < 0) {
-			fprintf(stderr, "facmon history: --since '%s': expected a whole number "
-			        "and a unit s, m, h, d or w (90s, 30m, 12h, 7d, 2w)\n"
-			        "Run 'facmon history --help' for its options.\n", cli->since);
-			return EXIT_USAGE;
-		}
-		o.has_since = true;
-	}
-	if (cli->rule && !cli->rule[0]) {
-		fprintf(stderr, "facmon history: --rule needs a rule name or pattern\n"
-		        "Run 'facmon history --help' for its options.\n");
-		return EXIT_USAGE;
-	}
+	struct history_opts o;
+	int rc = history_options(cli, &o);
+	if (rc != 0)
+		return rc;
 	struct fm_config *cfg = load_or_report(cli->config);
 	if (!cfg)
 		return EXIT_INVALID;
-	int rc = history_print(cfg, &o);
+	rc = history_print(cfg, &o);
+	config_free(cfg);
+	return rc;
+}
+
+static int cmd_verify(const struct cli *cli)
+{
+	struct fm_config *cfg = load_or_report(cli->config);
+	if (!cfg)
+		return EXIT_INVALID;
+	int rc = history_verify(cfg);
 	config_free(cfg);
 	return rc;
 }
@@ -257,6 +342,7 @@ static const struct command commands[] = {
 	{"check", usage_check, 0, cmd_check},
 	{"once", usage_once, OPT_JSON, cmd_once},
 	{"history", usage_history, OPT_JSON | OPT_FILTER, cmd_history},
+	{"verify", usage_verify, 0, cmd_verify},
 };
 
 int main(int argc, char **argv)

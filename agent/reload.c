@@ -6,13 +6,16 @@
  * one's state by name (engine_adopt), each unchanged device keeps its
  * polling schedule (poller_adopt_schedule), and the store, the outbox and
  * seq go on. The broker connection is kept unless its settings changed.
- * systemd hears RELOADING=1 before and READY=1 after, applied or not.
+ * systemd hears RELOADING=1 before and READY=1 after, applied or not, and
+ * the outcome is an event (lifecycle.c) with the old and new hashes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
 #include "base/clock.h"
+#include "base/sha256.h"
 
 /* A reload removed an alert or a device: clear its retained topics. */
 static void forget(void *ctx, const char *kind, const char *name)
@@ -25,22 +28,35 @@ static void forget(void *ctx, const char *kind, const char *name)
 		mqtt_forget_device(a->mqtt, name);
 }
 
-/* The new config, or NULL with its problems logged. */
-static struct fm_config *load_new_config(const struct agent *a)
+/* The new config, or NULL with its problems logged and the first one in
+ * R->why. R gets the new config's hash, or its main file's when it did
+ * not load. */
+static struct fm_config *load_new_config(const struct agent *a, struct reload_outcome *r)
 {
 	struct fm_diags diags = {0};
 	struct fm_config *cfg = config_load(a->cfg->path, &diags);
 	for (size_t i = 0; i < diags.count; i++)
 		log_error("reload: %s:%d: %s", diags.items[i].file, diags.items[i].line,
 		          diags.items[i].message);
-	if (!cfg)
+	if (!cfg) {
 		log_error("reload: %s has %zu problem%s; still running the previous config",
 		          a->cfg->path, diags.count, diags.count == 1 ? "" : "s");
+		if (diags.count)
+			snprintf(r->why, sizeof r->why, "%zu problem%s, the first %.200s:%d: %.250s",
+			         diags.count, diags.count == 1 ? "" : "s", diags.items[0].file,
+			         diags.items[0].line, diags.items[0].message);
+		if (sha256_file(a->cfg->path, r->file_sha256) < 0)
+			r->file_sha256[0] = '\0';
+	}
 	diags_free(&diags);
+	if (cfg && config_hash(cfg, r->new_sha256) < 0)
+		r->new_sha256[0] = '\0';
 	if (cfg && strcmp(cfg->agent.state_dir, a->cfg->agent.state_dir) != 0) {
 		log_error("reload: agent.state_dir changed (%s -> %s): the store cannot move "
 		          "while the agent runs; restart it. Still running the previous config",
 		          a->cfg->agent.state_dir, cfg->agent.state_dir);
+		snprintf(r->why, sizeof r->why, "agent.state_dir changed (%.230s -> %.230s)",
+		         a->cfg->agent.state_dir, cfg->agent.state_dir);
 		config_free(cfg);
 		cfg = NULL;
 	}
@@ -111,13 +127,14 @@ static void switch_mqtt(struct agent *a, struct fm_config *cfg, struct fm_mqtt *
 
 /* Replaces the running config with CFG; false (CFG freed, nothing
  * changed) when it cannot be applied. */
-static bool apply(struct agent *a, struct fm_config *cfg)
+static bool apply(struct agent *a, struct fm_config *cfg, struct reload_outcome *r)
 {
 	char err[FM_TEXT_MAX] = "";
 	struct fm_mqtt *fresh = NULL;
 	if (mqtt_changed(a->cfg, cfg) &&
 	    !(fresh = mqtt_create(cfg, err, sizeof err))) {
 		log_error("reload: mqtt: %s; still running the previous config", err);
+		snprintf(r->why, sizeof r->why, "mqtt: %s", err);
 		config_free(cfg);
 		return false;
 	}
@@ -127,6 +144,7 @@ static bool apply(struct agent *a, struct fm_config *cfg)
 	struct sized arrays;
 	if (!engine || sized_alloc(&arrays, a, cfg) < 0) {
 		log_error("reload: out of memory; still running the previous config");
+		snprintf(r->why, sizeof r->why, "out of memory");
 		engine_destroy(engine);
 		mqtt_destroy(fresh);
 		config_free(cfg);
@@ -158,7 +176,8 @@ static bool apply(struct agent *a, struct fm_config *cfg)
 	         cfg->nrules, a->cfg->ndevices, a->cfg->nrules);
 	config_free(a->cfg);
 	a->cfg = cfg;
-	if (config_hash(cfg, a->config_sha256) < 0)
+	memcpy(a->config_sha256, r->new_sha256, sizeof a->config_sha256);
+	if (!a->config_sha256[0])
 		log_warn("reload: cannot hash the files the config was read from");
 	agent_apply_config_silences(a, wall);
 	if (mqtt_connected(a->mqtt)) {
@@ -172,8 +191,12 @@ void agent_reload(struct agent *a)
 {
 	log_info("SIGHUP: reloading %s", a->cfg->path);
 	sdnotify_reloading(&a->notify);
-	struct fm_config *cfg = load_new_config(a);
-	bool applied = cfg && apply(a, cfg);
+	struct reload_outcome r = {0};
+	memcpy(r.old_sha256, a->config_sha256, sizeof r.old_sha256);
+	struct fm_config *cfg = load_new_config(a, &r);
+	r.accepted = cfg && apply(a, cfg, &r);
+	agent_note_reload(a, &r);
+	bool applied = r.accepted;
 	char summary[128];
 	agent_summary(a->cfg, summary, sizeof summary);
 	sdnotify_ready(&a->notify, "running: %s%s", summary,

@@ -56,6 +56,7 @@ static void handle_signals(struct agent *a)
 			continue;
 		}
 		log_info("%s: stopping", strsignal((int)si.ssi_signo));
+		snprintf(a->stop_reason, sizeof a->stop_reason, "%s", strsignal((int)si.ssi_signo));
 		a->stop = true;
 	}
 }
@@ -203,6 +204,8 @@ void agent_publish_status(struct agent *a)
 		.buses = a->bus_stats,
 		.nbuses = a->cfg->nbuses,
 	};
+	if (store_head(a->out.store, &st.chain_seq, st.chain_hash) < 0)
+		st.chain_hash[0] = '\0';
 	mqtt_publish_online(a->mqtt, &st);
 	a->next_status_ms = clock_mono_ms() + STATUS_EVERY_MS;
 }
@@ -257,6 +260,7 @@ static void loop_once(struct agent *a)
 		engine_tick(a->engine, now, clock_wall_ms());
 		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
 		outbox_flush(a->out.outbox);
+		agent_note_alive(a, now);
 		a->next_tick_ms = now + TICK_MS;
 		sdnotify_watchdog(&a->notify, now, self_health_hung(&a->health));
 	}
@@ -362,11 +366,14 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 		return -1;
 	}
 	mqtt_set_command_handler(a->mqtt, agent_on_command, a);
+	if (config_hash(cfg, a->config_sha256) < 0)
+		log_warn("config: cannot hash the files it was read from");
 	struct eng_publisher pub = outputs_publisher(&a->out);
 	a->engine = engine_create(cfg, &pub, now, wall);
 	if (a->engine) {
 		agent_define_self_alerts(a); /* named, so that theirs are resumed too */
 		resume_alerts(a);
+		agent_note_start(a);
 		resume_silences(a); /* after the states: it republishes what it covers */
 	}
 	a->poller = poller_create(cfg, now, err, sizeof err);
@@ -380,8 +387,6 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 		log_error("start: out of memory");
 		return -1;
 	}
-	if (config_hash(cfg, a->config_sha256) < 0)
-		log_warn("config: cannot hash the files it was read from");
 	self_health_init(&a->health, &cfg->agent);
 	agent_apply_config_silences(a, wall);
 	a->next_tick_ms = now + TICK_MS;
@@ -429,6 +434,7 @@ int agent_run(struct fm_config *cfg)
 		while (!a.stop)
 			loop_once(&a);
 		sdnotify_stopping(&a.notify);
+		agent_note_stop(&a, a.stop_reason[0] ? a.stop_reason : "stopped");
 	}
 	agent_stop(&a);
 	config_free(a.cfg);

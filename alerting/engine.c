@@ -533,11 +533,7 @@ static void tick_stuck(struct engine *e, int64_t now_mono, int64_t now_wall)
 /* A silence that began or ended: the alerts it covers are republished. */
 static void tick_silences(struct engine *e, int64_t now_wall)
 {
-	size_t kept = 0;
-	for (size_t i = 0; i < e->nsilences; i++)
-		if (e->silences[i].end_wall_ms > now_wall)
-			e->silences[kept++] = e->silences[i];
-	e->nsilences = kept;
+	eng_end_silences(e, now_wall);
 	for (size_t i = 0; i < e->nalerts; i++) {
 		struct eng_alert *a = &e->alerts[i];
 		bool before = a->silence != NULL; /* may point at a moved entry: recomputed */

@@ -149,7 +149,45 @@ struct eng_silence {
 	char why[FM_TEXT_MAX];
 };
 
-enum eng_event_kind { ENG_EVENT_TRANSITION, ENG_EVENT_ACK, ENG_EVENT_STORE };
+/* What an event records; its "type" in the history and on R/events. */
+enum eng_event_kind {
+	ENG_EVENT_TRANSITION, /* an alert changed state */
+	ENG_EVENT_ACK,        /* an operator acknowledged a firing alert */
+	ENG_EVENT_STORE,      /* the history was lost: a store reset */
+	ENG_EVENT_SILENCE,    /* an operator's silence was set, cancelled, or expired */
+	ENG_EVENT_AGENT,      /* the agent started or stopped, or found it had
+	                       * stopped uncleanly */
+	ENG_EVENT_CONFIG,     /* a reload, accepted or rejected */
+	ENG_EVENT_COMMAND,    /* an operator's command the agent refused */
+};
+
+/* "transition", "ack", "store", "silence", "agent", "config", "command". */
+const char *eng_event_type_name(enum eng_event_kind k);
+
+/* One named value of a notice: TEXT, or (TEXT NULL) NUMBER. */
+struct eng_field {
+	const char *key;
+	const char *text;
+	double number;
+};
+
+#define ENG_NOTICE_FIELDS 12
+
+/* What an event that is no alert's says (silence, agent, config and
+ * command events): its SUBJECT, stored and published as its "rule"
+ * ("facmon.agent", "facmon.silence", ...), its ACTION ("started", "set",
+ * "rejected", ...) and the values behind it, in order. The strings are the
+ * caller's, and need live only until the event is published. */
+struct eng_notice {
+	const char *subject;
+	const char *action;
+	struct eng_field fields[ENG_NOTICE_FIELDS];
+	size_t nfields;
+};
+
+/* Appends a field to N (silently dropped past ENG_NOTICE_FIELDS). */
+void eng_notice_text(struct eng_notice *n, const char *key, const char *text);
+void eng_notice_number(struct eng_notice *n, const char *key, double number);
 
 /* The history was lost: facmon.db was moved aside as corrupt, or is gone
  * or empty although events were numbered before (store/store.h). */
@@ -168,10 +206,14 @@ struct eng_event {
 	uint64_t seq;
 	int64_t ts_wall_ms;
 	enum eng_event_kind kind;
-	const struct eng_alert *alert;        /* NULL for a store reset */
+	const struct eng_alert *alert;        /* transitions and acks; else NULL */
 	struct fm_transition t;               /* an ack: from = to = the alert's state */
 	const struct eng_store_reset *reset;  /* a store reset: what was lost */
+	const struct eng_notice *notice;      /* silence, agent, config, command */
 };
+
+/* The name an event is stored under: its alert's, or its subject. */
+const char *eng_event_subject(const struct eng_event *e);
 
 /* Where the engine's output goes: MQTT in the agent, a recorder in tests.
  * Each call is told everything it needs; none may call back in. */
@@ -247,6 +289,18 @@ void engine_self_observe(struct engine *e, size_t check, enum fm_cond c,
 void engine_note_store_reset(struct engine *e, const struct eng_store_reset *r,
                              int64_t now_wall);
 
+/* Numbers and publishes a notice N as an event of KIND (silence, agent,
+ * config or command): what the agent and its operators did, so that the
+ * history holds every action an auditor asks about. */
+void engine_note(struct engine *e, enum eng_event_kind kind, const struct eng_notice *n,
+                 int64_t now_wall);
+
+/* The subjects of the agent's own events. */
+#define ENG_SUBJECT_AGENT "facmon.agent"
+#define ENG_SUBJECT_CONFIG "facmon.config"
+#define ENG_SUBJECT_SILENCE "facmon.silence"
+#define ENG_SUBJECT_COMMAND "facmon.command"
+
 /* ---- operators (engine_ops.c) ---- */
 
 enum eng_ack_result { ENG_ACK_DONE, ENG_ACK_UNKNOWN, ENG_ACK_ALREADY, ENG_ACK_NOT_FIRING };
@@ -299,6 +353,9 @@ void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
  * a restored alert then keeps its state (see engine_resume). */
 void eng_alert_verdict(struct engine *e, struct eng_alert *a, enum fm_cond c, bool decided,
                        int64_t now_mono, int64_t now_wall);
+/* Drops the silences that have ended by NOW_WALL, an operator's with its
+ * "expired" event. */
+void eng_end_silences(struct engine *e, int64_t now_wall);
 /* Whether alert A is silenced at NOW_WALL, updating A->silence. */
 bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall);
 /* Names the alerts on slot P of D after the row the slot holds. */

@@ -2,16 +2,18 @@
  *
  * Owns: operators' acknowledgements and maintenance windows (silences),
  * the agent's own health checks, and alert states and operators' silences
- * restored after a restart, and the note that the history was lost. An
- * ack is an event of its own (numbered, stored, published), and so is a
- * store reset; a silence changes no state, only how an alert is
- * published.
+ * restored after a restart, and the events that are no alert's: the
+ * history was lost, an operator's silence began or ended, and what the
+ * agent notes of itself (engine_note). An ack is an event of its own
+ * (numbered, stored, published); a silence changes no state, only how an
+ * alert is published, but setting, cancelling and its end are events.
  */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alerting/engine.h"
+#include "base/clock.h"
 
 /* ---- the agent's own health ---- */
 
@@ -111,6 +113,27 @@ static const struct eng_silence *add_silence(struct engine *e, const struct eng_
 	return added;
 }
 
+/* The event of an operator's silence S: set, cancelled or expired. The
+ * config's windows make none: the config's own events (its hash) record
+ * them. */
+static void note_silence(struct engine *e, const struct eng_silence *s, const char *action,
+                         int64_t now_wall)
+{
+	if (s->from_config)
+		return;
+	char start[CLOCK_ISO_LEN], end[CLOCK_ISO_LEN];
+	clock_iso8601(s->start_wall_ms, start, sizeof start);
+	clock_iso8601(s->end_wall_ms, end, sizeof end);
+	struct eng_notice n = {.subject = ENG_SUBJECT_SILENCE, .action = action};
+	eng_notice_number(&n, "id", s->id);
+	eng_notice_text(&n, "match", s->match);
+	eng_notice_text(&n, "by", s->by);
+	eng_notice_text(&n, "why", s->why);
+	eng_notice_text(&n, "start", start);
+	eng_notice_text(&n, "end", end);
+	engine_note(e, ENG_EVENT_SILENCE, &n, now_wall);
+}
+
 unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
                         int64_t end_wall, const char *by, const char *why,
                         bool from_config, int64_t now_wall)
@@ -121,6 +144,8 @@ unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
 	snprintf(s.by, sizeof s.by, "%s", by ? by : "");
 	snprintf(s.why, sizeof s.why, "%s", why ? why : "");
 	const struct eng_silence *added = add_silence(e, &s, now_wall);
+	if (added)
+		note_silence(e, added, "set", now_wall);
 	return added ? added->id : 0;
 }
 
@@ -132,6 +157,18 @@ bool engine_resume_silence(struct engine *e, const struct eng_silence *s, int64_
 	struct eng_silence kept = *s;
 	kept.from_config = false;
 	return add_silence(e, &kept, now_wall) != NULL;
+}
+
+void eng_end_silences(struct engine *e, int64_t now_wall)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < e->nsilences; i++) {
+		if (e->silences[i].end_wall_ms > now_wall)
+			e->silences[kept++] = e->silences[i];
+		else
+			note_silence(e, &e->silences[i], "expired", now_wall);
+	}
+	e->nsilences = kept;
 }
 
 const struct eng_silence *engine_find_silence(const struct engine *e, unsigned id)
@@ -148,29 +185,73 @@ size_t engine_unsilence(struct engine *e, unsigned id, const char *match, int64_
 	for (size_t i = 0; i < e->nsilences; i++) {
 		const struct eng_silence *s = &e->silences[i];
 		bool end = id ? s->id == id : (match && strcmp(s->match, match) == 0);
-		if (end)
+		if (end) {
 			ended++;
-		else
+			note_silence(e, s, "cancelled", now_wall);
+		} else {
 			e->silences[kept++] = *s;
+		}
 	}
 	e->nsilences = kept;
 	republish_silenced(e, now_wall); /* entries moved: every alert looks again */
 	return ended;
 }
 
-/* ---- the store ---- */
+/* ---- events that are no alert's ---- */
+
+/* Numbers EV and hands it to the publisher. */
+static void emit(struct engine *e, struct eng_event *ev)
+{
+	ev->seq = e->next_seq++;
+	if (e->pub.event)
+		e->pub.event(e->pub.ctx, ev);
+}
 
 void engine_note_store_reset(struct engine *e, const struct eng_store_reset *r,
                              int64_t now_wall)
 {
-	struct eng_event ev = {
-		.seq = e->next_seq++,
-		.ts_wall_ms = now_wall,
-		.kind = ENG_EVENT_STORE,
-		.reset = r,
-	};
-	if (e->pub.event)
-		e->pub.event(e->pub.ctx, &ev);
+	emit(e, &(struct eng_event){.ts_wall_ms = now_wall, .kind = ENG_EVENT_STORE, .reset = r});
+}
+
+void engine_note(struct engine *e, enum eng_event_kind kind, const struct eng_notice *n,
+                 int64_t now_wall)
+{
+	emit(e, &(struct eng_event){.ts_wall_ms = now_wall, .kind = kind, .notice = n});
+}
+
+void eng_notice_text(struct eng_notice *n, const char *key, const char *text)
+{
+	if (n->nfields < ENG_NOTICE_FIELDS)
+		n->fields[n->nfields++] = (struct eng_field){.key = key, .text = text ? text : ""};
+}
+
+void eng_notice_number(struct eng_notice *n, const char *key, double number)
+{
+	if (n->nfields < ENG_NOTICE_FIELDS)
+		n->fields[n->nfields++] = (struct eng_field){.key = key, .number = number};
+}
+
+const char *eng_event_type_name(enum eng_event_kind k)
+{
+	switch (k) {
+	case ENG_EVENT_TRANSITION: return "transition";
+	case ENG_EVENT_ACK: return "ack";
+	case ENG_EVENT_STORE: return "store";
+	case ENG_EVENT_SILENCE: return "silence";
+	case ENG_EVENT_AGENT: return "agent";
+	case ENG_EVENT_CONFIG: return "config";
+	case ENG_EVENT_COMMAND: return "command";
+	}
+	return "?";
+}
+
+const char *eng_event_subject(const struct eng_event *e)
+{
+	if (e->alert)
+		return e->alert->name;
+	if (e->notice)
+		return e->notice->subject;
+	return ENG_STORE_EVENT_NAME;
 }
 
 /* ---- acknowledgements ---- */
@@ -186,15 +267,8 @@ static enum eng_ack_result ack_one(struct engine *e, struct eng_alert *a, const 
 	snprintf(a->acked_by, sizeof a->acked_by, "%s", by);
 	snprintf(a->ack_comment, sizeof a->ack_comment, "%s", comment ? comment : "");
 	a->acked_wall_ms = now_wall;
-	struct eng_event ev = {
-		.seq = e->next_seq++,
-		.ts_wall_ms = now_wall,
-		.kind = ENG_EVENT_ACK,
-		.alert = a,
-		.t = {.from = a->fsm.state, .to = a->fsm.state},
-	};
-	if (e->pub.event)
-		e->pub.event(e->pub.ctx, &ev);
+	emit(e, &(struct eng_event){.ts_wall_ms = now_wall, .kind = ENG_EVENT_ACK, .alert = a,
+	                            .t = {.from = a->fsm.state, .to = a->fsm.state}});
 	if (e->pub.alert_state)
 		e->pub.alert_state(e->pub.ctx, a);
 	return ENG_ACK_DONE;

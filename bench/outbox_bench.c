@@ -79,15 +79,25 @@ static struct fm_mqtt *connect_broker(struct fm_config *cfg, int port, const cha
 	return m;
 }
 
-static void event_for(uint64_t seq, struct eng_event *e, char *payload, size_t len)
+static void event_for(uint64_t seq, char *payload, size_t len)
 {
-	static struct eng_alert alert = {.name = "bench"};
-	*e = (struct eng_event){.seq = seq, .ts_wall_ms = clock_wall_ms(), .alert = &alert,
-	                        .t = {FM_ALERT_OK, FM_ALERT_FIRING}};
 	snprintf(payload, len, "{\"seq\":%llu,\"ts\":\"2026-11-22T00:00:00.000Z\","
-	         "\"rule\":\"bench\",\"from\":\"ok\",\"to\":\"firing\",\"severity\":"
-	         "\"critical\",\"point\":\"rack-a.temperature\",\"value\":31.5,"
-	         "\"controls\":[\"設46\"]}", (unsigned long long)seq);
+	         "\"type\":\"transition\",\"from\":\"ok\",\"to\":\"firing\","
+	         "\"rule\":\"bench\",\"severity\":\"critical\",\"point\":"
+	         "\"rack-a.temperature\",\"value\":31.5,\"controls\":[\"設46\"]}",
+	         (unsigned long long)seq);
+}
+
+/* Stores event SEQ as the agent does (sealed into the chain). */
+static void store_event(struct fm_store *s, uint64_t seq, char *payload, size_t len)
+{
+	char err[FM_TEXT_MAX * 2], *sealed;
+	event_for(seq, payload, len);
+	if (store_record_event(s, payload, &sealed, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	free(sealed);
 }
 
 static struct fm_store *open_store(const char *dir)
@@ -108,13 +118,8 @@ static void run_commit(const char *dir, int n, uint64_t first)
 	char payload[512], err[FM_TEXT_MAX * 2];
 	int64_t t0 = now_us();
 	for (int i = 0; i < n; i++) {
-		struct eng_event e;
-		event_for(first + (uint64_t)i, &e, payload, sizeof payload);
 		int64_t a = now_us();
-		if (store_record_event(s, &e, payload, err, sizeof err) < 0) {
-			fprintf(stderr, "%s\n", err);
-			exit(1);
-		}
+		store_event(s, first + (uint64_t)i, payload, sizeof payload);
 		lat[i] = now_us() - a;
 	}
 	double secs = (double)(now_us() - t0) / 1e6;
@@ -134,16 +139,11 @@ static void run_durable(const char *dir, int port, int n, uint64_t first)
 	struct fm_mqtt *m = connect_broker(&cfg, port, "facmon-bench-durable");
 	struct fm_store *s = open_store(dir);
 	struct fm_outbox *o = outbox_create(s, m);
-	char payload[512], err[FM_TEXT_MAX * 2];
+	char payload[512];
 	int64_t t0 = now_us();
 	for (int i = 0; i < n; i++) {
-		struct eng_event e;
-		event_for(first + (uint64_t)i, &e, payload, sizeof payload);
-		if (store_record_event(s, &e, payload, err, sizeof err) < 0) {
-			fprintf(stderr, "%s\n", err);
-			exit(1);
-		}
-		outbox_added(o, e.seq);
+		store_event(s, first + (uint64_t)i, payload, sizeof payload);
+		outbox_added(o, first + (uint64_t)i);
 		pump(m, o, 0);
 	}
 	while (outbox_pending(o) > 0)
@@ -174,9 +174,8 @@ static void run_peer(int port, int n, uint64_t first)
 	char payload[512];
 	int64_t t0 = now_us();
 	for (int i = 0; i < n; i++) {
-		struct eng_event e;
 		int mid;
-		event_for(first + (uint64_t)i, &e, payload, sizeof payload);
+		event_for(first + (uint64_t)i, payload, sizeof payload);
 		if (mqtt_send_event(m, payload, &mid) < 0) {
 			fprintf(stderr, "publish failed\n");
 			exit(1);

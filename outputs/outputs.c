@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "outputs/payload.h"
@@ -78,12 +79,33 @@ static void describe_value(const struct eng_alert *a, char *buf, size_t len)
 		snprintf(buf, len, "no value");
 }
 
-static const char *event_name(const struct eng_event *e)
+/* A notice's line: "facmon.silence: set (id 3, match room-*, ...) seq=12". */
+static void log_notice(const struct eng_event *e)
 {
-	return e->alert ? e->alert->name : ENG_STORE_EVENT_NAME;
+	const struct eng_notice *n = e->notice;
+	char fields[FM_TEXT_MAX * 4] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < n->nfields && len < sizeof fields; i++) {
+		const struct eng_field *f = &n->fields[i];
+		if (f->text && !f->text[0])
+			continue;
+		int w = f->text ? snprintf(fields + len, sizeof fields - len, "%s%s %s",
+		                           len ? ", " : "", f->key, f->text)
+		                : snprintf(fields + len, sizeof fields - len, "%s%s %g",
+		                           len ? ", " : "", f->key, f->number);
+		len += w > 0 ? (size_t)w : 0;
+	}
+	enum fm_log_level lvl = e->kind == ENG_EVENT_COMMAND ||
+	                                (e->kind == ENG_EVENT_CONFIG &&
+	                                 strcmp(n->action, "rejected") == 0) ||
+	                                strcmp(n->action, "unclean_stop") == 0
+	                            ? FM_LOG_WARN : FM_LOG_INFO;
+	LOG_AT(lvl, "%s: %s%s%s%s seq=%llu", n->subject, n->action, len ? " (" : "", fields,
+	       len ? ")" : "", (unsigned long long)e->seq);
 }
 
-/* The log line of an event: an alert's transition or ack, or a store reset. */
+/* The log line of an event: an alert's transition or ack, a store reset,
+ * or a notice. */
 static void log_event(const struct eng_event *e)
 {
 	const struct eng_alert *a = e->alert;
@@ -92,6 +114,10 @@ static void log_event(const struct eng_event *e)
 		payload_store_reset_text(e->reset, value, sizeof value);
 		log_error("%s: history reset: %s seq=%llu", ENG_STORE_EVENT_NAME, value,
 		          (unsigned long long)e->seq);
+		return;
+	}
+	if (e->notice) {
+		log_notice(e);
 		return;
 	}
 	payload_alert_point(a, point, sizeof point);
@@ -109,19 +135,21 @@ static void log_event(const struct eng_event *e)
 		       (unsigned long long)e->seq);
 }
 
+/* Stored, sealed into the chain and queued for the outbox; or, when the
+ * store fails, sent as it is (it then carries no hash). */
 static void out_event(void *ctx, const struct eng_event *e)
 {
 	log_event(e);
 	struct outputs *o = ctx;
 	char *json = payload_event(e);
 	if (!json) {
-		log_error("%s: out of memory building event seq=%llu", event_name(e),
+		log_error("%s: out of memory building event seq=%llu", eng_event_subject(e),
 		          (unsigned long long)e->seq);
 		return;
 	}
-	char err[FM_TEXT_MAX * 2];
+	char err[FM_TEXT_MAX * 2], *sealed = NULL;
 	int mid;
-	if (o->store && store_record_event(o->store, e, json, err, sizeof err) == 0) {
+	if (o->store && store_record_event(o->store, json, &sealed, err, sizeof err) == 0) {
 		if (o->outbox)
 			outbox_added(o->outbox, e->seq);
 	} else if (o->mqtt) {
@@ -129,8 +157,9 @@ static void out_event(void *ctx, const struct eng_event *e)
 			log_error("store: %s (sending it without the outbox)", err);
 		if (mqtt_send_event(o->mqtt, json, &mid) < 0)
 			log_error("%s: event seq=%llu is lost: not stored, and the broker "
-			          "is away", event_name(e), (unsigned long long)e->seq);
+			          "is away", eng_event_subject(e), (unsigned long long)e->seq);
 	}
+	free(sealed);
 	free(json);
 }
 

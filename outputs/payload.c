@@ -32,6 +32,11 @@ char *payload_status_online(const struct fm_status *st)
 	cJSON_AddNumberToObject(o, "uptime_s", (double)((st->now_wall_ms - st->started_wall_ms) / 1000));
 	if (st->config_sha256 && st->config_sha256[0])
 		cJSON_AddStringToObject(o, "config_sha256", st->config_sha256);
+	if (st->chain_hash[0]) {
+		cJSON *head = cJSON_AddObjectToObject(o, "chain_head");
+		cJSON_AddNumberToObject(head, "seq", (double)st->chain_seq);
+		cJSON_AddStringToObject(head, "hash", st->chain_hash);
+	}
 	cJSON *buses = cJSON_AddObjectToObject(o, "buses");
 	for (size_t i = 0; buses && i < st->nbuses; i++) {
 		cJSON *b = cJSON_AddObjectToObject(buses, st->buses[i].name);
@@ -277,19 +282,35 @@ void payload_store_reset_text(const struct eng_store_reset *r, char *buf, size_t
 	         (unsigned long long)r->mark);
 }
 
+/* A notice: its subject as "rule", its action, its fields in order. */
+static void add_notice(cJSON *o, const struct eng_notice *n)
+{
+	cJSON_AddStringToObject(o, "rule", n->subject);
+	cJSON_AddStringToObject(o, "action", n->action);
+	for (size_t i = 0; i < n->nfields; i++) {
+		const struct eng_field *f = &n->fields[i];
+		if (f->text)
+			cJSON_AddStringToObject(o, f->key, f->text);
+		else
+			cJSON_AddNumberToObject(o, f->key, f->number);
+	}
+}
+
+/* Every event starts with seq, ts and type, in that order. */
 char *payload_event(const struct eng_event *e)
 {
 	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	add_time(o, "ts", e->ts_wall_ms);
+	cJSON_AddStringToObject(o, "type", eng_event_type_name(e->kind));
 	if (e->kind == ENG_EVENT_STORE) {
-		cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-		add_time(o, "ts", e->ts_wall_ms);
-		cJSON_AddStringToObject(o, "type", "store");
 		add_store_reset(o, e->reset);
 		return finish(o);
 	}
-	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-	add_time(o, "ts", e->ts_wall_ms);
-	cJSON_AddStringToObject(o, "type", e->kind == ENG_EVENT_ACK ? "ack" : "transition");
+	if (e->notice) {
+		add_notice(o, e->notice);
+		return finish(o);
+	}
 	cJSON_AddStringToObject(o, "from", alert_state_name(e->t.from));
 	cJSON_AddStringToObject(o, "to", alert_state_name(e->t.to));
 	add_common(o, e->alert);

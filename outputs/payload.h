@@ -29,6 +29,10 @@ struct fm_status {
 	int64_t started_wall_ms;
 	int64_t now_wall_ms;
 	const char *config_sha256;     /* "" when unknown */
+	/* the history's head: the last stored event and its chain hash, so
+	 * that a history rewritten whole shows against the broker's record */
+	uint64_t chain_seq;
+	char chain_hash[65];           /* "" when unknown */
 	const struct fm_bus_stats *buses;
 	size_t nbuses;
 };

@@ -10,7 +10,7 @@
  * UTC form, whose text order is its time order, so a cutoff is the same
  * string built from milliseconds and the index on ts serves it.
  */
-#include "store/store.h"
+#include "store/store_private.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,6 +40,7 @@ struct fm_store {
 	struct complaint mark_complaint;
 	bool was_reset;             /* the history was lost at open */
 	struct eng_store_reset reset;
+	char head[SHA256_HEX_LEN];  /* the hash the next event is sealed after */
 };
 
 #define MAINTAIN_EVERY_MS (3600 * 1000)
@@ -55,23 +56,25 @@ static const char schema[] =
 	"  from_state TEXT NOT NULL,"
 	"  to_state TEXT NOT NULL,"
 	"  payload TEXT NOT NULL,"
-	"  delivered INTEGER NOT NULL DEFAULT 0);"
+	"  delivered INTEGER NOT NULL DEFAULT 0,"
+	"  type TEXT,"
+	"  hash TEXT);"
 	"CREATE INDEX IF NOT EXISTS events_ts ON events (ts);";
 
 /* An event is in the outbox (delivered = 0) until the broker's PUBACK. */
 static const char insert_sql[] =
-	"INSERT INTO events (seq, ts, rule, from_state, to_state, payload, delivered)"
-	" VALUES (?, ?, ?, ?, ?, ?, 0);";
+	"INSERT INTO events (seq, ts, type, rule, from_state, to_state, payload, hash,"
+	" delivered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0);";
 
-/* The row with the highest seq stays: store_last_seq() reads it; so does
- * every row still in the outbox. */
-static const char prune_sql[] =
-	"DELETE FROM events WHERE ts < ? AND delivered != 0"
-	" AND seq < (SELECT MAX(seq) FROM events);";
+/* Where pruning stops: the first event that must stay, because it is
+ * newer than the cutoff, still in the outbox, or the last one. */
+static const char prune_stop_sql[] =
+	"SELECT MIN(seq) FROM events WHERE ts >= ? OR delivered = 0"
+	" OR seq = (SELECT MAX(seq) FROM events);";
 
 static const char history_sql[] =
-	"SELECT seq, ts, rule, from_state, to_state, payload FROM events"
-	" WHERE ts >= ? ORDER BY seq;";
+	"SELECT seq, ts, type, rule, from_state, to_state, payload FROM events"
+	" WHERE ts >= ? AND ts < ? ORDER BY seq;";
 
 /* Opens PATH and applies the schema; SQLITE_OK or the failing code. */
 static int open_db(struct fm_store *s, char *err, size_t errlen)
@@ -91,6 +94,12 @@ static int open_db(struct fm_store *s, char *err, size_t errlen)
 		rc = store_outbox_migrate(s->db);
 	if (rc == SQLITE_OK)
 		rc = store_silences_migrate(s->db);
+	if (rc == SQLITE_OK)
+		rc = store_chain_migrate(s->db);
+	if (rc == SQLITE_OK)
+		rc = store_alive_migrate(s->db);
+	if (rc == SQLITE_OK && store_chain_head(s->db, s->head) < 0)
+		rc = sqlite3_errcode(s->db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(s->db, insert_sql, -1, &s->insert_event, NULL);
 	if (rc != SQLITE_OK) {
@@ -322,6 +331,12 @@ int store_open_readonly(const char *state_dir, struct fm_store **out, char *err,
 		store_close(s);
 		return -1;
 	}
+	if (!store_has_column(s->db, "hash")) {
+		snprintf(err, errlen, "%s is from an older facmon: start the agent once (it "
+		         "brings the database up to date), then ask again", s->path);
+		store_close(s);
+		return -1;
+	}
 	*out = s;
 	return 0;
 }
@@ -347,47 +362,90 @@ uint64_t store_last_seq(struct fm_store *s)
 	return seq;
 }
 
-/* The from_state and to_state columns: an alert's states; "acked" for an
- * acknowledgement; "" and "reset" for a store reset. */
-static const char *event_from(const struct eng_event *e)
+static int record_failed(struct fm_store *s, uint64_t seq, const char *what, char *err,
+                         size_t errlen)
 {
-	return e->kind == ENG_EVENT_STORE ? "" : alert_state_name(e->t.from);
+	snprintf(err, errlen, "%s: event seq %llu: %s", s->path, (unsigned long long)seq, what);
+	return -1;
 }
 
-static const char *event_to(const struct eng_event *e)
+int store_record_event(struct fm_store *s, const char *canonical, char **sealed,
+                       char *err, size_t errlen)
 {
-	switch (e->kind) {
-	case ENG_EVENT_ACK: return "acked";
-	case ENG_EVENT_STORE: return "reset";
-	case ENG_EVENT_TRANSITION: break;
-	}
-	return alert_state_name(e->t.to);
-}
-
-int store_record_event(struct fm_store *s, const struct eng_event *e,
-                       const char *payload, char *err, size_t errlen)
-{
-	char ts[CLOCK_ISO_LEN];
-	clock_iso8601(e->ts_wall_ms, ts, sizeof ts);
-	if (e->seq > s->mark)
-		raise_mark(s, e->seq);
+	*sealed = NULL;
+	struct store_doc d;
+	if (store_doc_read(canonical, &d) < 0)
+		return record_failed(s, 0, "not an event document", err, errlen);
+	if (d.seq > s->mark)
+		raise_mark(s, d.seq);
+	char hash[SHA256_HEX_LEN];
+	char *text = store_chain_seal(canonical, s->head, hash);
+	if (!text)
+		return record_failed(s, d.seq, "cannot seal it (out of memory?)", err, errlen);
 	sqlite3_stmt *st = s->insert_event;
 	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
-	sqlite3_bind_text(st, 2, ts, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, e->alert ? e->alert->name : ENG_STORE_EVENT_NAME, -1,
-	                  SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, event_from(e), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, event_to(e), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)d.seq);
+	const char *cols[] = {d.ts, d.type, d.rule, d.from, d.to, text, hash};
+	for (int i = 0; i < 7; i++)
+		sqlite3_bind_text(st, i + 2, cols[i], -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s: event seq %llu: %s", s->path,
-		         (unsigned long long)e->seq, sqlite3_errmsg(s->db));
-		return -1;
+		free(text);
+		return record_failed(s, d.seq, sqlite3_errmsg(s->db), err, errlen);
 	}
+	memcpy(s->head, hash, SHA256_HEX_LEN);
+	*sealed = text;
 	return 0;
+}
+
+int store_head(struct fm_store *s, uint64_t *seq, char hash[SHA256_HEX_LEN])
+{
+	*seq = store_last_seq(s);
+	return store_chain_head(s->db, hash);
+}
+
+/* The seq of the first event that must stay after pruning before
+ * CUTOFF (0: no events), or -1. */
+static int64_t prune_stop(sqlite3 *db, const char *cutoff)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, prune_stop_sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	int64_t stop = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return stop;
+}
+
+/* The last event before STOP becomes the anchor (one from before the
+ * chain, with no hash, leaves the anchor where it is: past it). */
+static int move_anchor(sqlite3 *db, int64_t stop)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM events WHERE seq < ?"
+	                       " ORDER BY seq DESC LIMIT 1;", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, stop);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL)
+		rc = store_chain_set_anchor(db, (uint64_t)sqlite3_column_int64(st, 0),
+		                            (const char *)sqlite3_column_text(st, 1)) == 0
+		         ? SQLITE_DONE : SQLITE_ERROR;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int delete_before(sqlite3 *db, int64_t stop)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "DELETE FROM events WHERE seq < ?;", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, stop);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
 }
 
 int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
@@ -397,19 +455,23 @@ int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
 		return 0;
 	char cutoff[CLOCK_ISO_LEN];
 	clock_iso8601(older_than_wall_ms, cutoff, sizeof cutoff);
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, prune_sql, -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(st);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE;", NULL, NULL, NULL) != SQLITE_OK)
+		goto failed;
+	int64_t stop = prune_stop(s->db, cutoff);
+	int n = stop < 0 ? -1 : 0;
+	if (stop > 0 && move_anchor(s->db, stop) == 0)
+		n = delete_before(s->db, stop);
+	else if (stop > 0)
+		n = -1;
+	if (n < 0 || sqlite3_exec(s->db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+		goto failed;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s: deleting events before %s: %s", s->path, cutoff,
-		         sqlite3_errmsg(s->db));
-		return -1;
-	}
-	return sqlite3_changes(s->db);
+	return n;
+failed:
+	snprintf(err, errlen, "%s: deleting events before %s: %s", s->path, cutoff,
+	         sqlite3_errmsg(s->db));
+	return -1;
 }
 
 int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
@@ -445,28 +507,40 @@ static const char *column_text(sqlite3_stmt *st, int col)
 	return t ? (const char *)t : "";
 }
 
-int store_history(struct fm_store *s, int64_t since_wall_ms, const char *rule,
+/* Whether ROW passes the filters of Q that SQL does not apply. */
+static bool row_wanted(const struct store_query *q, const struct store_row *row)
+{
+	return (!q->rule || fnmatch(q->rule, row->rule, 0) == 0) &&
+	       (!q->type || strcmp(q->type, row->type) == 0);
+}
+
+int store_history(struct fm_store *s, const struct store_query *q,
                   int (*each)(void *ctx, const struct store_row *row), void *ctx,
                   char *err, size_t errlen)
 {
-	char since[CLOCK_ISO_LEN] = ""; /* every ts sorts after "" */
-	if (since_wall_ms > 0)
-		clock_iso8601(since_wall_ms, since, sizeof since);
+	char from[CLOCK_ISO_LEN] = "", until[CLOCK_ISO_LEN] = "~"; /* every ts sorts between */
+	if (q->from_wall_ms > 0)
+		clock_iso8601(q->from_wall_ms, from, sizeof from);
+	if (q->until_wall_ms > 0)
+		clock_iso8601(q->until_wall_ms, until, sizeof until);
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(s->db, history_sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 2, until, -1, SQLITE_TRANSIENT);
 	int given = 0;
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_row row = {
 			.seq = (uint64_t)sqlite3_column_int64(st, 0),
 			.ts = column_text(st, 1),
-			.rule = column_text(st, 2),
-			.from = column_text(st, 3),
-			.to = column_text(st, 4),
-			.payload = column_text(st, 5),
+			.type = column_text(st, 2),
+			.rule = column_text(st, 3),
+			.from = column_text(st, 4),
+			.to = column_text(st, 5),
+			.payload = column_text(st, 6),
 		};
-		if (rule && fnmatch(rule, row.rule, 0) != 0) {
+		if (!row_wanted(q, &row)) {
 			rc = SQLITE_OK;
 			continue;
 		}

@@ -19,6 +19,7 @@
 #ifndef FACMON_STORE_H
 #define FACMON_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,15 +63,46 @@ uint64_t store_next_seq(struct fm_store *s);
  * agent records it as an event (engine_note_store_reset). */
 const struct eng_store_reset *store_reset(const struct fm_store *s);
 
-/* Appends one event with its published JSON; durable when it returns 0.
- * First raises the seq mark if E's seq is above it (a failure to write the
- * mark is logged, rate-limited; the event is stored all the same). */
-int store_record_event(struct fm_store *s, const struct eng_event *e,
-                       const char *payload, char *err, size_t errlen);
+/* Appends one event, its JSON document CANONICAL (from which its columns
+ * are read: seq, ts, type, rule, from and to), sealed into the hash chain
+ * after the event stored before it (store_chain.c): *SEALED gets the
+ * document as stored and to be published, with its "prev" and "hash" (the
+ * caller frees it). Durable when it returns 0. First raises the seq mark
+ * if the seq is above it (a failure to write the mark is logged,
+ * rate-limited; the event is stored all the same). */
+int store_record_event(struct fm_store *s, const char *canonical, char **sealed,
+                       char *err, size_t errlen);
 
-/* Deletes the events stored before OLDER_THAN_WALL_MS (UTC), except the
- * one with the highest seq, which is where seq continues after a restart.
- * Returns how many it deleted, or -1 with ERR filled. */
+/* The last stored event's seq and hash (the chain's head; 0 and the
+ * anchor's, or 64 zeros, when none): what the heartbeat exports, so a
+ * history rewritten whole shows against what the broker saw. */
+int store_head(struct fm_store *s, uint64_t *seq, char hash[65]);
+
+/* What store_verify found. */
+struct store_verdict {
+	bool intact;
+	size_t events;           /* events verified */
+	uint64_t first_seq, last_seq;
+	uint64_t anchor_seq;     /* pruned (or from before the chain) up to here */
+	char anchor_hash[65];
+	size_t unchained;        /* events from before the chain, not verified */
+	uint64_t bad_seq;        /* not intact: the first seq that does not verify */
+	char why[FM_TEXT_MAX];   /* and why */
+	char head[65];           /* the last verified hash */
+};
+
+/* Re-checks the whole stored chain, from the anchor, in seq order:
+ * every hash, every link, every row's columns against its document. 0 with
+ * V filled (V->intact false names the first seq that does not verify),
+ * or -1 with ERR when the database cannot be read. */
+int store_verify(struct fm_store *s, struct store_verdict *v, char *err, size_t errlen);
+
+/* Deletes the events stored before OLDER_THAN_WALL_MS (UTC) from the start
+ * of the history: every event before the first one that must stay (a
+ * newer one, one still in the outbox, the one with the highest seq, which
+ * is where seq continues after a restart). The last deleted becomes the
+ * chain's anchor, so what remains still verifies. Returns how many it
+ * deleted, or -1 with ERR filled. */
 int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
                 size_t errlen);
 
@@ -87,18 +119,29 @@ int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
 struct store_row {
 	uint64_t seq;
 	const char *ts;      /* "2026-11-21T22:35:14.123Z" (UTC) */
-	const char *rule;
+	const char *type;    /* "transition", "ack", "silence", "agent", ... */
+	const char *rule;    /* the alert's name, or the subject ("facmon.agent") */
 	const char *from;
-	const char *to;      /* an alert state, or "acked" for an acknowledgement */
+	const char *to;      /* an alert state, "acked" for an acknowledgement,
+	                      * "reset" for a store reset, else the action */
 	const char *payload; /* the JSON that was published */
 };
 
-/* Calls EACH for every event stored at or after SINCE_WALL_MS (<= 0: all of
- * them) whose rule matches RULE (an exact name or an fnmatch(3) pattern
- * such as "room-*"; NULL: every rule), in seq order. EACH returns 0 to go
- * on, anything else to stop. Returns the number of rows given to EACH, or
- * -1 with ERR filled. */
-int store_history(struct fm_store *s, int64_t since_wall_ms, const char *rule,
+/* Which events store_history gives: stored at or after FROM_WALL_MS and
+ * before UNTIL_WALL_MS (<= 0: no bound), whose rule matches RULE (an exact
+ * name or an fnmatch(3) pattern such as "room-*"; NULL: any) and whose
+ * type is TYPE (NULL: any). */
+struct store_query {
+	int64_t from_wall_ms;
+	int64_t until_wall_ms;
+	const char *rule;
+	const char *type;
+};
+
+/* Calls EACH for every event Q selects, in seq order. EACH returns 0 to
+ * go on, anything else to stop. Returns the number of rows given to EACH,
+ * or -1 with ERR filled. */
+int store_history(struct fm_store *s, const struct store_query *q,
                   int (*each)(void *ctx, const struct store_row *row), void *ctx,
                   char *err, size_t errlen);
 
@@ -136,6 +179,16 @@ int store_load_alerts(struct fm_store *s,
                                    int64_t since_wall, const char *acked_by,
                                    const char *ack_comment, int64_t acked_wall),
                       void *ctx, char *err, size_t errlen);
+
+/* store_alive.c: when the agent was last known to be running. Writes
+ * the mark (every minute); 0, or -1 with ERR. */
+int store_alive_write(struct fm_store *s, int64_t wall_ms, char *err, size_t errlen);
+/* The last mark written, 0 for none. */
+int64_t store_alive_read(struct fm_store *s);
+/* The action ("started", "stopped", ...) and ts of the last stored event
+ * of TYPE, "" for none; 0, or -1 when the database cannot be read. */
+int store_last_of_type(struct fm_store *s, const char *type, char *action, size_t alen,
+                       char *ts, size_t tlen);
 
 /* store_silences.c: the operators' silences (never the config's), kept so
  * that a restart does not end them, with the ids the engine gave them.

@@ -11,10 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/store_private.h"
 
-/* Whether the events table has a column named NAME. */
-static bool has_column(sqlite3 *db, const char *name)
+bool store_has_column(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *st;
 	bool found = false;
@@ -30,7 +29,7 @@ int store_outbox_migrate(sqlite3 *db)
 {
 	/* a database from before the outbox: what it holds was handed to
 	 * MQTT already and cannot be told apart; it counts as delivered */
-	if (!has_column(db, "delivered")) {
+	if (!store_has_column(db, "delivered")) {
 		int rc = sqlite3_exec(db, "ALTER TABLE events ADD COLUMN delivered INTEGER"
 		                          " NOT NULL DEFAULT 1;", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)

@@ -35,14 +35,29 @@ RULES = TEMP_RULE + """,
   { name = "water-leak"; point = "floor.di1"; equals = 1; severity = "major"; }
 """
 DEVICES = (("rack-a", 1, "xy-md02"), ("floor", 3, "modbus-di8"))
+# a database from before the outbox and the chain, as the PruneAtStart seed
+OLD_SCHEMA = ("CREATE TABLE events (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, "
+              "rule TEXT NOT NULL, from_state TEXT NOT NULL, "
+              "to_state TEXT NOT NULL, payload TEXT NOT NULL)")
+# the current table: rows written behind the agent's back carry no hash
 SCHEMA = ("CREATE TABLE events (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, "
           "rule TEXT NOT NULL, from_state TEXT NOT NULL, "
-          "to_state TEXT NOT NULL, payload TEXT NOT NULL)")
+          "to_state TEXT NOT NULL, payload TEXT NOT NULL, "
+          "delivered INTEGER NOT NULL DEFAULT 1, type TEXT, hash TEXT)")
 
 
 def event(rule, to, frm=None):
-    return lambda p: (p["rule"] == rule and p["to"] == to
-                      and frm in (None, p["from"]))
+    return lambda p: (p["rule"] == rule and p.get("to") == to
+                      and frm in (None, p.get("from")))
+
+
+def columns(p):
+    """(type, rule, from, to) of a published event, as history shows them:
+    an alert's states; "acked" for an ack, "reset" for a store reset, the
+    action of the agent's own events."""
+    kind = p["type"]
+    to = {"ack": "acked", "store": "reset"}.get(kind) or p.get("to") or p.get("action")
+    return kind, p["rule"], p.get("from", ""), to
 
 
 def iso(dt):
@@ -66,21 +81,21 @@ def history_json(test, config_path, *args):
 
 
 def text_rows(test, out):
-    """The rows of the text output as (seq, ts, rule, from, to, severity,
-    value), cut at the header's columns; checks that every line keeps to
-    them."""
+    """The rows of the text output as (seq, ts, type, rule, from, to,
+    severity, value), cut at the header's columns; checks that every line
+    keeps to them."""
     lines = out.splitlines()
     header = lines[0]
-    test.assertRegex(header, r"^SEQ  TS +RULE +FROM +-> TO +SEVERITY  VALUE$")
+    test.assertRegex(header, r"^SEQ  TS +TYPE +RULE +FROM +-> TO +SEVERITY  VALUE$")
     starts = [0] + [header.index(f" {name} ") + 1
-                    for name in ("TS", "RULE", "FROM", "TO", "SEVERITY")]
+                    for name in ("TS", "TYPE", "RULE", "FROM", "TO", "SEVERITY")]
     starts += [header.index(" VALUE") + 1]
     rows = []
     for line in lines[1:]:
-        test.assertEqual(line[starts[4] - 4:starts[4]], " -> ",
+        test.assertEqual(line[starts[5] - 4:starts[5]], " -> ",
                          f"columns are not aligned:\n{out}")
         cells = [line[a:b].strip() for a, b in zip(starts, starts[1:] + [None])]
-        cells[3] = line[starts[3]:starts[4] - 4].strip()
+        cells[4] = line[starts[4]:starts[5] - 4].strip()
         test.assertRegex(cells[0], r"^\d+$", line)
         rows.append((int(cells[0]),) + tuple(cells[1:]))
     return rows
@@ -106,15 +121,20 @@ def published_events(watch, state_dir, after=0):
     return wait_until(all_in, message="the stored events on R/events")
 
 
-def seed(state_dir, rows):
+def seed(state_dir, rows, old=False):
     """Writes ROWS (seq, ts, rule, from, to, payload dict) into a new
-    facmon.db with the agent's table, in WAL mode like the agent's."""
+    facmon.db with the agent's table (OLD: the table of an older agent,
+    before the outbox and the chain), in WAL mode like the agent's."""
     db = sqlite3.connect(os.path.join(state_dir, "facmon.db"))
     try:
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute(SCHEMA)
-        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+        db.execute(OLD_SCHEMA if old else SCHEMA)
+        db.executemany("INSERT INTO events (seq, ts, rule, from_state, to_state, "
+                       "payload) VALUES (?, ?, ?, ?, ?, ?)",
                        [r[:5] + (json.dumps(r[5]),) for r in rows])
+        if not old:
+            db.execute("UPDATE events SET type = CASE WHEN to_state = 'acked' "
+                       "THEN 'ack' ELSE 'transition' END")
         db.commit()
     finally:
         db.close()
@@ -168,23 +188,25 @@ class HistoryOfARun(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(err, "")
         rows = text_rows(self, out)
-        self.assertEqual([(r[0], r[2], r[3], r[4]) for r in rows],
-                         [(p["seq"], p["rule"], p["from"], p["to"])
-                          for p in self.published])
+        self.assertEqual([(r[0],) + r[2:6] for r in rows],
+                         [(p["seq"],) + columns(p) for p in self.published])
         self.assertEqual([r[1] for r in rows], [p["ts"] for p in self.published])
-        firing = [r for r in rows if r[2] == "room-temp-high" and r[4] == "firing"]
-        self.assertEqual([(r[5], r[6]) for r in firing], [("critical", "35")])
-        comm = [r for r in rows if r[2] == "rack-a.comm"]
-        self.assertEqual(comm[0][5:], ("major", "up"))
+        firing = [r for r in rows if r[3] == "room-temp-high" and r[5] == "firing"]
+        self.assertEqual([(r[6], r[7]) for r in firing], [("critical", "35")])
+        comm = [r for r in rows if r[3] == "rack-a.comm"]
+        self.assertEqual(comm[0][6:], ("major", "up"))
+        # the agent's own start and stop, the first and the last
+        self.assertEqual([r[2:6] for r in (rows[0], rows[-1])],
+                         [("agent", "facmon.agent", "", "started"),
+                          ("agent", "facmon.agent", "", "stopped")])
 
     def test_2_json_is_the_published_events(self):
         rows = history_json(self, self.config())
         self.assertEqual([r["seq"] for r in rows], [p["seq"] for p in self.published])
         for row, published in zip(rows, self.published):
             self.assertEqual(row["event"], published)
-            self.assertEqual((row["ts"], row["rule"], row["from"], row["to"]),
-                             (published["ts"], published["rule"], published["from"],
-                              published["to"]))
+            self.assertEqual((row["ts"], row["type"], row["rule"], row["from"], row["to"]),
+                             (published["ts"],) + columns(published))
         seqs = [r["seq"] for r in rows]
         self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
 
@@ -290,8 +312,10 @@ class Usage(unittest.TestCase):
     def test_help(self):
         rc, out, _ = run_cli("history", "--help")
         self.assertEqual(rc, 0)
-        self.assertIn("Usage: facmon history [-c FILE] [--since DURATION] "
-                      "[--rule NAME] [--json]", out)
+        self.assertIn("Usage: facmon history [-c FILE] [--since DURATION | --from TIME] "
+                      "[--until TIME]", out)
+        for option in ("--type TYPE", "--control ID", "--csv"):
+            self.assertIn(option, out)
 
     def test_acknowledgements_are_listed_as_stored(self):
         """An acknowledgement (stored by the engine as an event whose to is
@@ -305,9 +329,9 @@ class Usage(unittest.TestCase):
         rc, out, err = history(self.agent.config_path)
         self.assertEqual(rc, 0, err)
         rows = text_rows(self, out)
-        self.assertEqual(rows[1][2:5], ("room-temp-high", "firing", "acked"))
-        self.assertEqual(rows[1][5:], ("", 'by ops: "fan swapped"'))
-        self.assertEqual(rows[0][5:], ("critical", "31.5"))
+        self.assertEqual(rows[1][2:6], ("ack", "room-temp-high", "firing", "acked"))
+        self.assertEqual(rows[1][6:], ("", 'by ops: "fan swapped"'))
+        self.assertEqual(rows[0][6:], ("critical", "31.5"))
         rows = history_json(self, self.agent.config_path)
         self.assertEqual(rows[1]["event"]["by"], "ops")
         self.assertEqual(rows[1]["to"], "acked")
@@ -347,7 +371,7 @@ class PruneAtStart(unittest.TestCase):
                 (40, ago(days=30), "room-temp-high", "ok", "firing", payload),
                 (41, ago(days=5), "room-temp-high", "firing", "resolved", payload),
                 (42, ago(days=2), "room-temp-high", "resolved", "ok", payload),
-            ])
+            ], old=True)
             agent.start()
             agent.wait_log(r"INFO store: pruned 2 events older than 1 day \(before "
                            r"\d{4}-\d\d-\d\dT[\d:.]+Z\)")

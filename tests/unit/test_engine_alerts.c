@@ -41,7 +41,10 @@ static void rec_event(void *ctx, const struct eng_event *e)
 	struct recorder *r = ctx;
 	if (r->nevents >= MAX_RECORDS)
 		return;
-	if (e->kind == ENG_EVENT_ACK)
+	if (e->notice)
+		snprintf(r->events[r->nevents++], sizeof r->events[0], "%s %s %s",
+		         eng_event_type_name(e->kind), e->notice->subject, e->notice->action);
+	else if (e->kind == ENG_EVENT_ACK)
 		snprintf(r->events[r->nevents++], sizeof r->events[0], "%s ack by %s",
 		         e->alert->name, e->alert->acked_by);
 	else
@@ -495,12 +498,23 @@ static void test_silence(void **state)
 {
 	struct fixture *f = *state;
 	settle(f, 1);
+	size_t mark = f->rec.nevents;
 	unsigned id = engine_silence(f->e, "panel", f->now, f->now + 3600000, "suzuki",
 	                             "fire panel maintenance", false, f->now);
 	assert_true(id > 0);
+	/* setting it is an event of its own, the evidence of who and why */
+	expect_event(f, mark, "silence facmon.silence set");
 	/* a silence must end */
 	assert_int_equal(engine_silence(f->e, "x", f->now, f->now, "a", "b", false, f->now), 0);
-	size_t mark = f->rec.nevents;
+	/* the config's windows make no events: the config's hash records them */
+	mark = f->rec.nevents;
+	unsigned cfg_id = engine_silence(f->e, "sensor", f->now, f->now + 60000, "", "", true,
+	                                 f->now);
+	assert_true(cfg_id > 0);
+	assert_int_equal(f->rec.nevents, mark);
+	assert_int_equal(engine_unsilence(f->e, cfg_id, NULL, f->now), 1);
+	assert_int_equal(f->rec.nevents, mark);
+	mark = f->rec.nevents;
 	f->now += 10000;
 	PANEL(f, 0x1);
 	/* silenced alerts still change state and are stored */
@@ -509,15 +523,19 @@ static void test_silence(void **state)
 	assert_non_null(a->silence);
 	assert_string_equal(a->silence->why, "fire panel maintenance");
 	assert_null(engine_find_alert(f->e, "warm")->silence);
-	/* it expires by itself */
+	/* it expires by itself, and says so */
+	mark = f->rec.nevents;
 	engine_tick(f->e, f->now + 3600000, f->now + 3600000);
 	assert_null(a->silence);
 	assert_int_equal(f->e->nsilences, 0);
+	expect_event(f, mark, "silence facmon.silence expired");
 	/* and can be ended early */
 	id = engine_silence(f->e, "fire.*", f->now, f->now + 60000, "a", "b", false, f->now);
 	assert_non_null(a->silence);
+	mark = f->rec.nevents;
 	assert_int_equal(engine_unsilence(f->e, id, NULL, f->now), 1);
 	assert_null(a->silence);
+	expect_event(f, mark, "silence facmon.silence cancelled");
 }
 
 static void test_resume_silence_keeps_its_id(void **state)

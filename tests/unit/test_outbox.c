@@ -35,6 +35,7 @@
 #include "outputs/outbox.h"
 #include "outputs/payload.h"
 #include "store/store.h"
+#include "event_doc.h"
 #include "loopback.h"
 
 #define MOSQUITTO "/usr/sbin/mosquitto"
@@ -76,13 +77,7 @@ static void store_remove(struct fm_store *s)
 /* Stores event SEQ as the engine's outputs do, and tells the outbox. */
 static void add_event(struct fm_store *s, struct fm_outbox *o, uint64_t seq)
 {
-	static struct eng_alert alert = {.name = "r1"};
-	struct eng_event e = {.seq = seq, .ts_wall_ms = 1795395600000LL, .alert = &alert,
-	                      .t = {FM_ALERT_OK, FM_ALERT_FIRING}};
-	char payload[64], err[FM_TEXT_MAX * 2];
-	snprintf(payload, sizeof payload, "{\"seq\":%llu}", (unsigned long long)seq);
-	if (store_record_event(s, &e, payload, err, sizeof err) < 0)
-		fail_msg("store_record_event: %s", err);
+	event_record(s, seq, 1795395600000LL, "r1", "ok", "firing");
 	outbox_added(o, seq);
 }
 

@@ -26,6 +26,7 @@
 
 #include "base/clock.h"
 #include "store/store.h"
+#include "event_doc.h"
 #include "store_fixture.h"
 
 #define DAY_MS ((int64_t)86400 * 1000)
@@ -33,23 +34,14 @@
 /* 2026-11-21T00:00:00.000Z */
 #define NOW_MS ((int64_t)1795219200000)
 
-/* An event as the agent records one: RULE went FROM -> TO at WALL_MS. */
+/* An event as the agent records one: RULE went FROM -> TO at WALL_MS;
+ * delivered, as nearly every event in a history is (see
+ * test_prune_keeps_what_waits_in_the_outbox for the others). */
 static void record(struct fixture *f, uint64_t seq, int64_t wall_ms, const char *rule,
                    enum fm_alert_state from, enum fm_alert_state to)
 {
-	struct eng_alert alert = {0};
-	snprintf(alert.name, sizeof alert.name, "%s", rule);
-	struct eng_event e = {
-		.seq = seq, .ts_wall_ms = wall_ms, .alert = &alert, .t = {from, to},
-	};
-	char payload[256], err[512];
-	snprintf(payload, sizeof payload,
-	         "{\"seq\":%llu,\"rule\":\"%s\",\"severity\":\"critical\",\"value\":31.5}",
-	         (unsigned long long)seq, rule);
-	if (store_record_event(f->store, &e, payload, err, sizeof err) < 0)
-		fail_msg("store_record_event: %s", err);
-	/* delivered, as nearly every event in a history is (see
-	 * test_prune_keeps_what_waits_in_the_outbox for the others) */
+	char err[512];
+	event_record(f->store, seq, wall_ms, rule, alert_state_name(from), alert_state_name(to));
 	if (store_outbox_done(f->store, &seq, 1, err, sizeof err) < 0)
 		fail_msg("store_outbox_done: %s", err);
 }
@@ -98,7 +90,8 @@ static int history_seqs(struct fm_store *s, int64_t since, const char *rule,
                         struct collected *c)
 {
 	char err[512];
-	int n = store_history(s, since, rule, collect, c, err, sizeof err);
+	struct store_query q = {.from_wall_ms = since, .rule = rule};
+	int n = store_history(s, &q, collect, c, err, sizeof err);
 	if (n < 0)
 		print_error("store_history: %s\n", err);
 	return n;
@@ -132,10 +125,7 @@ static void test_prune_keeps_what_waits_in_the_outbox(void **state)
 	struct fixture *f = *state;
 	char err[512];
 	record(f, 1, NOW_MS - 200 * DAY_MS, "r", FM_ALERT_OK, FM_ALERT_FIRING);
-	struct eng_alert alert = {.name = "r"};
-	struct eng_event e = {.seq = 2, .ts_wall_ms = NOW_MS - 100 * DAY_MS, .alert = &alert,
-	                      .t = {FM_ALERT_FIRING, FM_ALERT_RESOLVED}};
-	assert_int_equal(store_record_event(f->store, &e, "{}", err, sizeof err), 0);
+	event_record(f->store, 2, NOW_MS - 100 * DAY_MS, "r", "firing", "resolved");
 	record(f, 3, NOW_MS, "r", FM_ALERT_RESOLVED, FM_ALERT_OK);
 	assert_int_equal(store_outbox_count(f->store), 1);
 	assert_int_equal(store_prune(f->store, NOW_MS - 90 * DAY_MS, err, sizeof err), 1);

@@ -22,6 +22,7 @@
 
 #include "store/store.h"
 #include "store/store_mark.h"
+#include "event_doc.h"
 #include "store_fixture.h"
 
 /* 2026-11-21T00:00:00.000Z */
@@ -29,14 +30,8 @@
 
 static void record(struct fixture *f, uint64_t seq, bool delivered)
 {
-	struct eng_alert alert = {.name = "room-temp-high"};
-	struct eng_event e = {
-		.seq = seq, .ts_wall_ms = NOW_MS, .alert = &alert,
-		.t = {FM_ALERT_OK, FM_ALERT_FIRING},
-	};
 	char err[512];
-	if (store_record_event(f->store, &e, "{}", err, sizeof err) < 0)
-		fail_msg("store_record_event: %s", err);
+	event_record(f->store, seq, NOW_MS, "room-temp-high", "ok", "firing");
 	if (delivered && store_outbox_done(f->store, &seq, 1, err, sizeof err) < 0)
 		fail_msg("store_outbox_done: %s", err);
 }
