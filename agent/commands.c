@@ -1,12 +1,16 @@
 /* commands.c - acting on operators' commands (R/cmd/ack, R/cmd/silence).
  *
  * Owns: what the agent does with a command the MQTT client has parsed and
- * validated (outputs/command.c): acknowledge, silence, end silences; and
- * its answer in the log, for the operator who sent it. A silence is kept
- * in the store as well, so that a restart does not end it; when the store
- * fails, the silence still holds until the agent stops.
+ * validated (outputs/command.c): acknowledge, silence, end silences; the
+ * limits the config puts on silences (agent.commands: never the agent's
+ * failure detection unless allowed, a longest duration, a most at once,
+ * "all": true for a match of every alert), a refusal recorded as an event;
+ * and its answer in the log, for the operator who sent it. A silence is
+ * kept in the store as well, so that a restart does not end it; when the
+ * store fails, the silence still holds until the agent stops.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "agent/agent.h"
@@ -41,19 +45,70 @@ static void forget_silences(struct agent *a, unsigned id, const char *match)
 		log_warn("store: %s (ended now, but back after a restart)", err);
 }
 
+/* A command the agent will not carry out: said in the log and recorded as
+ * an event, so an attempt to blind the monitoring is evidence too. */
+static void refuse(struct agent *a, const struct fm_cmd *cmd, const char *line,
+                   const char *reason)
+{
+	log_warn("command %s: refused: %s", line, reason);
+	char detail[FM_CMD_MATCH_MAX + FM_CMD_BY_MAX + FM_TEXT_MAX * 2];
+	snprintf(detail, sizeof detail, "%s by %s refused: %s", command_kind_name(cmd->kind),
+	         cmd->by, reason);
+	struct eng_notice n = {.subject = ENG_SUBJECT_COMMAND, .action = "refused"};
+	eng_notice_text(&n, "command", command_kind_name(cmd->kind));
+	eng_notice_text(&n, "by", cmd->by);
+	eng_notice_text(&n, "match", cmd->rule_or_match);
+	eng_notice_number(&n, "duration_s", (double)cmd->duration_s);
+	eng_notice_text(&n, "why", cmd->text);
+	eng_notice_text(&n, "reason", reason);
+	eng_notice_text(&n, "detail", detail);
+	engine_note(a->engine, ENG_EVENT_COMMAND, &n, clock_wall_ms());
+}
+
+/* Why the silence CMD asks for may not be set (agent.commands), into WHY;
+ * false when it may. */
+static bool silence_refused(const struct agent *a, const struct fm_cmd *cmd, char *why,
+                            size_t len)
+{
+	const struct fm_commands_conf *policy = &a->cfg->agent.commands;
+	const char *match = cmd->rule_or_match;
+	if (command_match_is_everything(match) && !cmd->all)
+		snprintf(why, len, "\"%s\" matches every alert; send \"all\": true to mean it",
+		         match);
+	else if (cmd->duration_s > policy->max_silence)
+		snprintf(why, len, "%lld s is longer than agent.commands.max_silence (%d s)",
+		         (long long)cmd->duration_s, policy->max_silence);
+	else if (engine_operator_silences(a->engine) >= (size_t)policy->max_silences)
+		snprintf(why, len, "%d operators' silences are in place already "
+		         "(agent.commands.max_silences)", policy->max_silences);
+	else if (!policy->silence_self && engine_match_count(a->engine, match, true) == 0 &&
+	         engine_match_count(a->engine, match, false) > 0)
+		snprintf(why, len, "it would cover only the agent's failure detection "
+		         "(<device>.comm, <bus>.bus, facmon.*), which agent.commands.silence_self "
+		         "keeps from silences");
+	else
+		return false;
+	return true;
+}
+
 static void do_silence(struct agent *a, const struct fm_cmd *cmd, const char *line)
 {
+	char why[FM_TEXT_MAX];
+	if (silence_refused(a, cmd, why, sizeof why)) {
+		refuse(a, cmd, line, why);
+		return;
+	}
 	int64_t wall = clock_wall_ms();
 	unsigned id = engine_silence(a->engine, cmd->rule_or_match, wall,
 	                             wall + cmd->duration_s * 1000, cmd->by, cmd->text, false,
 	                             wall);
 	if (!id) {
-		log_warn("command %s: refused: %d silences are in place already",
-		         line, ENG_SILENCES_MAX);
+		snprintf(why, sizeof why, "%d silences are in place already", ENG_SILENCES_MAX);
+		refuse(a, cmd, line, why);
 		return;
 	}
 	log_info("command %s: silence %u", line, id);
-	if (engine_match_count(a->engine, cmd->rule_or_match) == 0)
+	if (engine_match_count(a->engine, cmd->rule_or_match, true) == 0)
 		log_warn("command %s: silence %u matches no alert of this agent (a rule, a "
 		         "device, <device>.comm, <bus>.bus or facmon.*): it silences nothing "
 		         "until the config has one", line, id);

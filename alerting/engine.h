@@ -318,8 +318,15 @@ const char *eng_ack_result_text(enum eng_ack_result r);
 unsigned engine_silence(struct engine *e, const char *match, int64_t start_wall,
                         int64_t end_wall, const char *by, const char *why,
                         bool from_config, int64_t now_wall);
-/* How many of the alerts there are now a silence of MATCH would cover. */
-size_t engine_match_count(const struct engine *e, const char *match);
+/* How many of the alerts there are now a silence of MATCH would cover:
+ * an OPERATOR's (set over MQTT) or the config's. */
+size_t engine_match_count(const struct engine *e, const char *match, bool operator);
+/* How many operators' silences are in place. */
+size_t engine_operator_silences(const struct engine *e);
+/* Whether A is part of the agent's failure detection (a device's comm, a
+ * bus, the agent's own checks): what an operator's silence never covers
+ * unless agent.commands.silence_self allows it. */
+bool eng_alert_detects_failure(const struct eng_alert *a);
 /* Ends silence ID (0: every silence whose match is MATCH); how many. */
 size_t engine_unsilence(struct engine *e, unsigned id, const char *match,
                         int64_t now_wall);

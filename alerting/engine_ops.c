@@ -61,18 +61,44 @@ static bool match_names(const char *match, const struct eng_alert *a)
 	return a->device && fnmatch(match, a->device->conf->name, 0) == 0;
 }
 
-static bool silence_covers(const struct eng_silence *s, const struct eng_alert *a,
-                           int64_t now_wall)
+bool eng_alert_detects_failure(const struct eng_alert *a)
 {
-	return now_wall >= s->start_wall_ms && now_wall < s->end_wall_ms &&
-	       match_names(s->match, a);
+	return a->kind == ENG_ALERT_COMM || a->kind == ENG_ALERT_BUS || a->kind == ENG_ALERT_SELF;
 }
 
-size_t engine_match_count(const struct engine *e, const char *match)
+/* Whether silence S may cover A at all: an operator's never covers the
+ * agent's failure detection unless the config allows it
+ * (agent.commands.silence_self); the config's own windows may. */
+static bool silence_may_cover(const struct engine *e, const struct eng_silence *s,
+                              const struct eng_alert *a)
+{
+	return s->from_config || !eng_alert_detects_failure(a) ||
+	       e->cfg->agent.commands.silence_self;
+}
+
+static bool silence_covers(const struct engine *e, const struct eng_silence *s,
+                           const struct eng_alert *a, int64_t now_wall)
+{
+	return now_wall >= s->start_wall_ms && now_wall < s->end_wall_ms &&
+	       silence_may_cover(e, s, a) && match_names(s->match, a);
+}
+
+size_t engine_match_count(const struct engine *e, const char *match, bool operator)
+{
+	const struct eng_silence probe = {.from_config = !operator};
+	size_t n = 0;
+	for (size_t i = 0; i < e->nalerts; i++) {
+		const struct eng_alert *a = &e->alerts[i];
+		n += a->name[0] && silence_may_cover(e, &probe, a) && match_names(match, a);
+	}
+	return n;
+}
+
+size_t engine_operator_silences(const struct engine *e)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < e->nalerts; i++)
-		n += e->alerts[i].name[0] && match_names(match, &e->alerts[i]);
+	for (size_t i = 0; i < e->nsilences; i++)
+		n += !e->silences[i].from_config;
 	return n;
 }
 
@@ -80,7 +106,7 @@ bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall)
 {
 	a->silence = NULL;
 	for (size_t i = 0; i < e->nsilences && !a->silence; i++)
-		if (silence_covers(&e->silences[i], a, now_wall))
+		if (silence_covers(e, &e->silences[i], a, now_wall))
 			a->silence = &e->silences[i];
 	return a->silence != NULL;
 }

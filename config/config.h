@@ -37,6 +37,12 @@
 #define FM_ROWS_DEFAULT 16  /* max_rows of a walked column when not given */
 #define FM_HISTORY_DAYS_DEFAULT 90 /* agent.history_days: ISO 27001 8.15 */
 #define FM_HISTORY_DAYS_MAX 3650
+/* Operators' silences: the longest (7 days; agent.commands.max_silence may
+ * lower it) and how many at once (agent.commands.max_silences). The engine
+ * holds 64 silences in all; the rest is the config's windows. */
+#define FM_SILENCE_MAX_S (7 * 86400)
+#define FM_OPERATOR_SILENCES_DEFAULT 16
+#define FM_OPERATOR_SILENCES_MAX 48
 
 /* Modbus limits from the protocol specification (V1.1b3, 6.1-6.4). */
 #define FM_MODBUS_MAX_REGISTERS 125
@@ -118,6 +124,12 @@ struct fm_agent_conf {
 	int clock_unsync_grace;  /* seconds the clock may be unsynchronised */
 	int outbox_alert_after;  /* seconds the broker may be away with events waiting */
 	int collector_hang_after; /* seconds a bus worker may be silent (at least) */
+	/* what operators' commands over MQTT may do (agent.commands) */
+	struct fm_commands_conf {
+		bool silence_self;  /* a silence may cover *.comm, *.bus, facmon.* */
+		int max_silence;    /* seconds, the longest silence */
+		int max_silences;   /* operators' silences in place at once */
+	} commands;
 };
 
 struct fm_mqtt_conf {

@@ -21,7 +21,11 @@
 static const char *const agent_keys[] = {
 	"site", "name", "state_dir", "log_level", "profile_dir", "history_days",
 	"disk_min_free_pct", "clock_unsync_grace", "outbox_alert_after",
-	"collector_hang_after", NULL,
+	"collector_hang_after", "commands", NULL,
+};
+
+static const char *const commands_keys[] = {
+	"silence_self", "max_silence", "max_silences", NULL,
 };
 
 static const char *const log_level_names[] = {
@@ -72,6 +76,24 @@ static void parse_self_health(struct conf__ctx *c, const config_setting_t *g,
 	          &a->collector_hang_after);
 }
 
+/* agent.commands: what operators' commands may do. By default a silence
+ * never covers the agent's failure detection (*.comm, *.bus, facmon.*),
+ * lasts at most 7 days, and operators have at most 16 in place, leaving
+ * room for the config's own windows (defaults in conf__parse_agent). */
+static void parse_commands(struct conf__ctx *c, const config_setting_t *g,
+                           struct fm_commands_conf *cmd)
+{
+	const config_setting_t *t = config_setting_get_member(g, "commands");
+	if (!t || !conf__expect(c, t, "agent.commands", CONFIG_TYPE_GROUP))
+		return;
+	conf__known_keys(c, t, "agent.commands", commands_keys);
+	conf__bool(c, t, "agent.commands", "silence_self", false, &cmd->silence_self);
+	conf__int(c, t, "agent.commands", "max_silence", false, 60, FM_SILENCE_MAX_S,
+	          &cmd->max_silence);
+	conf__int(c, t, "agent.commands", "max_silences", false, 1, FM_OPERATOR_SILENCES_MAX,
+	          &cmd->max_silences);
+}
+
 void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
                        const char *config_path)
 {
@@ -85,6 +107,8 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 	a->clock_unsync_grace = 600; /* a Pi without an RTC takes minutes to sync */
 	a->outbox_alert_after = 300;
 	a->collector_hang_after = 60; /* the floor; 3 bus periods when longer */
+	a->commands = (struct fm_commands_conf){.max_silence = FM_SILENCE_MAX_S,
+	                                        .max_silences = FM_OPERATOR_SILENCES_DEFAULT};
 
 	const config_setting_t *g = conf__member(c, root, "", "agent", true);
 	if (!g || !conf__expect(c, g, "agent", CONFIG_TYPE_GROUP))
@@ -101,6 +125,7 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 	          &a->history_days);
 	resolve_profile_dir(st, g, config_path);
 	parse_self_health(c, g, a);
+	parse_commands(c, g, &a->commands);
 }
 
 /* ---- mqtt ---- */

@@ -262,6 +262,8 @@ static int parse_unsilence(struct reason *r, const cJSON *o, const cJSON *cancel
 		                 "not %s", json_type(cancel));
 	if (cJSON_GetObjectItemCaseSensitive(o, "duration"))
 		return reject(r, "\"duration\": not allowed with \"cancel\"");
+	if (cJSON_GetObjectItemCaseSensitive(o, "all"))
+		return reject(r, "\"all\": not allowed with \"cancel\"");
 	if (all_matching)
 		rc = take_string(r, o, "match", true, c->rule_or_match, sizeof c->rule_or_match);
 	else if (cJSON_GetObjectItemCaseSensitive(o, "match"))
@@ -271,11 +273,34 @@ static int parse_unsilence(struct reason *r, const cJSON *o, const cJSON *cancel
 	return rc < 0 ? rc : take_by_and_text(r, o, "why", false, c);
 }
 
+bool command_match_is_everything(const char *match)
+{
+	bool star = false;
+	for (const char *c = match; *c; c++) {
+		if (*c != '*' && *c != '?')
+			return false;
+		star = star || *c == '*';
+	}
+	return star;
+}
+
+/* "all": optional, true or false. */
+static int take_all(struct reason *r, const cJSON *o, bool *all)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "all");
+	if (v && !cJSON_IsBool(v))
+		return reject(r, "\"all\": must be true or false, not %s", json_type(v));
+	*all = cJSON_IsTrue(v);
+	return 0;
+}
+
 static int parse_silence(struct reason *r, const cJSON *o, struct fm_cmd *c)
 {
-	static const char *const keys[] = {"match", "duration", "by", "why", "cancel", NULL};
+	static const char *const keys[] = {"match", "duration", "by", "why", "cancel", "all",
+	                                   NULL};
 	int rc = check_keys(r, o, "silence", keys,
-	                    "\"match\", \"duration\", \"by\", \"why\", \"cancel\"");
+	                    "\"match\", \"duration\", \"by\", \"why\", \"cancel\", "
+	                    "\"all\"");
 	if (rc < 0)
 		return rc;
 	const cJSON *cancel = cJSON_GetObjectItemCaseSensitive(o, "cancel");
@@ -293,6 +318,8 @@ static int parse_silence(struct reason *r, const cJSON *o, struct fm_cmd *c)
 	}
 	if (rc == 0)
 		rc = take_duration(r, o, &c->duration_s);
+	if (rc == 0)
+		rc = take_all(r, o, &c->all);
 	return rc < 0 ? rc : take_by_and_text(r, o, "why", true, c);
 }
 
@@ -395,8 +422,8 @@ void command_describe(const struct fm_cmd *cmd, char *buf, size_t len)
 	if (cmd->kind == FM_CMD_ACK)
 		n = snprintf(buf, len, "ack rule=%s by=%s", cmd->rule_or_match, cmd->by);
 	else if (cmd->kind == FM_CMD_SILENCE)
-		n = snprintf(buf, len, "silence match=%s duration=%" PRId64 "s by=%s",
-		             cmd->rule_or_match, cmd->duration_s, cmd->by);
+		n = snprintf(buf, len, "silence match=%s%s duration=%" PRId64 "s by=%s",
+		             cmd->rule_or_match, cmd->all ? " all" : "", cmd->duration_s, cmd->by);
 	else if (cmd->silence_id[0])
 		n = snprintf(buf, len, "unsilence id=%s by=%s", cmd->silence_id, cmd->by);
 	else

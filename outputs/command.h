@@ -7,12 +7,14 @@
  *
  *   R/cmd/ack      {"rule":"room-temp-high","by":"tanaka","comment":"AC tech called"}
  *   R/cmd/silence  {"match":"rack-a.*","duration":"2h","by":"tanaka","why":"AC maintenance"}
+ *                  {"match":"*","all":true,"duration":"1h","by":"tanaka","why":"move"}
  *                  {"cancel":"<silence id>","by":"tanaka"}
  *                  {"match":"rack-a.*","cancel":true,"by":"tanaka"}
  */
 #ifndef FACMON_COMMAND_H
 #define FACMON_COMMAND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +42,13 @@ struct fm_cmd {
 	char by[FM_CMD_BY_MAX];         /* who: always set */
 	char text[FM_CMD_TEXT_MAX];     /* ACK "comment", (UN)SILENCE "why"; may be "" */
 	int64_t duration_s;             /* SILENCE: 1 .. FM_CMD_DURATION_MAX_S; else 0 */
+	bool all;                       /* SILENCE: "all": true, the sender means a match
+	                                 * that covers every alert */
 };
+
+/* Whether glob MATCH names every alert there could be ("*", "**", "*?*"):
+ * a silence of it needs "all": true. */
+bool command_match_is_everything(const char *match);
 
 /* The topics under R/cmd/ that carry commands, subscribed by mqtt.c. */
 #define FM_CMD_NTOPICS 2

@@ -42,6 +42,7 @@ MAN_CFG = MAN_PAGES[1]
 KEY_SECTIONS = {
     "top_keys": ("Top-level groups", "TOP-LEVEL GROUPS"),
     "agent_keys": ("agent", "AGENT"),
+    "commands_keys": ("agent.commands", "agent.commands"),
     "mqtt_keys": ("mqtt", "MQTT"),
     "tls_keys": ("mqtt.tls", "mqtt.tls"),
     "bus_common_keys": ("buses", "Every bus"),

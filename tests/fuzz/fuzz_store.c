@@ -77,8 +77,11 @@ static void fuzz_reader(void)
 	if (rc < 0)
 		return;
 	store_last_seq(s);
-	store_history(s, 0, NULL, fuzz_row, NULL, err, sizeof err);
-	store_history(s, 0, "room-*", fuzz_row, NULL, err, sizeof err);
+	struct store_query all = {0}, rooms = {.rule = "room-*", .type = "transition"};
+	store_history(s, &all, fuzz_row, NULL, err, sizeof err);
+	store_history(s, &rooms, fuzz_row, NULL, err, sizeof err);
+	struct store_verdict v;
+	store_verify(s, &v, err, sizeof err);
 	store_close(s);
 }
 

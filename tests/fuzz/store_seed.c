@@ -7,8 +7,10 @@
  *   build-fuzz/tests/fuzz/store_seed DIR   # writes DIR/facmon.db
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 #define SEED_WALL_MS INT64_C(1795000000000) /* 2026-11-18 */
@@ -16,18 +18,17 @@
 static int seed_event(struct fm_store *s, uint64_t seq, const char *rule,
                       enum fm_alert_state from, enum fm_alert_state to)
 {
-	struct eng_alert alert = { 0 };
-	snprintf(alert.name, sizeof alert.name, "%s", rule);
-	struct eng_event e = { .seq = seq, .ts_wall_ms = SEED_WALL_MS + (int64_t)seq * 1000,
-	                       .alert = &alert, .t = { from, to } };
-	char payload[256], err[512];
+	char ts[CLOCK_ISO_LEN], payload[512], err[512], *sealed = NULL;
+	clock_iso8601(SEED_WALL_MS + (int64_t)seq * 1000, ts, sizeof ts);
 	snprintf(payload, sizeof payload,
-	         "{\"seq\":%llu,\"rule\":\"%s\",\"severity\":\"critical\",\"value\":31.5}",
-	         (unsigned long long)seq, rule);
-	if (store_record_event(s, &e, payload, err, sizeof err) < 0) {
+	         "{\"seq\":%llu,\"ts\":\"%s\",\"type\":\"transition\",\"from\":\"%s\","
+	         "\"to\":\"%s\",\"rule\":\"%s\",\"severity\":\"critical\",\"value\":31.5}",
+	         (unsigned long long)seq, ts, alert_state_name(from), alert_state_name(to), rule);
+	if (store_record_event(s, payload, &sealed, err, sizeof err) < 0) {
 		fprintf(stderr, "store_seed: %s\n", err);
 		return -1;
 	}
+	free(sealed);
 	return 0;
 }
 

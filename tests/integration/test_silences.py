@@ -65,9 +65,14 @@ class Silences(unittest.TestCase):
             if f:
                 f.close()
 
-    def start_agent(self, extra=""):
-        self.agent = Agent(room_config(self.broker.port, self.sim.port, rules=RULES,
-                                       extra=extra))
+    def start_agent(self, extra="", silence_self=False):
+        """SILENCE_SELF: operators' silences may cover rack-a.comm
+        (agent.commands; test_silence_policy.py tests the default)."""
+        config = room_config(self.broker.port, self.sim.port, rules=RULES, extra=extra)
+        if silence_self:
+            config = config.replace('log_level = "debug";', 'log_level = "debug";\n'
+                                    '  commands = { silence_self = true; };')
+        self.agent = Agent(config)
         self.watch.wait_for(ROOM, state_is("firing"))
         self.agent.wait_log(SUBSCRIBED)
 
@@ -162,7 +167,7 @@ class Silences(unittest.TestCase):
         self.assertGreater(self.silence("room-*", "1h"), sid)
 
     def test_silence_that_ended_while_down_is_not_resumed(self):
-        self.start_agent()
+        self.start_agent(silence_self=True)
         mark = self.watch.mark()
         short = self.silence("room-*", "5s")
         set_at = time.time()

@@ -19,14 +19,15 @@ static bool cmd_equal(const struct fm_cmd *a, const struct fm_cmd *b)
 {
 	return a->kind == b->kind && strcmp(a->rule_or_match, b->rule_or_match) == 0 &&
 	       strcmp(a->silence_id, b->silence_id) == 0 && strcmp(a->by, b->by) == 0 &&
-	       strcmp(a->text, b->text) == 0 && a->duration_s == b->duration_s;
+	       strcmp(a->text, b->text) == 0 && a->duration_s == b->duration_s &&
+	       a->all == b->all;
 }
 
 static void print_cmd(const char *label, const struct fm_cmd *c)
 {
 	printf("  %s: kind=%s rule_or_match=\"%s\" silence_id=\"%s\" by=\"%s\" "
-	       "text=\"%s\" duration_s=%" PRId64 "\n", label, command_kind_name(c->kind),
-	       c->rule_or_match, c->silence_id, c->by, c->text, c->duration_s);
+	       "text=\"%s\" duration_s=%" PRId64 " all=%d\n", label, command_kind_name(c->kind),
+	       c->rule_or_match, c->silence_id, c->by, c->text, c->duration_s, c->all);
 }
 
 static bool all_zero(const struct fm_cmd *c)
@@ -42,15 +43,15 @@ struct good {
 
 static const struct good goods[] = {
 	{"ack", "{\"rule\":\"room-temp-high\",\"by\":\"tanaka\",\"comment\":\"AC tech called\"}",
-	 {FM_CMD_ACK, "room-temp-high", "", "tanaka", "AC tech called", 0}},
+	 {FM_CMD_ACK, "room-temp-high", "", "tanaka", "AC tech called", 0, false}},
 	/* comment optional, may be empty; keys in any order; whitespace */
 	{"ack", "{\"by\":\"tanaka\",\"rule\":\"rack-a.comm\"}",
-	 {FM_CMD_ACK, "rack-a.comm", "", "tanaka", "", 0}},
+	 {FM_CMD_ACK, "rack-a.comm", "", "tanaka", "", 0, false}},
 	{"ack", " \n{ \"rule\" : \"room-hot.rack_3_top\", \"by\" : \"t\", \"comment\" : \"\" }\r\n",
-	 {FM_CMD_ACK, "room-hot.rack_3_top", "", "t", "", 0}},
+	 {FM_CMD_ACK, "room-hot.rack_3_top", "", "t", "", 0, false}},
 	/* UTF-8, raw and escaped; a by with spaces */
 	{"ack", "{\"rule\":\"water-leak\",\"by\":\"田中 太郎\",\"comment\":\"\\u7a7a\\u8abf OK\"}",
-	 {FM_CMD_ACK, "water-leak", "", "田中 太郎", "空調 OK", 0}},
+	 {FM_CMD_ACK, "water-leak", "", "田中 太郎", "空調 OK", 0, false}},
 	/* longest values: 127, 63, 255 bytes */
 	{"ack", "{\"rule\":\"" "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
 	        "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
@@ -66,47 +67,52 @@ static const struct good goods[] = {
 	  "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 	  "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 	  "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
-	  "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 0}},
+	  "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 0, false}},
 
 	/* silence: every duration form */
 	{"silence", "{\"match\":\"rack-a.*\",\"duration\":\"2h\",\"by\":\"tanaka\",\"why\":\"AC maintenance\"}",
-	 {FM_CMD_SILENCE, "rack-a.*", "", "tanaka", "AC maintenance", 7200}},
+	 {FM_CMD_SILENCE, "rack-a.*", "", "tanaka", "AC maintenance", 7200, false}},
 	{"silence", "{\"match\":\"room-temp-high\",\"duration\":\"90s\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "room-temp-high", "", "t", "w", 90}},
+	 {FM_CMD_SILENCE, "room-temp-high", "", "t", "w", 90, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":\"30m\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 1800}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 1800, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":\"1d\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 86400}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 86400, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":\"7d\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 604800}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 604800, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":\"168h\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 604800}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 604800, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":\"600\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 600}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 600, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":\"0090m\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 5400}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 5400, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":1,\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 1}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 1, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":604800,\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 604800}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 604800, false}},
 	{"silence", "{\"match\":\"m\",\"duration\":3.6e3,\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "m", "", "t", "w", 3600}},
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 3600, false}},
 	{"silence", "{\"match\":\"*\",\"duration\":3600.0,\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "*", "", "t", "w", 3600}},
+	 {FM_CMD_SILENCE, "*", "", "t", "w", 3600, false}},
 	{"silence", "{\"match\":\"[a-c]*.comm\",\"duration\":60,\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_SILENCE, "[a-c]*.comm", "", "t", "w", 60}},
+	 {FM_CMD_SILENCE, "[a-c]*.comm", "", "t", "w", 60, false}},
+	/* "all": the sender means every alert */
+	{"silence", "{\"match\":\"*\",\"all\":true,\"duration\":60,\"by\":\"t\",\"why\":\"w\"}",
+	 {FM_CMD_SILENCE, "*", "", "t", "w", 60, true}},
+	{"silence", "{\"match\":\"m\",\"all\":false,\"duration\":60,\"by\":\"t\",\"why\":\"w\"}",
+	 {FM_CMD_SILENCE, "m", "", "t", "w", 60, false}},
 
 	/* cancel: by id (string or number), or every silence of a pattern */
 	{"silence", "{\"cancel\":\"s-17\",\"by\":\"tanaka\"}",
-	 {FM_CMD_UNSILENCE, "", "s-17", "tanaka", "", 0}},
+	 {FM_CMD_UNSILENCE, "", "s-17", "tanaka", "", 0, false}},
 	{"silence", "{\"cancel\":17,\"by\":\"tanaka\",\"why\":\"done early\"}",
-	 {FM_CMD_UNSILENCE, "", "17", "tanaka", "done early", 0}},
+	 {FM_CMD_UNSILENCE, "", "17", "tanaka", "done early", 0, false}},
 	{"silence", "{\"cancel\":9007199254740992,\"by\":\"t\"}",
-	 {FM_CMD_UNSILENCE, "", "9007199254740992", "t", "", 0}},
+	 {FM_CMD_UNSILENCE, "", "9007199254740992", "t", "", 0, false}},
 	{"silence", "{\"match\":\"rack-a.*\",\"cancel\":true,\"by\":\"tanaka\"}",
-	 {FM_CMD_UNSILENCE, "rack-a.*", "", "tanaka", "", 0}},
+	 {FM_CMD_UNSILENCE, "rack-a.*", "", "tanaka", "", 0, false}},
 	{"silence", "{\"cancel\":true,\"match\":\"rack-a.*\",\"by\":\"t\",\"why\":\"w\"}",
-	 {FM_CMD_UNSILENCE, "rack-a.*", "", "t", "w", 0}},
+	 {FM_CMD_UNSILENCE, "rack-a.*", "", "t", "w", 0, false}},
 };
 
 static void test_accepts(void **state)
@@ -150,6 +156,12 @@ static const struct bad bads[] = {
 	{"silence", "true", "not a JSON object (got true)"},
 	{"ack", "{\"rule\":\"r\\u0000x\",\"by\":\"t\"}", "a string contains \\u0000"},
 
+	/* "all": a boolean, and only to set a silence */
+	{"silence", "{\"match\":\"*\",\"all\":1,\"duration\":60,\"by\":\"t\",\"why\":\"w\"}",
+	 "\"all\": must be true or false, not a number"},
+	{"silence", "{\"match\":\"*\",\"all\":true,\"cancel\":true,\"by\":\"t\"}",
+	 "\"all\": not allowed with \"cancel\""},
+
 	/* unknown and duplicate keys: named, escaped, cut */
 	{"ack", "{\"rule\":\"r\",\"by\":\"t\",\"comentt\":\"c\"}",
 	 "unknown key \"comentt\" (ack takes \"rule\", \"by\", \"comment\")"},
@@ -158,9 +170,9 @@ static const struct bad bads[] = {
 	{"ack", "{\"rule\":\"r\",\"by\":\"t\",\"why\":\"w\"}",
 	 "unknown key \"why\" (ack takes \"rule\", \"by\", \"comment\")"},
 	{"silence", "{\"match\":\"m\",\"duration\":60,\"by\":\"t\",\"why\":\"w\",\"until\":\"x\"}",
-	 "unknown key \"until\" (silence takes \"match\", \"duration\", \"by\", \"why\", \"cancel\")"},
+	 "unknown key \"until\" (silence takes \"match\", \"duration\", \"by\", \"why\", \"cancel\", \"all\")"},
 	{"silence", "{\"rule\":\"m\",\"duration\":60,\"by\":\"t\",\"why\":\"w\"}",
-	 "unknown key \"rule\" (silence takes \"match\", \"duration\", \"by\", \"why\", \"cancel\")"},
+	 "unknown key \"rule\" (silence takes \"match\", \"duration\", \"by\", \"why\", \"cancel\", \"all\")"},
 	{"ack", "{\"a\\nb\\\"\\u00e9\":1}",
 	 "unknown key \"a\\x0ab\\\"\\xc3\\xa9\" (ack takes \"rule\", \"by\", \"comment\")"},
 	{"ack", "{\"" LONG64 "\":1}",
@@ -383,13 +395,13 @@ static void test_describe(void **state)
 		struct fm_cmd cmd;
 		const char *want;
 	} rows[] = {
-		{{FM_CMD_ACK, "room-temp-high", "", "tanaka", "AC tech called", 0},
+		{{FM_CMD_ACK, "room-temp-high", "", "tanaka", "AC tech called", 0, false},
 		 "ack rule=room-temp-high by=tanaka comment=\"AC tech called\""},
-		{{FM_CMD_ACK, "rack-a.comm", "", "tanaka", "", 0}, "ack rule=rack-a.comm by=tanaka"},
-		{{FM_CMD_SILENCE, "rack-a.*", "", "tanaka", "AC \"big\" job \\ 2", 7200},
+		{{FM_CMD_ACK, "rack-a.comm", "", "tanaka", "", 0, false}, "ack rule=rack-a.comm by=tanaka"},
+		{{FM_CMD_SILENCE, "rack-a.*", "", "tanaka", "AC \"big\" job \\ 2", 7200, false},
 		 "silence match=rack-a.* duration=7200s by=tanaka why=\"AC \\\"big\\\" job \\\\ 2\""},
-		{{FM_CMD_UNSILENCE, "", "s-17", "tanaka", "", 0}, "unsilence id=s-17 by=tanaka"},
-		{{FM_CMD_UNSILENCE, "rack-a.*", "", "tanaka", "done", 0},
+		{{FM_CMD_UNSILENCE, "", "s-17", "tanaka", "", 0, false}, "unsilence id=s-17 by=tanaka"},
+		{{FM_CMD_UNSILENCE, "rack-a.*", "", "tanaka", "done", 0, false},
 		 "unsilence match=rack-a.* by=tanaka why=\"done\""},
 	};
 	int failures = 0;
@@ -411,6 +423,28 @@ static void test_describe(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* The globs that name every alert there could be, and some that do not. */
+static void test_match_is_everything(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *match;
+		bool want;
+	} rows[] = {
+		{"*", true}, {"**", true}, {"*?*", true}, {"?*", true},
+		{"?", false}, {"rack-*", false}, {"*.comm", false}, {"*a*", false},
+		{"[a-z]*", false}, {"", false},
+	};
+	int failures = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		if (command_match_is_everything(rows[i].match) != rows[i].want) {
+			printf("\"%s\": got %d, want %d\n", rows[i].match, !rows[i].want,
+			       rows[i].want);
+			failures++;
+		}
+	assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_payload_bytes),
 		cmocka_unit_test(test_err_buffer),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_match_is_everything),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -538,6 +538,39 @@ static void test_silence(void **state)
 	expect_event(f, mark, "silence facmon.silence cancelled");
 }
 
+/* An operator's silence never covers the agent's failure detection (a
+ * device's comm, a bus) unless agent.commands.silence_self allows it; the
+ * config's own windows may. */
+static void test_silence_spares_failure_detection(void **state)
+{
+	struct fixture *f = *state;
+	settle(f, 1);
+	struct eng_alert *comm = engine_find_alert(f->e, "crac.comm");
+	struct eng_alert *bus = engine_find_alert(f->e, "rs485.bus");
+	assert_non_null(comm);
+	assert_non_null(bus);
+	assert_int_equal(engine_match_count(f->e, "*.comm", true), 0);
+	assert_int_equal(engine_match_count(f->e, "*.comm", false), 3);
+	unsigned id = engine_silence(f->e, "*", f->now, f->now + 60000, "op", "w", false, f->now);
+	assert_non_null(engine_find_alert(f->e, "fire.server_room")->silence);
+	assert_null(comm->silence);
+	assert_null(bus->silence);
+	engine_unsilence(f->e, id, NULL, f->now);
+	/* the config's window covers them */
+	id = engine_silence(f->e, "*", f->now, f->now + 60000, "", "", true, f->now);
+	assert_non_null(comm->silence);
+	assert_non_null(bus->silence);
+	engine_unsilence(f->e, id, NULL, f->now);
+	/* and so does an operator's, where the config allows it */
+	cfg.agent.commands.silence_self = true;
+	id = engine_silence(f->e, "crac*", f->now, f->now + 60000, "op", "w", false, f->now);
+	bool covered = comm->silence != NULL;
+	cfg.agent.commands.silence_self = false;
+	engine_unsilence(f->e, id, NULL, f->now);
+	assert_true(covered);
+	assert_int_equal(engine_operator_silences(f->e), 0);
+}
+
 static void test_resume_silence_keeps_its_id(void **state)
 {
 	struct fixture *f = *state;
@@ -629,6 +662,7 @@ int main(void)
 		T(test_ack),
 		T(test_ack_stops_repeats),
 		T(test_silence),
+		T(test_silence_spares_failure_detection),
 		T(test_resume_silence_keeps_its_id),
 		T(test_resume_keeps_firing_without_event),
 		T(test_self_health),
