@@ -335,21 +335,31 @@ struct fm_config {
 	size_t nfiles;
 };
 
+/* How much a problem matters. An error makes the config invalid; a
+ * warning is reported and the config is used all the same. Errors are 0,
+ * so a zeroed diagnostic is an error. */
+enum fm_diag_severity {
+	FM_DIAG_ERROR,
+	FM_DIAG_WARNING,
+};
+
 /* One problem found while loading. */
 struct fm_diag {
 	char file[FM_TEXT_MAX];
 	int line; /* 0 when no line applies (file not found) */
+	enum fm_diag_severity severity;
 	char message[FM_TEXT_MAX];
 };
+
 
 struct fm_diags {
 	struct fm_diag *items;
 	size_t count;
 };
 
-/* Loads and validates PATH. Returns the config, or NULL when any problem
- * was found; the problems are appended to DIAGS either way (a valid config
- * has none). Profiles are looked up in agent.profile_dir, else in
+/* Loads and validates PATH. Returns the config, or NULL when any error
+ * was found; the problems, errors and warnings, are appended to DIAGS
+ * either way (a valid config has no errors, and may have warnings). Profiles are looked up in agent.profile_dir, else in
  * FACMON_PROFILE_DIR from the environment, else in the compiled-in dir. */
 struct fm_config *config_load(const char *path, struct fm_diags *diags);
 void config_free(struct fm_config *cfg);
@@ -368,8 +378,13 @@ int config_hash(const struct fm_config *cfg, char out[CONFIG_HASH_LEN]);
 /* The directory profiles are read from when the config doesn't say. */
 const char *config_default_profile_dir(void);
 
+/* Appends an error (diags_add) or a warning (diags_warn) to D. */
 void diags_add(struct fm_diags *d, const char *file, int line,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void diags_warn(struct fm_diags *d, const char *file, int line,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* How many of D's problems are errors. */
+size_t diags_errors(const struct fm_diags *d);
 void diags_free(struct fm_diags *d);
 
 /* Lookups on a loaded config; NULL when absent. */
