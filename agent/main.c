@@ -52,7 +52,8 @@ static const char usage_check[] =
 	"\n"
 	"Validates the config and the device profiles it uses. Prints every problem\n"
 	"as FILE:LINE: message on stderr and exits 1, or prints a one-line summary\n"
-	"and exits 0.\n";
+	"and exits 0. Warnings (FILE:LINE: warning: message, such as a control ID\n"
+	"facmon does not know) are printed too and leave the config valid.\n";
 
 static const char usage_once[] =
 	"Usage: facmon once [-c FILE] [--json]\n"

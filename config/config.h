@@ -12,8 +12,9 @@
  *
  * Folder config/ owns the config: libconfig and the device profiles
  * turned into plain structs, checked with FILE:LINE messages (load*.c,
- * validate.c), the names of its enumerations (names.c), its hash
- * (hash.c); examples/ holds commented configs. Uses base/ only.
+ * validate.c), the names of its enumerations (names.c), the catalog of
+ * control IDs rules may name (controls.c), its hash (hash.c); examples/
+ * holds commented configs. Uses base/ only.
  */
 #ifndef FACMON_CONFIG_H
 #define FACMON_CONFIG_H
@@ -113,6 +114,8 @@ struct fm_agent_conf {
 	char profile_dir[FM_TEXT_MAX]; /* extension: where profiles are looked up */
 	enum fm_log_level log_level;
 	int history_days;              /* events are kept this long, then pruned */
+	bool strict_controls;          /* a control ID not in the catalog is an
+	                                  error, not a warning (controls.c) */
 	/* self-health (agent/self_health.h) */
 	int disk_min_free_pct;   /* state_dir's filesystem below this % free: alert */
 	int clock_unsync_grace;  /* seconds the clock may be unsynchronised */
@@ -351,7 +354,6 @@ struct fm_diag {
 	char message[FM_TEXT_MAX];
 };
 
-
 struct fm_diags {
 	struct fm_diag *items;
 	size_t count;
@@ -416,6 +418,18 @@ char serial_parity_from_name(const char *name);
  * silence pattern MATCH, outside glob syntax (* ? [...] \\), that no alert
  * name holds, so the silence can match nothing; '\0' when there is none. */
 char silence_match_impossible(const char *match);
+
+/* Control IDs, the catalog facmon ships (controls.c): FISC 安全対策基準
+ * items (9th and 10th editions) and ISO/IEC 27001:2022 Annex A controls.
+ * Whether ID is one of them, as written ("設46", "8.16"). */
+bool control_id_known(const char *id);
+/* The catalog's ID that ID was probably meant to be (a letter O for a zero,
+ * l or I for a one, full-width digits, spaces, "A.8.16" for "8.16"), into
+ * OUT; false when there is none or it is ID itself. */
+bool control_id_suggest(const char *id, char *out, size_t outsz);
+/* What the catalog holds, in a few words for a message about ID: the
+ * range of ID's family ("FISC 設1..設138"), or every standard's. */
+void control_catalog_describe(const char *id, char *out, size_t outsz);
 
 /* Registers a value type occupies (bool: 1; a coil/discrete: 1 bit). */
 int value_type_registers(enum fm_value_type t);

@@ -41,6 +41,9 @@ struct conf__rule_state {
 	const config_setting_t *enum_name[FM_CONDS_MAX];
 	/* per condition: the setting its messages point at */
 	const config_setting_t *cond[FM_CONDS_MAX];
+	/* per control ID kept in fm_rule.controls: its element of `controls`,
+	 * for the catalog check (validate.c) */
+	const config_setting_t *control[FM_CONTROLS_MAX];
 };
 
 struct conf__state {
