@@ -55,7 +55,8 @@ static const char usage_check[] =
 	"\n"
 	"Validates the config and the device profiles it uses. Prints every problem\n"
 	"as FILE:LINE: message on stderr and exits 1, or prints a one-line summary\n"
-	"and exits 0.\n";
+	"and exits 0. Warnings (FILE:LINE: warning: message, such as a control ID\n"
+	"facmon does not know) are printed too and leave the config valid.\n";
 
 static const char usage_once[] =
 	"Usage: facmon once [-c FILE] [--json]\n"
@@ -201,23 +202,29 @@ static void print_diags(const struct fm_diags *d)
 		qsort(sorted, d->count, sizeof *sorted, diag_order);
 	for (size_t i = 0; i < d->count; i++) {
 		const struct fm_diag *g = sorted ? sorted[i] : &d->items[i];
+		const char *label = g->severity == FM_DIAG_WARNING ? "warning: " : "";
 		if (g->line > 0)
-			fprintf(stderr, "%s:%d: %s\n", g->file, g->line, g->message);
+			fprintf(stderr, "%s:%d: %s%s\n", g->file, g->line, label, g->message);
 		else
-			fprintf(stderr, "%s: %s\n", g->file, g->message);
+			fprintf(stderr, "%s: %s%s\n", g->file, label, g->message);
 	}
 	free(sorted);
 }
 
-/* Loads the config, printing problems; NULL if it is invalid. */
+/* Loads the config, printing problems (warnings too: a valid config may
+ * have some); NULL if it is invalid. */
 static struct fm_config *load_or_report(const char *path)
 {
 	struct fm_diags diags = {0};
 	struct fm_config *cfg = config_load(path, &diags);
 	print_diags(&diags);
-	if (!cfg)
-		fprintf(stderr, "%s: %zu problem%s found\n", path, diags.count,
-		        diags.count == 1 ? "" : "s");
+	size_t errors = diags_errors(&diags), warnings = diags.count - errors;
+	if (!cfg && warnings)
+		fprintf(stderr, "%s: %zu problem%s found, and %zu warning%s\n", path, errors,
+		        errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+	else if (!cfg)
+		fprintf(stderr, "%s: %zu problem%s found\n", path, errors,
+		        errors == 1 ? "" : "s");
 	diags_free(&diags);
 	return cfg;
 }

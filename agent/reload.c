@@ -31,20 +31,36 @@ static void forget(void *ctx, const char *kind, const char *name)
 /* The new config, or NULL with its problems logged and the first one in
  * R->why. R gets the new config's hash, or its main file's when it did
  * not load. */
+/* Each diagnostic at its level; the first error, or NULL. */
+static const struct fm_diag *log_diags(const struct fm_diags *d)
+{
+	const struct fm_diag *first = NULL;
+	for (size_t i = 0; i < d->count; i++) {
+		const struct fm_diag *g = &d->items[i];
+		if (g->severity == FM_DIAG_WARNING) {
+			log_warn("reload: %s:%d: warning: %s", g->file, g->line, g->message);
+			continue;
+		}
+		log_error("reload: %s:%d: %s", g->file, g->line, g->message);
+		if (!first)
+			first = g;
+	}
+	return first;
+}
+
 static struct fm_config *load_new_config(const struct agent *a, struct reload_outcome *r)
 {
 	struct fm_diags diags = {0};
 	struct fm_config *cfg = config_load(a->cfg->path, &diags);
-	for (size_t i = 0; i < diags.count; i++)
-		log_error("reload: %s:%d: %s", diags.items[i].file, diags.items[i].line,
-		          diags.items[i].message);
+	const struct fm_diag *first = log_diags(&diags);
 	if (!cfg) {
+		size_t errors = diags_errors(&diags);
 		log_error("reload: %s has %zu problem%s; still running the previous config",
-		          a->cfg->path, diags.count, diags.count == 1 ? "" : "s");
-		if (diags.count)
+		          a->cfg->path, errors, errors == 1 ? "" : "s");
+		if (first)
 			snprintf(r->why, sizeof r->why, "%zu problem%s, the first %.200s:%d: %.250s",
-			         diags.count, diags.count == 1 ? "" : "s", diags.items[0].file,
-			         diags.items[0].line, diags.items[0].message);
+			         errors, errors == 1 ? "" : "s", first->file, first->line,
+			         first->message);
 		if (sha256_file(a->cfg->path, r->file_sha256) < 0)
 			r->file_sha256[0] = '\0';
 	}

@@ -12,8 +12,9 @@
  *
  * Folder config/ owns the config: libconfig and the device profiles
  * turned into plain structs, checked with FILE:LINE messages (load*.c,
- * validate.c), the names of its enumerations (names.c), its hash
- * (hash.c); examples/ holds commented configs. Uses base/ only.
+ * validate.c), the names of its enumerations (names.c), the catalog of
+ * control IDs rules may name (controls.c), its hash (hash.c); examples/
+ * holds commented configs. Uses base/ only.
  */
 #ifndef FACMON_CONFIG_H
 #define FACMON_CONFIG_H
@@ -119,6 +120,8 @@ struct fm_agent_conf {
 	char profile_dir[FM_TEXT_MAX]; /* extension: where profiles are looked up */
 	enum fm_log_level log_level;
 	int history_days;              /* events are kept this long, then pruned */
+	bool strict_controls;          /* a control ID not in the catalog is an
+	                                  error, not a warning (controls.c) */
 	/* self-health (agent/self_health.h) */
 	int disk_min_free_pct;   /* state_dir's filesystem below this % free: alert */
 	int clock_unsync_grace;  /* seconds the clock may be unsynchronised */
@@ -347,10 +350,19 @@ struct fm_config {
 	size_t nfiles;
 };
 
+/* How much a problem matters. An error makes the config invalid; a
+ * warning is reported and the config is used all the same. Errors are 0,
+ * so a zeroed diagnostic is an error. */
+enum fm_diag_severity {
+	FM_DIAG_ERROR,
+	FM_DIAG_WARNING,
+};
+
 /* One problem found while loading. */
 struct fm_diag {
 	char file[FM_TEXT_MAX];
 	int line; /* 0 when no line applies (file not found) */
+	enum fm_diag_severity severity;
 	char message[FM_TEXT_MAX];
 };
 
@@ -359,9 +371,9 @@ struct fm_diags {
 	size_t count;
 };
 
-/* Loads and validates PATH. Returns the config, or NULL when any problem
- * was found; the problems are appended to DIAGS either way (a valid config
- * has none). Profiles are looked up in agent.profile_dir, else in
+/* Loads and validates PATH. Returns the config, or NULL when any error
+ * was found; the problems, errors and warnings, are appended to DIAGS
+ * either way (a valid config has no errors, and may have warnings). Profiles are looked up in agent.profile_dir, else in
  * FACMON_PROFILE_DIR from the environment, else in the compiled-in dir. */
 struct fm_config *config_load(const char *path, struct fm_diags *diags);
 void config_free(struct fm_config *cfg);
@@ -380,8 +392,13 @@ int config_hash(const struct fm_config *cfg, char out[CONFIG_HASH_LEN]);
 /* The directory profiles are read from when the config doesn't say. */
 const char *config_default_profile_dir(void);
 
+/* Appends an error (diags_add) or a warning (diags_warn) to D. */
 void diags_add(struct fm_diags *d, const char *file, int line,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void diags_warn(struct fm_diags *d, const char *file, int line,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* How many of D's problems are errors. */
+size_t diags_errors(const struct fm_diags *d);
 void diags_free(struct fm_diags *d);
 
 /* Lookups on a loaded config; NULL when absent. */
@@ -413,6 +430,18 @@ char serial_parity_from_name(const char *name);
  * silence pattern MATCH, outside glob syntax (* ? [...] \\), that no alert
  * name holds, so the silence can match nothing; '\0' when there is none. */
 char silence_match_impossible(const char *match);
+
+/* Control IDs, the catalog facmon ships (controls.c): FISC 安全対策基準
+ * items (9th and 10th editions) and ISO/IEC 27001:2022 Annex A controls.
+ * Whether ID is one of them, as written ("設46", "8.16"). */
+bool control_id_known(const char *id);
+/* The catalog's ID that ID was probably meant to be (a letter O for a zero,
+ * l or I for a one, full-width digits, spaces, "A.8.16" for "8.16"), into
+ * OUT; false when there is none or it is ID itself. */
+bool control_id_suggest(const char *id, char *out, size_t outsz);
+/* What the catalog holds, in a few words for a message about ID: the
+ * range of ID's family ("FISC 設1..設138"), or every standard's. */
+void control_catalog_describe(const char *id, char *out, size_t outsz);
 
 /* Registers a value type occupies (bool: 1; a coil/discrete: 1 bit). */
 int value_type_registers(enum fm_value_type t);

@@ -1,6 +1,7 @@
 /* getters.c - typed, range-checked reads of libconfig settings.
  *
- * Owns: turning one libconfig setting into one C value or one diagnostic.
+ * Owns: turning one libconfig setting into one C value or one diagnostic
+ * (an error, or a warning that leaves the config usable).
  * Every message starts with the option's path ("devices[1] (rack-a).unit: ...") and
  * is filed at the setting's own file and line; a missing key is filed at
  * the enclosing group. Also owns interning file names, because libconfig's
@@ -16,20 +17,39 @@
 #include "base/secret.h"
 #include "config/load_private.h"
 
-void conf__error(struct conf__ctx *c, const config_setting_t *s, const char *fmt, ...)
+static void report(struct conf__ctx *c, enum fm_diag_severity severity,
+                   const config_setting_t *s, const char *fmt, va_list ap)
 {
 	char msg[FM_TEXT_MAX];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	const char *file = config_setting_source_file(s);
+	int line = (int)config_setting_source_line(s);
+	if (severity == FM_DIAG_WARNING)
+		diags_warn(c->diags, file, line, "%s", msg);
+	else
+		diags_add(c->diags, file, line, "%s", msg);
+}
+
+void conf__error(struct conf__ctx *c, const config_setting_t *s, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(c, FM_DIAG_ERROR, s, fmt, ap);
 	va_end(ap);
-	diags_add(c->diags, config_setting_source_file(s),
-	          (int)config_setting_source_line(s), "%s", msg);
+}
+
+void conf__report(struct conf__ctx *c, enum fm_diag_severity severity,
+                  const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(c, severity, s, fmt, ap);
+	va_end(ap);
 }
 
 size_t conf__nerrors(const struct conf__ctx *c)
 {
-	return c->diags->count;
+	return diags_errors(c->diags);
 }
 
 const char *conf__intern(struct conf__ctx *c, const char *file)

@@ -4,8 +4,9 @@
  * file is read once; each section is parsed into structs (load_sections.c,
  * load_devices.c, load_rules.c), then the cross-checks run (validate.c),
  * then libconfig's tree is destroyed. Nothing outside config/ ever sees
- * libconfig. A config with any problem is freed and NULL returned, so a
- * caller (a SIGHUP reload, say) only ever swaps in a config that is whole.
+ * libconfig. A config with any error is freed and NULL returned, so a
+ * caller (a SIGHUP reload, say) only ever swaps in a config that is whole;
+ * warnings are told and leave the config usable.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@ static void state_free(struct conf__state *st)
 
 struct fm_config *config_load(const char *path, struct fm_diags *diags)
 {
-	size_t before = diags->count;
+	size_t before = diags_errors(diags);
 	struct fm_config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg || !(cfg->path = strdup(path))) {
 		diags_add(diags, path, 0, "out of memory");
@@ -106,8 +107,8 @@ struct fm_config *config_load(const char *path, struct fm_diags *diags)
 	state_free(&st);
 	conf__ctx_done(&st.ctx);
 
-	if (diags->count == before)
-		return cfg;
+	if (diags_errors(diags) == before)
+		return cfg; /* with its warnings, if any, in DIAGS */
 	config_free(cfg);
 	return NULL;
 }

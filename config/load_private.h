@@ -41,6 +41,9 @@ struct conf__rule_state {
 	const config_setting_t *enum_name[FM_CONDS_MAX];
 	/* per condition: the setting its messages point at */
 	const config_setting_t *cond[FM_CONDS_MAX];
+	/* per control ID kept in fm_rule.controls: its element of `controls`,
+	 * for the catalog check (validate.c) */
+	const config_setting_t *control[FM_CONTROLS_MAX];
 };
 
 struct conf__state {
@@ -77,8 +80,14 @@ enum conf__charset {
 /* Result of a getter: the key was absent, was read, or was reported bad. */
 enum conf__got { CONF_ABSENT, CONF_OK, CONF_BAD };
 
+/* A problem at setting S: an error makes the config invalid, a warning
+ * (conf__report with FM_DIAG_WARNING) does not. conf__nerrors counts the
+ * errors only. */
 void conf__error(struct conf__ctx *c, const config_setting_t *s,
                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void conf__report(struct conf__ctx *c, enum fm_diag_severity severity,
+                  const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 size_t conf__nerrors(const struct conf__ctx *c);
 const char *conf__intern(struct conf__ctx *c, const char *file);
 void conf__origin(struct conf__ctx *c, const config_setting_t *s,

@@ -263,8 +263,39 @@ static void parse_conditions(struct conf__ctx *c, const config_setting_t *g,
 	parse_condition(c, g, path, &r->conds[0], &rs->enum_name[0]);
 }
 
+/* A control ID's form: 1..15 bytes, no control character, no space of
+ * any kind (ASCII, no-break, ideographic). Whether it is in the catalog is
+ * a cross-check (validate.c): agent.strict_controls says what an unknown
+ * one is. */
+static bool control_form_ok(struct conf__ctx *c, const config_setting_t *e,
+                            const char *path, const char *v)
+{
+	size_t len = strlen(v);
+	if (conf__string_has_nul(c, e))
+		return false; /* told already, and libconfig cut it short */
+	if (len == 0 || len >= FM_CONTROL_MAX) {
+		conf__error(c, e, "%s: '%s' must be 1-%d bytes", path, v, FM_CONTROL_MAX - 1);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			conf__error(c, e, "%s: contains a control character (byte %zu)", path, i);
+			return false;
+		}
+	if (strchr(v, ' ') || strstr(v, "\xe3\x80\x80") || strstr(v, "\xc2\xa0")) {
+		char fix[FM_CONTROL_MAX];
+		bool fixed = control_id_suggest(v, fix, sizeof fix);
+		conf__error(c, e, "%s: '%s' has a space in it; control IDs have none%s%s%s",
+		            path, v, fixed ? " (did you mean '" : "", fixed ? fix : "",
+		            fixed ? "'?)" : "");
+		return false;
+	}
+	return true;
+}
+
 static void parse_controls(struct conf__ctx *c, const config_setting_t *g,
-                           const char *path, struct fm_rule *r)
+                           const char *path, struct fm_rule *r,
+                           struct conf__rule_state *rs)
 {
 	char p[CONF_PATH_MAX];
 	conf__path(p, path, "controls");
@@ -288,11 +319,10 @@ static void parse_controls(struct conf__ctx *c, const config_setting_t *g,
 		if (!conf__expect(c, e, pe, CONFIG_TYPE_STRING))
 			continue;
 		const char *v = config_setting_get_string(e);
-		size_t len = strlen(v);
-		if (len == 0 || len >= FM_CONTROL_MAX)
-			conf__error(c, e, "%s: '%s' must be 1-%d bytes", pe, v, FM_CONTROL_MAX - 1);
-		else
-			memcpy(r->controls[r->ncontrols++], v, len + 1);
+		if (!control_form_ok(c, e, pe, v))
+			continue;
+		rs->control[r->ncontrols] = e;
+		memcpy(r->controls[r->ncontrols++], v, strlen(v) + 1);
 	}
 }
 
@@ -319,7 +349,7 @@ static void parse_rule(struct conf__ctx *c, const config_setting_t *g,
 	conf__enum(c, g, path, "severity", false, severity_names,
 	           (int)ARRAY_LEN(severity_names), &sev);
 	r->severity = (enum fm_severity)sev;
-	parse_controls(c, g, path, r);
+	parse_controls(c, g, path, r, rs);
 	conf__parse_routing(c, g, path, &r->routing);
 }
 

@@ -21,7 +21,7 @@
 static const char *const agent_keys[] = {
 	"site", "name", "state_dir", "log_level", "profile_dir", "history_days",
 	"disk_min_free_pct", "clock_unsync_grace", "outbox_alert_after",
-	"collector_hang_after", "commands", NULL,
+	"collector_hang_after", "strict_controls", "commands", NULL,
 };
 
 static const char *const commands_keys[] = {
@@ -123,6 +123,7 @@ void conf__parse_agent(struct conf__state *st, const config_setting_t *root,
 	a->log_level = (enum fm_log_level)level;
 	conf__int(c, g, "agent", "history_days", false, 1, FM_HISTORY_DAYS_MAX,
 	          &a->history_days);
+	conf__bool(c, g, "agent", "strict_controls", false, &a->strict_controls);
 	resolve_profile_dir(st, g, config_path);
 	parse_self_health(c, g, a);
 	parse_commands(c, g, &a->commands);

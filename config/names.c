@@ -1,7 +1,7 @@
 /* names.c - the config model's small public helpers.
  *
  * Owns: the names of the config's enumerations (as written in the config
- * and in messages), the diagnostics list, lookups on a loaded config, and
+ * and in messages), the diagnostics list (errors and warnings), lookups on a loaded config, and
  * where profiles live by default. No libconfig here: everything in this
  * file works on a loaded fm_config.
  */
@@ -94,7 +94,8 @@ const char *config_default_profile_dir(void)
 	return FACMON_DEFAULT_PROFILE_DIR;
 }
 
-void diags_add(struct fm_diags *d, const char *file, int line, const char *fmt, ...)
+static void diags_vadd(struct fm_diags *d, enum fm_diag_severity severity,
+                       const char *file, int line, const char *fmt, va_list ap)
 {
 	struct fm_diag *items = realloc(d->items, (d->count + 1) * sizeof(*items));
 	if (!items)
@@ -104,10 +105,32 @@ void diags_add(struct fm_diags *d, const char *file, int line, const char *fmt, 
 	struct fm_diag *g = &items[d->count++];
 	snprintf(g->file, sizeof(g->file), "%s", file ? file : "");
 	g->line = line;
+	g->severity = severity;
+	vsnprintf(g->message, sizeof(g->message), fmt, ap);
+}
+
+void diags_add(struct fm_diags *d, const char *file, int line, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(g->message, sizeof(g->message), fmt, ap);
+	diags_vadd(d, FM_DIAG_ERROR, file, line, fmt, ap);
 	va_end(ap);
+}
+
+void diags_warn(struct fm_diags *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diags_vadd(d, FM_DIAG_WARNING, file, line, fmt, ap);
+	va_end(ap);
+}
+
+size_t diags_errors(const struct fm_diags *d)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->count; i++)
+		n += d->items[i].severity == FM_DIAG_ERROR;
+	return n;
 }
 
 void diags_free(struct fm_diags *d)

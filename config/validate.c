@@ -3,8 +3,9 @@
  * Owns: what no single section can check alone: duplicate names, a device's
  * bus, the implicit bus SNMP devices are on, a device's profile (loaded
  * here, once per profile, checked to be for the device's kind and merged
- * with the device's own points), the point each rule watches and the enum
- * names rules compare with. A check that depends on a section which had
+ * with the device's own points), the point each rule watches, the enum
+ * names rules compare with, and the control IDs rules name (against the
+ * catalog, strictly or not as the agent section says). A check that depends on a section which had
  * problems is skipped, so one typo gives one message instead of a cascade
  * ("unknown bus" for a bus whose name was bad).
  */
@@ -399,6 +400,38 @@ static void check_rule_points(struct conf__state *st)
 			check_condition(st, i, j);
 }
 
+/* ---- control IDs ---- */
+
+/* Each control ID a rule names is in the catalog (controls.c); one that is
+ * not is told as a warning, or an error with agent.strict_controls: the
+ * auditor reads these IDs, and "設8O" (a letter O) is evidence for nothing. */
+static void check_control(struct conf__state *st, size_t i, size_t k)
+{
+	const struct fm_rule *r = &st->cfg->rules[i];
+	const char *id = r->controls[k];
+	if (control_id_known(id))
+		return;
+	const config_setting_t *e = st->rules[i].control[k];
+	char path[CONF_PATH_MAX], known[FM_TEXT_MAX / 2], fix[FM_CONTROL_MAX];
+	conf__path_entry(path, "rules", (int)i, entry_setting(st, "rules", i, NULL),
+	                 CONF_NAME_RULE);
+	control_catalog_describe(id, known, sizeof known);
+	bool fixed = control_id_suggest(id, fix, sizeof fix);
+	bool strict = st->cfg->agent.strict_controls;
+	conf__report(&st->ctx, strict ? FM_DIAG_ERROR : FM_DIAG_WARNING, e,
+	             "%s.controls[%d]: '%s' is not a control ID facmon knows (%s)%s%s%s%s",
+	             path, config_setting_index(e), id, known,
+	             fixed ? "; did you mean '" : "", fixed ? fix : "", fixed ? "'?" : "",
+	             strict ? " (agent.strict_controls)" : "");
+}
+
+static void check_rule_controls(struct conf__state *st)
+{
+	for (size_t i = 0; st->rules && i < st->cfg->nrules; i++)
+		for (size_t k = 0; k < st->cfg->rules[i].ncontrols; k++)
+			check_control(st, i, k);
+}
+
 void conf__validate(struct conf__state *st)
 {
 	struct fm_config *cfg = st->cfg;
@@ -411,4 +444,5 @@ void conf__validate(struct conf__state *st)
 	add_snmp_bus(st);
 	merge_profiles(st);
 	check_rule_points(st);
+	check_rule_controls(st);
 }

@@ -2,7 +2,8 @@
  *
  * Each bad file in tests/configs/bad/ holds one kind of mistake; the table
  * says which file and line the diagnostic must name and what its message
- * must say. A failed row prints what was got and what was wanted, and the
+ * must say. The files of tests/configs/warn/ load, with the warnings their
+ * table says. A failed row prints what was got and what was wanted, and the
  * other rows still run. Also: a missing file, diagnostics appended across
  * loads, loading one profile, and the names and lookups of config.h.
  */
@@ -135,6 +136,17 @@ static const struct bad_case bad_cases[] = {
 	{ "rules-combined-points.cfg", NULL, 13, "rules[1] (r2).any[0].point: temp is a walked table column", 3 },
 	{ "controls.cfg", NULL, 10, "rules[0] (r1).controls: 9 control IDs, at most 8", 2 },
 	{ "controls.cfg", NULL, 12, "rules[1] (r2).controls[0]: 'a-control-id-too-long' must be 1-15 bytes", 2 },
+	{ "controls-form.cfg", NULL, 4, "agent.strict_controls: expected a boolean, got a string", 5 },
+	{ "controls-form.cfg", NULL, 11, "rules[0] (r1).controls[0]: '' must be 1-15 bytes", 5 },
+	{ "controls-form.cfg", NULL, 12, "rules[1] (r2).controls[0]: '設 46' has a space in it; "
+	  "control IDs have none (did you mean '設46'?)", 5 },
+	{ "controls-form.cfg", NULL, 13, "rules[2] (r3).controls[0]: '設\u3000" "46' has a space in "
+	  "it; control IDs have none (did you mean '設46'?)", 5 },
+	{ "controls-form.cfg", NULL, 14, "rules[3] (r4).controls[0]: contains a control character "
+	  "(byte 2)", 5 },
+	/* agent.strict_controls: a control ID not in the catalog is an error */
+	{ "controls-strict.cfg", NULL, 11, "rules[0] (room-temp-high).controls[1]: '設8O' is not a "
+	  "control ID facmon knows (FISC 設1..設138); did you mean '設80'? (agent.strict_controls)", 1 },
 	{ "severity.cfg", NULL, 9, "'fatal' is not one of info, warning, major, critical", 1 },
 	{ "bad-site.cfg", NULL, 3, "agent.site: 'Tokyo DC' is not a valid name", 1 },
 	{ "topic-prefix.cfg", NULL, 10, "'facmon/#' must not contain the MQTT wildcards", 1 },
@@ -275,32 +287,61 @@ static const struct bad_case bad_cases[] = {
 	{ "several.cfg", NULL, 19, "rules[1].name: duplicate rule name 'r1'", 8 },
 };
 
+/* Files that load, each with warnings (tests/configs/warn/): every
+ * diagnostic of the file must be a warning, COUNT in all. */
+static const struct bad_case warn_cases[] = {
+	/* control IDs not in the catalog (config/controls.c) */
+	{ "controls-unknown.cfg", NULL, 11, "rules[0] (room-temp-high).controls[1]: '設8O' is "
+	  "not a control ID facmon knows (FISC 設1..設138); did you mean '設80'?", 5 },
+	{ "controls-unknown.cfg", NULL, 13, "rules[1] (clock).controls[1]: 'A.8.15' is not a "
+	  "control ID facmon knows (ISO/IEC 27001:2022 Annex A 8.1..8.34); did you mean "
+	  "'8.15'?", 5 },
+	{ "controls-unknown.cfg", NULL, 13, "rules[1] (clock).controls[2]: '8.35' is not a "
+	  "control ID facmon knows (ISO/IEC 27001:2022 Annex A 8.1..8.34)", 5 },
+	{ "controls-unknown.cfg", NULL, 15, "rules[2] (comm).controls[0]: '実１０２' is not a "
+	  "control ID facmon knows (FISC 実1..実148); did you mean '実102'?", 5 },
+	{ "controls-unknown.cfg", NULL, 15, "rules[2] (comm).controls[1]: 'ISO-27001' is not a "
+	  "control ID facmon knows (FISC 統1..統27, 実1..実148, 設1..設138, 監1; ISO/IEC "
+	  "27001:2022 Annex A 5.1..8.34)", 5 },
+};
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 static bool diag_matches(const struct fm_diag *g, const char *file, int line,
                          const char *want)
 {
 	return strcmp(g->file, file) == 0 && g->line == line && strstr(g->message, want);
 }
 
-/* One row; prints got and want and returns false when it does not hold. */
-static bool check_bad_case(const struct bad_case *bc)
+/* One row of the files in tests/configs/DIR: with LOADS, the file loads
+ * and every diagnostic is a warning; else it does not load. Prints got and
+ * want and returns false when the row does not hold. */
+static bool check_case(const char *dir, const struct bad_case *bc, bool loads)
 {
 	char path[PATH_MAX], at[PATH_MAX];
-	char bad_dir[PATH_MAX];
-	data_path(bad_dir, sizeof(bad_dir), "configs/bad");
-	path_join(path, sizeof(path), bad_dir, bc->file);
-	path_join(at, sizeof(at), bad_dir, bc->at ? bc->at : bc->file);
+	char rel[32], case_dir[PATH_MAX];
+	snprintf(rel, sizeof rel, "configs/%s", dir);
+	data_path(case_dir, sizeof(case_dir), rel);
+	path_join(path, sizeof(path), case_dir, bc->file);
+	path_join(at, sizeof(at), case_dir, bc->at ? bc->at : bc->file);
 
 	struct fm_diags d = { 0 };
 	struct fm_config *cfg = config_load(path, &d);
 	bool found = false;
 	for (size_t i = 0; i < d.count; i++)
-		found = found || diag_matches(&d.items[i], at, bc->line, bc->want);
-	bool ok = !cfg && found && (bc->count < 0 || d.count == (size_t)bc->count);
+		found = found || (diag_matches(&d.items[i], at, bc->line, bc->want) &&
+		                  (!loads || d.items[i].severity == FM_DIAG_WARNING));
+	bool ok = (loads ? cfg && diags_errors(&d) == 0 : !cfg) && found &&
+	          (bc->count < 0 || d.count == (size_t)bc->count);
 	if (!ok) {
-		print_error("FAIL bad/%s%s\n    want %s:%d: ...%s...", bc->file,
-		            cfg ? ": loaded, but should not" : "", at, bc->line, bc->want);
+		print_error("FAIL %s/%s%s\n    want %s:%d: %s...%s...", dir, bc->file,
+		            cfg && !loads ? ": loaded, but should not" :
+		            !cfg && loads ? ": did not load" : "", at, bc->line,
+		            loads ? "warning: " : "", bc->want);
 		if (bc->count >= 0)
 			print_error(" (%d diagnostics in all, got %zu)", bc->count, d.count);
+		if (loads)
+			print_error(" (%zu of them errors)", diags_errors(&d));
 		print_error("\n");
 		print_diags(&d);
 	}
@@ -312,36 +353,54 @@ static bool check_bad_case(const struct bad_case *bc)
 static void test_bad_files(void **state)
 {
 	(void)state;
-	size_t n = sizeof(bad_cases) / sizeof(bad_cases[0]), failed = 0;
+	size_t n = LEN(bad_cases), failed = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!check_bad_case(&bad_cases[i]))
+		if (!check_case("bad", &bad_cases[i], false))
 			failed++;
 	if (failed)
 		print_error("%zu of %zu bad-file rows failed\n", failed, n);
 	assert_int_equal(failed, 0);
 }
 
-/* A bad file nobody checks is a test that silently does nothing. */
-static void test_every_bad_file_has_a_row(void **state)
+static void test_warn_files(void **state)
 {
 	(void)state;
-	char pattern[PATH_MAX];
-	data_path(pattern, sizeof(pattern), "configs/bad/*.cfg");
+	size_t failed = 0;
+	for (size_t i = 0; i < LEN(warn_cases); i++)
+		if (!check_case("warn", &warn_cases[i], true))
+			failed++;
+	assert_int_equal(failed, 0);
+}
+
+/* Every file of tests/configs/DIR has a row in CASES (N of them): a file
+ * nobody checks is a test that silently does nothing. */
+static void every_file_has_a_row(const char *dir, const struct bad_case *cases, size_t n)
+{
+	char pattern[PATH_MAX], rel[32];
+	snprintf(rel, sizeof rel, "configs/%s/*.cfg", dir);
+	data_path(pattern, sizeof(pattern), rel);
 	glob_t g;
 	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
 	size_t missing = 0;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
 		bool listed = false;
-		for (size_t k = 0; k < sizeof(bad_cases) / sizeof(bad_cases[0]); k++)
-			listed = listed || strcmp(bad_cases[k].file, base) == 0;
+		for (size_t k = 0; k < n; k++)
+			listed = listed || strcmp(cases[k].file, base) == 0;
 		if (!listed) {
-			print_error("bad/%s has no row in bad_cases\n", base);
+			print_error("%s/%s has no row in its table\n", dir, base);
 			missing++;
 		}
 	}
 	globfree(&g);
 	assert_int_equal(missing, 0);
+}
+
+static void test_every_file_has_a_row(void **state)
+{
+	(void)state;
+	every_file_has_a_row("bad", bad_cases, LEN(bad_cases));
+	every_file_has_a_row("warn", warn_cases, LEN(warn_cases));
 }
 
 static void test_missing_file(void **state)
@@ -463,7 +522,8 @@ int main(void)
 	find_dirs();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_every_bad_file_has_a_row),
+		cmocka_unit_test(test_warn_files),
+		cmocka_unit_test(test_every_file_has_a_row),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_diags_appended),
 		cmocka_unit_test(test_load_profile),
