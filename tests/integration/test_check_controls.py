@@ -130,7 +130,7 @@ class Run(unittest.TestCase):
         agent.reload()
         agent.wait_log(r"reloaded: 1 devices, 2 rules")
         after = agent.log()[mark:]
-        self.assertRegex(after, r"reload: " + told + re.escape(WARNING))
+        self.assertRegex(after, r"WARN reload: " + told + re.escape(f"warning: {WARNING}"))
         self.assertNotIn("still running the previous config", after)
         self.assertTrue(agent.running())
 
