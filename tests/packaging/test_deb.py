@@ -189,6 +189,8 @@ class Deb(unittest.TestCase):
             want.add("/usr/share/doc/facmon/" + os.path.basename(p))
         for p in glob.glob(os.path.join(SOURCE, "hw", "profiles", "*.cfg")):
             want.add("/usr/share/facmon/profiles/" + os.path.basename(p))
+        for p in glob.glob(os.path.join(SOURCE, "packaging", "mosquitto", "*")):
+            want.add("/usr/share/doc/facmon/examples/mosquitto/" + os.path.basename(p))
         self.assertEqual(want - files, set(), "missing from the package")
         self.assertFalse([f for f in files if "sim" in os.path.basename(f)
                           or "bench" in f or "test" in f], sorted(files))
