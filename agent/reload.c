@@ -180,6 +180,9 @@ static bool apply(struct agent *a, struct fm_config *cfg, struct reload_outcome 
 	struct engine *old = a->engine;
 	a->engine = engine;
 	agent_define_self_alerts(a);
+	/* the outputs see the new engine before it publishes anything */
+	struct output_env env = {.cfg = cfg, .mqtt = fresh ? fresh : a->mqtt, .engine = engine};
+	outputs_rebind(&a->out, &env);
 	engine_adopt(engine, old, forget, a, wall);
 	engine_destroy(old);
 	switch_mqtt(a, cfg, fresh);

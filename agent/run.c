@@ -217,6 +217,12 @@ static void on_new_session(struct agent *a)
 	agent_publish_status(a);
 	outbox_session_started(a->out.outbox);
 	engine_publish_states(a->engine);
+	outputs_mqtt_session(&a->out);
+}
+
+struct output_env agent_output_env(const struct agent *a)
+{
+	return (struct output_env){.cfg = a->cfg, .mqtt = a->mqtt, .engine = a->engine};
 }
 
 static int64_t min64(int64_t x, int64_t y)
@@ -234,14 +240,17 @@ static void loop_once(struct agent *a)
 		on_new_session(a);
 	wake = min64(wake, a->next_tick_ms);
 
+	wake = min64(wake, outputs_service(&a->out, now));
+
 	int mfd = mqtt_fd(a->mqtt);
-	struct pollfd fds[3] = {
+	struct pollfd fds[3 + OUTPUT_FDS_MAX] = {
 		{.fd = a->sigfd, .events = POLLIN},
 		{.fd = poller_fd(a->poller), .events = POLLIN},
 		{.fd = mfd, .events = (short)(POLLIN | (mqtt_want_write(a->mqtt) ? POLLOUT : 0))},
 	};
+	size_t nout = outputs_pollfds(&a->out, fds + 3, OUTPUT_FDS_MAX);
 	int timeout = (int)(wake > now ? wake - now : 0);
-	int n = poll(fds, mfd >= 0 ? 3 : 2, timeout);
+	int n = poll(fds, 3 + nout, timeout); /* poll ignores the fds that are -1 */
 	if (n < 0 && errno != EINTR) {
 		log_error("poll: %s", strerror(errno));
 		a->stop = true;
@@ -255,6 +264,7 @@ static void loop_once(struct agent *a)
 	if (mfd >= 0 && fds[2].revents)
 		mqtt_handle_io(a->mqtt, fds[2].revents & (POLLIN | POLLERR | POLLHUP),
 		               fds[2].revents & POLLOUT, now);
+	outputs_handle(&a->out, fds + 3, nout, now);
 	outputs_release_telemetry(&a->out, a->engine);
 	if (now >= a->next_tick_ms) {
 		engine_tick(a->engine, now, clock_wall_ms());
@@ -391,6 +401,8 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 	agent_apply_config_silences(a, wall);
 	a->next_tick_ms = now + TICK_MS;
 	a->next_self_check_ms = now + SELF_CHECK_MS;
+	struct output_env env = agent_output_env(a);
+	outputs_start(&a->out, &env);
 	return 0;
 }
 
@@ -405,6 +417,7 @@ void agent_summary(const struct fm_config *cfg, char *buf, size_t len)
 static void agent_stop(struct agent *a)
 {
 	poller_destroy(a->poller); /* workers finish their current request */
+	outputs_stop(&a->out);     /* their threads finish their current job */
 	if (a->mqtt)
 		mqtt_shutdown(a->mqtt, SHUTDOWN_FLUSH_MS);
 	outbox_destroy(a->out.outbox); /* writes the last acknowledgements */

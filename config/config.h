@@ -332,6 +332,35 @@ struct fm_silence {
 	struct fm_origin origin;
 };
 
+/* outputs: who else is told, beyond facmon's own MQTT topics. Every part
+ * is off unless its group is in the config (docs/reference.md). */
+#define FM_AM_URLS_MAX 4
+struct fm_outputs_conf {
+	struct fm_alertmanager_conf {
+		char urls[FM_AM_URLS_MAX][FM_TEXT_MAX]; /* none: off */
+		size_t nurls;
+		int timeout_ms;  /* one POST */
+		int resend;      /* seconds between re-posts of a firing alert */
+	} alertmanager;
+	struct fm_exec_conf {
+		char command[FM_TEXT_MAX]; /* "": off; an absolute path, run without a shell */
+		int timeout;     /* seconds one run may take */
+	} exec;
+	struct fm_homeassistant_conf {
+		bool enabled;
+		char prefix[FM_TEXT_MAX]; /* the discovery prefix, "homeassistant" */
+	} homeassistant;
+	struct fm_sparkplug_conf {
+		bool enabled;
+		char group[FM_NAME_MAX];  /* the Sparkplug group id; the edge node is agent.name */
+	} sparkplug;
+	struct fm_http_conf {
+		bool enabled;
+		char host[FM_TEXT_MAX];   /* the address it binds to, 127.0.0.1 by default */
+		int port;
+	} http;
+};
+
 struct fm_config {
 	char *path; /* the main file, as given */
 	struct fm_agent_conf agent;
@@ -345,6 +374,7 @@ struct fm_config {
 	struct fm_trap_conf traps;
 	struct fm_silence *silences;
 	size_t nsilences;
+	struct fm_outputs_conf outputs;
 	/* file names referenced by fm_origin.file, freed with the config */
 	char **files;
 	size_t nfiles;

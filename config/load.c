@@ -17,7 +17,7 @@
 #include "config/load_private.h"
 
 static const char *const top_keys[] = {
-	"agent", "mqtt", "buses", "devices", "rules", "snmp_traps", "silences", NULL,
+	"agent", "mqtt", "buses", "devices", "rules", "snmp_traps", "silences", "outputs", NULL,
 };
 
 /* 0, or why PATH cannot be read as a file. Checked up front because
@@ -74,6 +74,7 @@ static void parse_all(struct conf__state *st, const config_setting_t *root,
 	conf__parse_rules(st, root);
 	conf__parse_traps(st, root);
 	conf__parse_silences(st, root);
+	conf__parse_outputs(st, root);
 	conf__validate(st);
 }
 

@@ -179,6 +179,7 @@ void conf__parse_devices(struct conf__state *st, const config_setting_t *root);
 void conf__parse_rules(struct conf__state *st, const config_setting_t *root);
 void conf__parse_traps(struct conf__state *st, const config_setting_t *root);
 void conf__parse_silences(struct conf__state *st, const config_setting_t *root);
+void conf__parse_outputs(struct conf__state *st, const config_setting_t *root);
 /* The SNMPv3 keys of G (user, security_level, protocols, passphrase files)
  * into S; shared by SNMP devices and trap users. */
 void conf__parse_snmp_v3(struct conf__ctx *c, const config_setting_t *g,

@@ -1,5 +1,6 @@
 /* outputs.c - the engine's output fanned out to the log, the store (events
- * and alert states), the outbox and MQTT. */
+ * and alert states), the outbox and MQTT, and the outputs of registry.c
+ * the config turns on (see outputs.h). */
 #include "outputs/outputs.h"
 
 #include <stdio.h>
@@ -16,9 +17,18 @@ static bool telemetry_may_go(const struct outputs *o)
 	       (!o->outbox || outbox_pending(o->outbox) == 0);
 }
 
+/* Calls FIELD(self, ARGS...) on every started output that has it. */
+#define EACH_SLOT(o, field, ...)                                                   \
+	do {                                                                           \
+		for (size_t i_ = 0; i_ < (o)->nslots; i_++)                               \
+			if ((o)->slots[i_].ops->field)                                        \
+				(o)->slots[i_].ops->field((o)->slots[i_].self, __VA_ARGS__);     \
+	} while (0)
+
 static void out_telemetry(void *ctx, const struct eng_device *d)
 {
 	struct outputs *o = ctx;
+	EACH_SLOT(o, telemetry, d);
 	if (telemetry_may_go(o))
 		mqtt_publish_telemetry(o->mqtt, d);
 	else if (o->telemetry_due)
@@ -44,6 +54,7 @@ static void out_device_state(void *ctx, const struct eng_device *d, bool changed
 		LOG_AT(lvl, "device %s: %s%s%s%s", d->conf->name, dev_state_name(h->state),
 		       h->error[0] ? " (" : "", h->error, h->error[0] ? ")" : "");
 	struct outputs *o = ctx;
+	EACH_SLOT(o, device_state, d, changed);
 	if (o->mqtt)
 		mqtt_publish_device_state(o->mqtt, d);
 }
@@ -59,6 +70,7 @@ static void out_alert_state(void *ctx, const struct eng_alert *a)
 	char err[FM_TEXT_MAX * 2];
 	if (o->store && store_save_alert(o->store, a, err, sizeof err) < 0)
 		log_error("store: %s", err);
+	EACH_SLOT(o, alert_state, a);
 	if (o->mqtt)
 		mqtt_publish_alert_state(o->mqtt, a);
 }
@@ -172,4 +184,129 @@ struct eng_publisher outputs_publisher(struct outputs *o)
 		.event = out_event,
 		.ctx = o,
 	};
+}
+
+/* ---- the outputs of registry.c ---- */
+
+static bool slot_start(struct outputs *o, struct output_slot *slot,
+                       const struct output_ops *ops, const struct output_env *env)
+{
+	char err[FM_TEXT_MAX * 2] = "";
+	*slot = (struct output_slot){.ops = ops, .durable = ops->deliver != NULL};
+	if (slot->durable && !o->store) {
+		log_error("%s: needs the store to deliver events; not started", ops->name);
+		return false;
+	}
+	slot->self = ops->create(env, err, sizeof err);
+	if (!slot->self) {
+		log_error("%s: %s; not started", ops->name, err[0] ? err : "out of memory");
+		return false;
+	}
+	if (slot->durable && feed_open(&slot->feed, ops, slot->self, o->store, err,
+	                               sizeof err) < 0) {
+		log_error("%s: %s; not started", ops->name, err);
+		ops->destroy(slot->self);
+		return false;
+	}
+	log_info("%s: started", ops->name);
+	return true;
+}
+
+void outputs_start(struct outputs *o, const struct output_env *env)
+{
+	size_t n = 0;
+	while (output_registry[n])
+		n++;
+	o->slots = calloc(n + 1, sizeof *o->slots);
+	o->nslots = 0;
+	for (size_t i = 0; o->slots && i < n; i++) {
+		const struct output_ops *ops = output_registry[i];
+		if (ops->wanted(env->cfg) && slot_start(o, &o->slots[o->nslots], ops, env))
+			o->nslots++;
+	}
+}
+
+static struct output_slot *slot_of(struct outputs *o, const struct output_ops *ops)
+{
+	for (size_t i = 0; i < o->nslots; i++)
+		if (o->slots[i].ops == ops)
+			return &o->slots[i];
+	return NULL;
+}
+
+void outputs_rebind(struct outputs *o, const struct output_env *env)
+{
+	char err[FM_TEXT_MAX * 2];
+	size_t kept = 0;
+	for (size_t i = 0; i < o->nslots; i++) {
+		struct output_slot *slot = &o->slots[i];
+		if (slot->ops->wanted(env->cfg)) {
+			if (slot->ops->rebind)
+				slot->ops->rebind(slot->self, env);
+			o->slots[kept++] = *slot;
+			continue;
+		}
+		log_info("%s: stopped (no longer in the config)", slot->ops->name);
+		slot->ops->destroy(slot->self);
+		if (slot->durable && store_cursor_forget(o->store, slot->ops->name, err,
+		                                         sizeof err) < 0)
+			log_warn("%s", err);
+	}
+	o->nslots = kept;
+	for (size_t i = 0; o->slots && output_registry[i]; i++) {
+		const struct output_ops *ops = output_registry[i];
+		if (ops->wanted(env->cfg) && !slot_of(o, ops) &&
+		    slot_start(o, &o->slots[o->nslots], ops, env))
+			o->nslots++;
+	}
+}
+
+void outputs_stop(struct outputs *o)
+{
+	for (size_t i = 0; i < o->nslots; i++)
+		o->slots[i].ops->destroy(o->slots[i].self);
+	free(o->slots);
+	o->slots = NULL;
+	o->nslots = 0;
+}
+
+void outputs_mqtt_session(struct outputs *o)
+{
+	for (size_t i = 0; i < o->nslots; i++)
+		if (o->slots[i].ops->mqtt_session)
+			o->slots[i].ops->mqtt_session(o->slots[i].self);
+}
+
+size_t outputs_pollfds(const struct outputs *o, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < o->nslots && n < max; i++) {
+		int fd = o->slots[i].ops->fd ? o->slots[i].ops->fd(o->slots[i].self) : -1;
+		fds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+	}
+	return n;
+}
+
+void outputs_handle(struct outputs *o, const struct pollfd *fds, size_t n, int64_t now)
+{
+	for (size_t i = 0; i < o->nslots && i < n; i++)
+		if (fds[i].fd >= 0 && fds[i].revents && o->slots[i].ops->handle)
+			o->slots[i].ops->handle(o->slots[i].self, now);
+}
+
+int64_t outputs_service(struct outputs *o, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < o->nslots; i++) {
+		struct output_slot *slot = &o->slots[i];
+		if (slot->ops->service) {
+			int64_t t = slot->ops->service(slot->self, now);
+			next = t < next ? t : next;
+		}
+		if (slot->durable) {
+			int64_t t = feed_service(&slot->feed, now);
+			next = t < next ? t : next;
+		}
+	}
+	return next;
 }

@@ -3,8 +3,10 @@
  * Owns: the fan-out of telemetry, device states, alert states and events to
  * every output: the log (always), the store (events, written before they
  * are sent, and alert states) and the MQTT broker, events through the
- * outbox. Any may be absent (facmon once has none). A new output is one
- * more call in each function of outputs.c.
+ * outbox; and the outputs of outputs/registry.c the config turns on
+ * (output.h), each told as it happens, the durable ones fed the stored
+ * events from their own cursors (feed.c). Any may be absent (facmon once
+ * has none).
  *
  * Alerts first: while the outbox holds events (the broker is away, or a
  * backlog is being delivered), telemetry is not sent; each device's latest
@@ -22,12 +24,23 @@
 #ifndef FACMON_OUTPUTS_H
 #define FACMON_OUTPUTS_H
 
+#include <poll.h>
 #include <stdbool.h>
 
 #include "alerting/engine.h"
+#include "outputs/feed.h"
 #include "outputs/mqtt.h"
 #include "outputs/outbox.h"
+#include "outputs/output.h"
 #include "store/store.h"
+
+/* One output of outputs/registry.c that the config turns on. */
+struct output_slot {
+	const struct output_ops *ops;
+	void *self;
+	bool durable;     /* fed the stored events (FEED) */
+	struct feed feed;
+};
 
 struct outputs {
 	struct fm_mqtt *mqtt;     /* NULL: no broker */
@@ -35,6 +48,8 @@ struct outputs {
 	struct fm_outbox *outbox; /* with both */
 	const struct fm_config *cfg;
 	bool *telemetry_due;      /* per device: latest readings not yet sent */
+	struct output_slot *slots; /* the outputs beyond MQTT's topics */
+	size_t nslots;
 };
 
 /* The publisher to give engine_create; O must outlive the engine. */
@@ -43,5 +58,23 @@ struct eng_publisher outputs_publisher(struct outputs *o);
 /* Sends the held-back telemetry of E's devices once the outbox is empty
  * and the broker connected; call after each turn of the loop. */
 void outputs_release_telemetry(struct outputs *o, const struct engine *e);
+
+/* Starts the outputs ENV->cfg turns on (a durable one needs O->store); an
+ * output that cannot start is logged and left out, the others go on. */
+void outputs_start(struct outputs *o, const struct output_env *env);
+/* A reload: stops the outputs the new config turns off (forgetting their
+ * cursors), starts the ones it turns on, rebinds the rest. */
+void outputs_rebind(struct outputs *o, const struct output_env *env);
+void outputs_stop(struct outputs *o);
+/* A new session on the broker connection: the outputs that publish on it
+ * send their retained documents again. */
+void outputs_mqtt_session(struct outputs *o);
+
+/* Event-loop integration: up to MAX descriptors into FDS (how many), the
+ * work when they are readable (FDS as poll() returned them, N of them),
+ * and the timed work, returning when it next needs to run. */
+size_t outputs_pollfds(const struct outputs *o, struct pollfd *fds, size_t max);
+void outputs_handle(struct outputs *o, const struct pollfd *fds, size_t n, int64_t now_mono);
+int64_t outputs_service(struct outputs *o, int64_t now_mono);
 
 #endif

@@ -67,9 +67,11 @@ static const char insert_sql[] =
 	" delivered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0);";
 
 /* Where pruning stops: the first event that must stay, because it is
- * newer than the cutoff, still in the outbox, or the last one. */
+ * newer than the cutoff, still in the outbox, not yet done by a durable
+ * output (store_cursor.c), or the last one. */
 static const char prune_stop_sql[] =
 	"SELECT MIN(seq) FROM events WHERE ts >= ? OR delivered = 0"
+	" OR seq > (SELECT MIN(seq) FROM cursors)"
 	" OR seq = (SELECT MAX(seq) FROM events);";
 
 static const char history_sql[] =
@@ -98,6 +100,8 @@ static int open_db(struct fm_store *s, char *err, size_t errlen)
 		rc = store_chain_migrate(s->db);
 	if (rc == SQLITE_OK)
 		rc = store_alive_migrate(s->db);
+	if (rc == SQLITE_OK)
+		rc = store_cursor_migrate(s->db);
 	if (rc == SQLITE_OK && store_chain_head(s->db, s->head) < 0)
 		rc = sqlite3_errcode(s->db);
 	if (rc == SQLITE_OK)

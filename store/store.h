@@ -180,6 +180,21 @@ int store_load_alerts(struct fm_store *s,
                                    const char *ack_comment, int64_t acked_wall),
                       void *ctx, char *err, size_t errlen);
 
+/* store_cursor.c: how far each durable output (Alertmanager, the exec
+ * notifier) has got: the seq of the last event it has done; 0 found, 1
+ * none yet, -1 with ERR. Pruning keeps every event after the lowest. */
+int store_cursor_get(struct fm_store *s, const char *output, uint64_t *seq, char *err,
+                     size_t errlen);
+int store_cursor_set(struct fm_store *s, const char *output, uint64_t seq, char *err,
+                     size_t errlen);
+/* An output no longer configured: its cursor no longer holds events. */
+int store_cursor_forget(struct fm_store *s, const char *output, char *err, size_t errlen);
+/* Calls EACH for up to MAX stored events after seq AFTER, in seq order,
+ * with the document as stored (sealed); how many, or -1 with ERR. */
+int store_events_after(struct fm_store *s, uint64_t after, size_t max,
+                       void (*each)(void *ctx, uint64_t seq, const char *payload), void *ctx,
+                       char *err, size_t errlen);
+
 /* store_alive.c: when the agent was last known to be running. Writes
  * the mark (every minute); 0, or -1 with ERR. */
 int store_alive_write(struct fm_store *s, int64_t wall_ms, char *err, size_t errlen);

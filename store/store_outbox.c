@@ -50,21 +50,9 @@ int store_outbox_next(struct fm_store *s, uint64_t after, size_t max,
                       void (*each)(void *ctx, uint64_t seq, const char *payload),
                       void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(store_handle(s), "SELECT seq, payload FROM events"
-	                       " WHERE delivered = 0 AND seq > ? ORDER BY seq LIMIT ?;",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return fail(s, err, errlen, "read");
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	int n = 0, rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		each(ctx, (uint64_t)sqlite3_column_int64(st, 0),
-		     (const char *)sqlite3_column_text(st, 1));
-		n++;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? n : fail(s, err, errlen, "read");
+	return store_each_event(s, "SELECT seq, payload FROM events WHERE delivered = 0"
+	                        " AND seq > ? ORDER BY seq LIMIT ?;", after, max, each, ctx, err,
+	                        errlen);
 }
 
 int store_outbox_done(struct fm_store *s, const uint64_t *seqs, size_t n, char *err,

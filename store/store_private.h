@@ -16,6 +16,12 @@
 
 #define CHAIN_GENESIS_TEXT "0000000000000000000000000000000000000000000000000000000000000000"
 
+/* Runs SQL (binding seq AFTER and MAX, selecting seq and payload) and
+ * calls EACH per row; how many, or -1 with ERR. */
+int store_each_event(struct fm_store *s, const char *sql, uint64_t after, size_t max,
+                     void (*each)(void *ctx, uint64_t seq, const char *payload), void *ctx,
+                     char *err, size_t errlen);
+
 /* Whether the events table has a column named NAME. */
 bool store_has_column(sqlite3 *db, const char *name);
 
@@ -33,8 +39,10 @@ struct store_doc {
  * event document (no seq, ts, type or rule). */
 int store_doc_read(const char *canonical, struct store_doc *d);
 
-/* Creates the alive table (store_alive.c). */
+/* Creates the alive table (store_alive.c), the cursors table
+ * (store_cursor.c). */
 int store_alive_migrate(sqlite3 *db);
+int store_cursor_migrate(sqlite3 *db);
 
 /* Adds the type and hash columns and the anchor table to a database from
  * before them (its events are left unchained, behind the anchor). */

@@ -64,6 +64,8 @@ KEY_SECTIONS = {
     "silence_keys": ("silences", "SILENCES"),
     "trap_keys": ("snmp_traps", "SNMP TRAPS"),
     "trap_user_keys": ("snmp_traps.v3_users", "v3_users"),
+    "outputs_keys": ("outputs", "OUTPUTS"),
+    "exec_keys": ("outputs.exec", "outputs.exec"),
 }
 
 KEY_ARRAY = re.compile(

@@ -58,6 +58,12 @@ static const struct bad_case bad_cases[] = {
 	{ "wrong-type-section.cfg", NULL, 4, "devices: expected a list of groups", 1 },
 	{ "missing-key-rule.cfg", NULL, 9, "rules[0] (r1): missing required key 'point'", 1 },
 	{ "missing-agent.cfg", NULL, 0, "missing required group 'agent'", 1 },
+	{ "outputs-exec.cfg", NULL, 4, "outputs.exec.command: 'page.sh' is not an absolute "
+	  "path (it is run without a shell", 3 },
+	{ "outputs-exec.cfg", NULL, 4, "outputs.exec.timeout: 0 is out of range (1..300)", 3 },
+	{ "outputs-exec.cfg", NULL, 5, "outputs: unknown key 'sms'", 3 },
+	{ "outputs-exec-missing.cfg", NULL, 3, "outputs.exec.command: /nonexistent/facmon-page: "
+	  "cannot be run: No such file or directory", 1 },
 	{ "duplicate-bus.cfg", NULL, 5, "buses[1].name: duplicate bus name 'gw' (first at ", 1 },
 	{ "duplicate-bus.cfg", NULL, 5, "/bad/duplicate-bus.cfg:4)", 1 },
 	{ "duplicate-device.cfg", NULL, 7, "devices[1].name: duplicate device name 'd1'", 1 },

@@ -1,0 +1,14 @@
+/* registry.c - which outputs there are.
+ *
+ * Owns: output_registry, the outputs beyond facmon's own MQTT topics, in
+ * the order they are started and told. A new output is one file of its
+ * own filling a struct output_ops (output.h) and one line here.
+ */
+#include "outputs/output.h"
+
+extern const struct output_ops output_exec;
+
+const struct output_ops *const output_registry[] = {
+	&output_exec,
+	NULL,
+};
