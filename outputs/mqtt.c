@@ -479,6 +479,22 @@ static void publish(struct fm_mqtt *m, const char *t, char *payload, int qos,
 	publish_mid(m, t, payload, qos, retain, NULL);
 }
 
+int mqtt_publish_raw(struct fm_mqtt *m, const char *topic_name, const void *payload,
+                     size_t len, int qos, bool retain)
+{
+	if (!m->connected)
+		return -1;
+	int rc = mosquitto_publish(m->mosq, NULL, topic_name, (int)len, payload, qos, retain);
+	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+		log_warn("mqtt: publish %s: %s", topic_name, mosquitto_strerror(rc));
+	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+const char *mqtt_root(const struct fm_mqtt *m)
+{
+	return m->root;
+}
+
 void mqtt_publish_online(struct fm_mqtt *m, const struct fm_status *st)
 {
 	char t[sizeof m->root + 16];

@@ -11,6 +11,7 @@
 #define FACMON_MQTT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alerting/engine.h"
@@ -70,6 +71,14 @@ void mqtt_forget_device(struct fm_mqtt *m, const char *name);
  * it and tries again after the next connection). */
 int mqtt_send_event(struct fm_mqtt *m, const char *payload, int *mid);
 void mqtt_set_puback_handler(struct fm_mqtt *m, void (*fn)(void *ctx, int mid), void *ctx);
+
+/* For the outputs that publish on this connection (Home Assistant
+ * discovery): LEN bytes of PAYLOAD on TOPIC, while connected; 0, or -1
+ * (not connected, or refused: logged). */
+int mqtt_publish_raw(struct fm_mqtt *m, const char *topic, const void *payload,
+                     size_t len, int qos, bool retain);
+/* R: "<topic_prefix>/<site>/<name>". */
+const char *mqtt_root(const struct fm_mqtt *m);
 
 /* Self-health: the monotonic time since which the broker has been
  * unreachable (not connected, as seen by mqtt_service / mqtt_handle_io),
