@@ -397,6 +397,11 @@ static void am_destroy(void *self)
 static void am_rebind(void *self, const struct output_env *env)
 {
 	struct am_output *x = self;
+	const struct fm_alertmanager_conf *was = &x->cfg->outputs.alertmanager;
+	const struct fm_alertmanager_conf *now = &env->cfg->outputs.alertmanager;
+	if (was->nurls != now->nurls || memcmp(was->urls, now->urls, sizeof now->urls) != 0 ||
+	    was->resend != now->resend || was->min_firing != now->min_firing)
+		log_start(now);
 	x->cfg = env->cfg;
 	x->engine = env->engine;
 	int64_t next = clock_mono_ms() + (int64_t)x->cfg->outputs.alertmanager.resend * 1000;
