@@ -212,6 +212,22 @@ static cJSON *event_alerts(struct am_output *x, const cJSON *doc, enum am_phase 
 	return arr;
 }
 
+/* Posts the event now, or, for a resolution whose firing was taken less
+ * than min_firing ago, once that is up (am_service). */
+static void hold_or_submit(struct am_output *x)
+{
+	const struct am_fired *f = fired_find(x, x->name);
+	int64_t hold = (int64_t)x->cfg->outputs.alertmanager.min_firing * 1000;
+	int64_t now = clock_mono_ms();
+	if (x->phase != AM_RESOLVED || !f || now >= f->taken_mono + hold) {
+		submit_delivery(x);
+		return;
+	}
+	x->hold_until = f->taken_mono + hold;
+	log_debug("alertmanager: event seq=%llu: %s resolved; posted in %lld ms (min_firing)",
+	          (unsigned long long)x->seq, x->name, (long long)(x->hold_until - now));
+}
+
 static void am_deliver(void *self, uint64_t seq, const char *document)
 {
 	struct am_output *x = self;
@@ -239,17 +255,7 @@ static void am_deliver(void *self, uint64_t seq, const char *document)
 		return;
 	}
 	x->state = OUTPUT_BUSY;
-	const struct am_fired *f = fired_find(x, x->name);
-	int64_t hold = (int64_t)x->cfg->outputs.alertmanager.min_firing * 1000;
-	int64_t now = clock_mono_ms();
-	if (x->phase == AM_RESOLVED && f && now < f->taken_mono + hold) {
-		x->hold_until = f->taken_mono + hold; /* service() submits it then */
-		log_debug("alertmanager: event seq=%llu: %s resolved; posted in %lld ms "
-		          "(min_firing)", (unsigned long long)seq, x->name,
-		          (long long)(x->hold_until - now));
-		return;
-	}
-	submit_delivery(x);
+	hold_or_submit(x);
 }
 
 static enum output_result am_delivered(void *self, char *why, size_t len)
