@@ -341,6 +341,7 @@ struct fm_outputs_conf {
 		size_t nurls;
 		int timeout_ms;  /* one POST */
 		int resend;      /* seconds between re-posts of a firing alert */
+		int min_firing;  /* seconds a firing stays posted before its resolution */
 	} alertmanager;
 	struct fm_exec_conf {
 		char command[FM_TEXT_MAX]; /* "": off; an absolute path, run without a shell */

@@ -13,7 +13,10 @@
 
 #include "config/load_private.h"
 
-static const char *const outputs_keys[] = { "exec", NULL };
+static const char *const outputs_keys[] = { "alertmanager", "exec", NULL };
+static const char *const alertmanager_keys[] = {
+	"url", "timeout_ms", "resend", "min_firing", NULL,
+};
 static const char *const exec_keys[] = { "command", "timeout", NULL };
 
 /* The output group KEY of G, checked against KNOWN; NULL when absent. */
@@ -27,6 +30,60 @@ static const config_setting_t *output_group(struct conf__ctx *c, const config_se
 		return NULL;
 	conf__known_keys(c, o, path, known);
 	return o;
+}
+
+/* "http://host[:port][/path]" or https. */
+static bool url_valid(const char *url)
+{
+	const char *rest = strncmp(url, "http://", 7) == 0    ? url + 7
+	                   : strncmp(url, "https://", 8) == 0 ? url + 8
+	                                                      : NULL;
+	return rest && rest[0] && rest[0] != '/' && !strpbrk(url, " \t\r\n\"<>\\^`{|}");
+}
+
+static void take_url(struct conf__ctx *c, const config_setting_t *s, const char *path,
+                     struct fm_alertmanager_conf *am)
+{
+	const char *url = config_setting_get_string(s);
+	if (!url)
+		conf__error(c, s, "%s: expected a string (\"http://127.0.0.1:9093\")", path);
+	else if (!url_valid(url))
+		conf__error(c, s, "%s: '%s' is not an http:// or https:// URL of an "
+		            "Alertmanager (\"http://127.0.0.1:9093\")", path, url);
+	else if (strlen(url) >= sizeof am->urls[0])
+		conf__error(c, s, "%s: longer than %zu bytes", path, sizeof am->urls[0] - 1);
+	else if (am->nurls == FM_AM_URLS_MAX)
+		conf__error(c, s, "%s: at most %d Alertmanagers", path, FM_AM_URLS_MAX);
+	else
+		snprintf(am->urls[am->nurls++], sizeof am->urls[0], "%s", url);
+}
+
+/* url: one URL, or a list of them (an Alertmanager cluster: each gets
+ * every alert, as Prometheus does). */
+static void parse_alertmanager(struct conf__ctx *c, const config_setting_t *g,
+                               struct fm_alertmanager_conf *am)
+{
+	char path[CONF_PATH_MAX], item[CONF_PATH_MAX + 16];
+	const config_setting_t *o = output_group(c, g, "alertmanager", alertmanager_keys,
+	                                         path, sizeof path);
+	if (!o)
+		return;
+	const config_setting_t *url = conf__member(c, o, path, "url", true);
+	if (url && (config_setting_is_array(url) || config_setting_is_list(url))) {
+		int n = config_setting_length(url);
+		if (n == 0)
+			conf__error(c, url, "%s.url: an empty list; give at least one URL", path);
+		for (int i = 0; i < n; i++) {
+			snprintf(item, sizeof item, "%s.url[%d]", path, i);
+			take_url(c, config_setting_get_elem(url, (unsigned)i), item, am);
+		}
+	} else if (url) {
+		snprintf(item, sizeof item, "%s.url", path);
+		take_url(c, url, item, am);
+	}
+	conf__int(c, o, path, "timeout_ms", false, 100, 60000, &am->timeout_ms);
+	conf__int(c, o, path, "resend", false, 10, 3600, &am->resend);
+	conf__int(c, o, path, "min_firing", false, 0, 600, &am->min_firing);
 }
 
 static void parse_exec(struct conf__ctx *c, const config_setting_t *g,
@@ -56,7 +113,7 @@ void conf__parse_outputs(struct conf__state *st, const config_setting_t *root)
 	struct conf__ctx *c = &st->ctx;
 	struct fm_outputs_conf *o = &st->cfg->outputs;
 	*o = (struct fm_outputs_conf){
-		.alertmanager = {.timeout_ms = 5000, .resend = 60},
+		.alertmanager = {.timeout_ms = 5000, .resend = 60, .min_firing = 35},
 		.exec = {.timeout = 10},
 		.homeassistant = {.prefix = "homeassistant"},
 		.http = {.host = "127.0.0.1", .port = 9707},
@@ -65,5 +122,6 @@ void conf__parse_outputs(struct conf__state *st, const config_setting_t *root)
 	if (!g || !conf__expect(c, g, "outputs", CONFIG_TYPE_GROUP))
 		return;
 	conf__known_keys(c, g, "outputs", outputs_keys);
+	parse_alertmanager(c, g, &o->alertmanager);
 	parse_exec(c, g, &o->exec);
 }

@@ -6,9 +6,11 @@
  */
 #include "outputs/output.h"
 
+extern const struct output_ops output_alertmanager;
 extern const struct output_ops output_exec;
 
 const struct output_ops *const output_registry[] = {
+	&output_alertmanager,
 	&output_exec,
 	NULL,
 };

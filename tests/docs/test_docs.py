@@ -65,6 +65,7 @@ KEY_SECTIONS = {
     "trap_keys": ("snmp_traps", "SNMP TRAPS"),
     "trap_user_keys": ("snmp_traps.v3_users", "v3_users"),
     "outputs_keys": ("outputs", "OUTPUTS"),
+    "alertmanager_keys": ("outputs.alertmanager", "outputs.alertmanager"),
     "exec_keys": ("outputs.exec", "outputs.exec"),
 }
 

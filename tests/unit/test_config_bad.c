@@ -64,6 +64,21 @@ static const struct bad_case bad_cases[] = {
 	{ "outputs-exec.cfg", NULL, 5, "outputs: unknown key 'sms'", 3 },
 	{ "outputs-exec-missing.cfg", NULL, 3, "outputs.exec.command: /nonexistent/facmon-page: "
 	  "cannot be run: No such file or directory", 1 },
+	{ "outputs-alertmanager.cfg", NULL, 6, "outputs.alertmanager.url[1]: 'ftp://am.example' "
+	  "is not an http:// or https:// URL of an Alertmanager", 5 },
+	{ "outputs-alertmanager.cfg", NULL, 7, "outputs.alertmanager.url[2]: 'http:///api' is not", 5 },
+	{ "outputs-alertmanager.cfg", NULL, 8,
+	  "outputs.alertmanager.timeout_ms: 50 is out of range (100..60000)", 5 },
+	{ "outputs-alertmanager.cfg", NULL, 9, "outputs.alertmanager.resend: 5 is out of range "
+	  "(10..3600)", 5 },
+	{ "outputs-alertmanager.cfg", NULL, 10, "outputs.alertmanager.min_firing: 601 is out of "
+	  "range (0..600)", 5 },
+	{ "outputs-alertmanager-url.cfg", NULL, 5, "outputs.alertmanager.url: an empty list; give "
+	  "at least one URL", 1 },
+	{ "outputs-alertmanager-many.cfg", NULL, 6, "outputs.alertmanager.url[4]: at most 4 "
+	  "Alertmanagers", 2 },
+	{ "outputs-alertmanager-many.cfg", NULL, 6, "outputs.alertmanager.url[5]: expected a string",
+	  2 },
 	{ "duplicate-bus.cfg", NULL, 5, "buses[1].name: duplicate bus name 'gw' (first at ", 1 },
 	{ "duplicate-bus.cfg", NULL, 5, "/bad/duplicate-bus.cfg:4)", 1 },
 	{ "duplicate-device.cfg", NULL, 7, "devices[1].name: duplicate device name 'd1'", 1 },
