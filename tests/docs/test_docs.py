@@ -66,6 +66,8 @@ KEY_SECTIONS = {
     "trap_user_keys": ("snmp_traps.v3_users", "v3_users"),
     "outputs_keys": ("outputs", "OUTPUTS"),
     "exec_keys": ("outputs.exec", "outputs.exec"),
+    "homeassistant_keys": ("outputs.homeassistant", "outputs.homeassistant"),
+    "sparkplug_keys": ("outputs.sparkplug", "outputs.sparkplug"),
 }
 
 KEY_ARRAY = re.compile(
