@@ -22,6 +22,7 @@
 #include "outputs/ha_discovery.h"
 #include "outputs/mqtt.h"
 #include "outputs/output.h"
+#include "outputs/payload.h"
 
 #define DISCOVERY_QOS 1
 #define RETRY_MS 5000 /* a sync that could not send everything, again */
@@ -52,16 +53,6 @@ static uint64_t fnv1a(const char *s)
 	return h ? h : 1;
 }
 
-/* A hash of the names D's points are published under (a slot of a walked
- * column is named when its row is found). */
-static uint64_t point_names_hash(const struct eng_device *d)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < d->conf->npoints; i++)
-		h = (h ^ fnv1a(eng_point_name(d, i))) * 1099511628211ULL;
-	return h;
-}
-
 static void note_names(struct ha_output *h)
 {
 	const struct engine *e = h->env.engine;
@@ -69,7 +60,7 @@ static void note_names(struct ha_output *h)
 	if (!names)
 		return;
 	for (size_t i = 0; i < e->ndevices; i++)
-		names[i] = point_names_hash(&e->devices[i]);
+		names[i] = payload_point_names_hash(&e->devices[i]);
 	free(h->names);
 	h->names = names;
 	h->nnames = e->ndevices;
@@ -225,7 +216,7 @@ static void ha_telemetry(void *self, const struct eng_device *d)
 {
 	struct ha_output *h = self;
 	size_t i = (size_t)(d - h->env.engine->devices);
-	if (i < h->nnames && h->names[i] != point_names_hash(d))
+	if (i < h->nnames && h->names[i] != payload_point_names_hash(d))
 		h->due = true;
 }
 

@@ -8,9 +8,11 @@
 
 extern const struct output_ops output_exec;
 extern const struct output_ops output_homeassistant;
+extern const struct output_ops output_sparkplug;
 
 const struct output_ops *const output_registry[] = {
 	&output_exec,
 	&output_homeassistant,
+	&output_sparkplug,
 	NULL,
 };
