@@ -257,12 +257,20 @@ struct fm_point {
 	struct fm_origin origin;
 };
 
+/* What a profile says of the hardware it describes ("" when it does not
+ * say, and for a device without a profile): Home Assistant shows it. */
+struct fm_profile_about {
+	char model[FM_TEXT_MAX];
+	char manufacturer[FM_NAME_MAX];
+};
+
 struct fm_device {
 	char name[FM_NAME_MAX];
 	enum fm_device_kind kind;
 	char bus[FM_NAME_MAX];  /* FM_SNMP_BUS_NAME for SNMP devices */
 	int unit;        /* Modbus unit id, 1..247 */
 	char profile[FM_NAME_MAX];
+	struct fm_profile_about about; /* its profile's model and manufacturer */
 	int interval;    /* seconds between polls */
 	int down_after;  /* failed polls in a row before the device is down */
 	/* how reads are coalesced (modbus_plan.h) */
@@ -409,10 +417,12 @@ struct fm_diags {
 struct fm_config *config_load(const char *path, struct fm_diags *diags);
 void config_free(struct fm_config *cfg);
 
-/* Loads one profile file's points (used by the loader and the simulator).
+/* Loads one profile file's points (used by the loader and the simulator),
+ * and what it says of the hardware into ABOUT unless that is NULL.
  * Returns 0, or -1 with problems appended to DIAGS. */
 int config_load_profile(const char *profile_dir, const char *profile,
                         struct fm_point **points, size_t *npoints,
+                        struct fm_profile_about *about,
                         char ***files, size_t *nfiles, struct fm_diags *diags);
 
 /* The SHA-256 of the files CFG was read from, in hex (config/hash.c);

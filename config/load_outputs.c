@@ -1,8 +1,8 @@
 /* load_outputs.c - the `outputs` group: who else is told.
  *
- * Owns: parsing and checking each output's group into struct
- * fm_outputs_conf, one function per output. Every part
- * is optional and off unless its group is there; a group that is there is
+ * Owns: parsing and checking each output's group (exec, homeassistant,
+ * sparkplug) into struct fm_outputs_conf, one function per output. Every
+ * part is optional and off unless its group is there; a group that is there is
  * on unless it says enabled = false. The outputs themselves live in
  * outputs/, one file each.
  */
@@ -13,11 +13,15 @@
 
 #include "config/load_private.h"
 
-static const char *const outputs_keys[] = { "alertmanager", "exec", NULL };
+static const char *const outputs_keys[] = {
+	"alertmanager", "exec", "homeassistant", "sparkplug", NULL,
+};
 static const char *const alertmanager_keys[] = {
 	"url", "timeout_ms", "resend", "min_firing", NULL,
 };
 static const char *const exec_keys[] = { "command", "timeout", NULL };
+static const char *const homeassistant_keys[] = { "enabled", "prefix", NULL };
+static const char *const sparkplug_keys[] = { "enabled", "group", NULL };
 
 /* The output group KEY of G, checked against KNOWN; NULL when absent. */
 static const config_setting_t *output_group(struct conf__ctx *c, const config_setting_t *g,
@@ -108,6 +112,44 @@ static void parse_exec(struct conf__ctx *c, const config_setting_t *g,
 	conf__int(c, o, path, "timeout", false, 1, 300, &ex->timeout);
 }
 
+/* A topic prefix: not empty, no wildcard, no / at either end. */
+static bool topic_prefix_valid(const char *p)
+{
+	size_t n = strlen(p);
+	return n > 0 && !strpbrk(p, "+#") && p[0] != '/' && p[n - 1] != '/';
+}
+
+static void parse_homeassistant(struct conf__ctx *c, const config_setting_t *g,
+                                struct fm_homeassistant_conf *ha)
+{
+	char path[CONF_PATH_MAX];
+	const config_setting_t *o = output_group(c, g, "homeassistant", homeassistant_keys,
+	                                         path, sizeof path);
+	if (!o)
+		return;
+	ha->enabled = true;
+	conf__bool(c, o, path, "enabled", false, &ha->enabled);
+	if (conf__string(c, o, path, "prefix", false, ha->prefix, sizeof ha->prefix) ==
+	            CONF_OK && !topic_prefix_valid(ha->prefix))
+		conf__error(c, config_setting_get_member(o, "prefix"), "%s.prefix: '%s' is not "
+		            "a topic prefix (not empty, no + or #, no / at either end: "
+		            "\"homeassistant\")", path, ha->prefix);
+}
+
+/* group: the Sparkplug group id; the edge node id is agent.name. */
+static void parse_sparkplug(struct conf__ctx *c, const config_setting_t *g,
+                            struct fm_sparkplug_conf *sp)
+{
+	char path[CONF_PATH_MAX];
+	const config_setting_t *o = output_group(c, g, "sparkplug", sparkplug_keys, path,
+	                                         sizeof path);
+	if (!o)
+		return;
+	sp->enabled = true;
+	conf__bool(c, o, path, "enabled", false, &sp->enabled);
+	conf__name(c, o, path, "group", sp->enabled, CONF_NAME, sp->group);
+}
+
 void conf__parse_outputs(struct conf__state *st, const config_setting_t *root)
 {
 	struct conf__ctx *c = &st->ctx;
@@ -124,4 +166,6 @@ void conf__parse_outputs(struct conf__state *st, const config_setting_t *root)
 	conf__known_keys(c, g, "outputs", outputs_keys);
 	parse_alertmanager(c, g, &o->alertmanager);
 	parse_exec(c, g, &o->exec);
+	parse_homeassistant(c, g, &o->homeassistant);
+	parse_sparkplug(c, g, &o->sparkplug);
 }

@@ -6,6 +6,7 @@
  *
  *   profile = {
  *     model = "...";          # required: what hardware this describes
+ *     manufacturer = "...";   # optional: who makes it
  *     source = "...";         # optional: where the register map came from
  *     points = ( {...}, ... );  # at least one; same keys as a device's points
  *   };
@@ -20,10 +21,11 @@
 #include "config/load_private.h"
 
 static const char *const profile_file_keys[] = { "profile", NULL };
-static const char *const profile_keys[] = { "model", "source", "points", NULL };
+static const char *const profile_keys[] = { "model", "manufacturer", "source", "points", NULL };
 
 static void parse_profile(struct conf__ctx *c, const config_setting_t *root,
-                          struct fm_point **points, size_t *npoints)
+                          struct fm_point **points, size_t *npoints,
+                          struct fm_profile_about *about)
 {
 	conf__known_keys(c, root, "", profile_file_keys);
 	conf__check_strings(c, root, "");
@@ -32,9 +34,14 @@ static void parse_profile(struct conf__ctx *c, const config_setting_t *root,
 		return;
 	conf__known_keys(c, g, "profile", profile_keys);
 
+	struct fm_profile_about got = { 0 };
 	char text[FM_TEXT_MAX];
-	conf__string(c, g, "profile", "model", true, text, sizeof(text));
+	conf__string(c, g, "profile", "model", true, got.model, sizeof(got.model));
+	conf__string(c, g, "profile", "manufacturer", false, got.manufacturer,
+	             sizeof(got.manufacturer));
 	conf__string(c, g, "profile", "source", false, text, sizeof(text));
+	if (about)
+		*about = got;
 
 	const config_setting_t *list = conf__member(c, g, "profile", "points", true);
 	if (!list)
@@ -46,6 +53,7 @@ static void parse_profile(struct conf__ctx *c, const config_setting_t *root,
 
 int config_load_profile(const char *profile_dir, const char *profile,
                         struct fm_point **points, size_t *npoints,
+                        struct fm_profile_about *about,
                         char ***files, size_t *nfiles, struct fm_diags *diags)
 {
 	struct conf__ctx c = { .diags = diags, .files = files, .nfiles = nfiles };
@@ -64,7 +72,7 @@ int config_load_profile(const char *profile_dir, const char *profile,
 	config_t lc;
 	if (conf__read_file(&c, &lc, path) != 0)
 		return -1;
-	parse_profile(&c, config_root_setting(&lc), points, npoints);
+	parse_profile(&c, config_root_setting(&lc), points, npoints, about);
 	config_destroy(&lc);
 	conf__ctx_done(&c);
 

@@ -116,6 +116,7 @@ struct profile_entry {
 	char name[FM_NAME_MAX];
 	bool missing; /* no such file: each device naming it is told */
 	bool ok;
+	struct fm_profile_about about;
 	struct fm_point *points;
 	size_t npoints;
 };
@@ -147,7 +148,7 @@ static struct profile_entry *profile_get(struct conf__state *st,
 		e->missing = true;
 		return e;
 	}
-	e->ok = config_load_profile(dir, name, &e->points, &e->npoints, st->ctx.files,
+	e->ok = config_load_profile(dir, name, &e->points, &e->npoints, &e->about, st->ctx.files,
 	                            st->ctx.nfiles, st->ctx.diags) == 0;
 	return e;
 }
@@ -241,6 +242,7 @@ static bool device_points(struct conf__state *st, struct profile_cache *pc, size
 			            d->kind == FM_DEVICE_SNMP ? "an snmp" : "a modbus");
 			return false;
 		}
+		d->about = e->about;
 	}
 	size_t bad = 0;
 	int rc = merge_points(d, e ? e->points : NULL, e ? e->npoints : 0, ds->own, ds->nown,

@@ -120,6 +120,18 @@ char *payload_telemetry(const struct eng_device *d)
 	return finish(o);
 }
 
+uint64_t payload_point_names_hash(const struct eng_device *d)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a over the names, NUL-separated */
+	for (size_t i = 0; i < d->conf->npoints; i++)
+		for (const char *c = eng_point_name(d, i);; c++) {
+			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+			if (!*c)
+				break;
+		}
+	return h;
+}
+
 char *payload_device_state(const struct eng_device *d)
 {
 	cJSON *o = cJSON_CreateObject();

@@ -46,6 +46,11 @@ char *payload_event(const struct eng_event *e);
 /* One sentence on a store reset, for the event's "detail" and the log. */
 void payload_store_reset_text(const struct eng_store_reset *r, char *buf, size_t len);
 
+/* A hash of the names D's points are published under: it changes when a
+ * slot of a walked column is named after the row it found (the outputs
+ * that announce points announce them again). */
+uint64_t payload_point_names_hash(const struct eng_device *d);
+
 /* The "point" an alert is about: "<device>.<point>", or "<device>" for the
  * comm rule. */
 void payload_alert_point(const struct eng_alert *a, char *buf, size_t len);

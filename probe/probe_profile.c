@@ -97,7 +97,7 @@ int probe_profile_load(const struct probe_opts *o, const char *dir,
                        char ***files, size_t *nfiles)
 {
 	struct fm_diags diags = {0};
-	if (config_load_profile(dir, o->profile, points, npoints, files, nfiles,
+	if (config_load_profile(dir, o->profile, points, npoints, NULL, files, nfiles,
 	                        &diags) == 0) {
 		diags_free(&diags);
 		return *npoints ? wrong_kind(o, *points) : PROBE_EXIT_OK;

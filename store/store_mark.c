@@ -1,4 +1,5 @@
-/* store_mark.c - the seq high-water mark, STATE_DIR/seq.mark.
+/* store_mark.c - the seq high-water mark, STATE_DIR/seq.mark, and any
+ * other number kept durably beside the database (store_number_*).
  *
  * Owns: the one number that outlives facmon.db. No event was ever numbered
  * above it, so an agent whose database is lost, emptied or moved aside as
@@ -28,9 +29,10 @@
 #define MARK_FILE "seq.mark"
 #define MARK_TEXT_MAX 32
 
-static void mark_path(const char *state_dir, const char *suffix, char *buf, size_t len)
+static void number_path(const char *state_dir, const char *file, const char *suffix,
+                        char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/" MARK_FILE "%s", state_dir, suffix);
+	snprintf(buf, len, "%s/%s%s", state_dir, file, suffix);
 }
 
 /* "<digits>\n" and nothing else. */
@@ -47,11 +49,12 @@ static int parse_mark(const char *text, uint64_t *mark)
 	return 0;
 }
 
-int store_mark_read(const char *state_dir, uint64_t *mark, char *err, size_t errlen)
+int store_number_read(const char *state_dir, const char *file, uint64_t *value, char *err,
+                      size_t errlen)
 {
-	char path[FM_TEXT_MAX + 16], text[MARK_TEXT_MAX + 1];
-	mark_path(state_dir, "", path, sizeof path);
-	*mark = 0;
+	char path[FM_TEXT_MAX + FM_NAME_MAX + 16], text[MARK_TEXT_MAX + 1];
+	number_path(state_dir, file, "", path, sizeof path);
+	*value = 0;
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		if (errno == ENOENT)
@@ -63,9 +66,8 @@ int store_mark_read(const char *state_dir, uint64_t *mark, char *err, size_t err
 	text[n] = '\0';
 	bool failed = ferror(f);
 	fclose(f);
-	if (failed || n == MARK_TEXT_MAX || parse_mark(text, mark) < 0) {
-		snprintf(err, errlen, "%s: not a seq mark (one decimal number expected)",
-		         path);
+	if (failed || n == MARK_TEXT_MAX || parse_mark(text, value) < 0) {
+		snprintf(err, errlen, "%s: not a number (one decimal number expected)", path);
 		return -1;
 	}
 	return 0;
@@ -100,12 +102,14 @@ static int sync_dir(const char *state_dir)
 	return rc;
 }
 
-int store_mark_write(const char *state_dir, uint64_t mark, char *err, size_t errlen)
+int store_number_write(const char *state_dir, const char *file, uint64_t value, char *err,
+                       size_t errlen)
 {
-	char path[FM_TEXT_MAX + 16], fresh[FM_TEXT_MAX + 24], text[MARK_TEXT_MAX];
-	mark_path(state_dir, "", path, sizeof path);
-	mark_path(state_dir, ".new", fresh, sizeof fresh);
-	snprintf(text, sizeof text, "%" PRIu64 "\n", mark);
+	char path[FM_TEXT_MAX + FM_NAME_MAX + 16], fresh[FM_TEXT_MAX + FM_NAME_MAX + 24],
+		text[MARK_TEXT_MAX];
+	number_path(state_dir, file, "", path, sizeof path);
+	number_path(state_dir, file, ".new", fresh, sizeof fresh);
+	snprintf(text, sizeof text, "%" PRIu64 "\n", value);
 	if (write_synced(state_dir, fresh, text) < 0) {
 		snprintf(err, errlen, "%s: %s", fresh, strerror(errno));
 		unlink(fresh);
@@ -117,4 +121,14 @@ int store_mark_write(const char *state_dir, uint64_t mark, char *err, size_t err
 		return -1;
 	}
 	return 0;
+}
+
+int store_mark_read(const char *state_dir, uint64_t *mark, char *err, size_t errlen)
+{
+	return store_number_read(state_dir, MARK_FILE, mark, err, errlen);
+}
+
+int store_mark_write(const char *state_dir, uint64_t mark, char *err, size_t errlen)
+{
+	return store_number_write(state_dir, MARK_FILE, mark, err, errlen);
 }

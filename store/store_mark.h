@@ -1,7 +1,8 @@
 /* store_mark.h - the seq high-water mark beside facmon.db (store_mark.c).
  *
  * Owns: STATE_DIR/seq.mark, the highest seq the agent may have numbered an
- * event with. Only the store (store.c) reads and raises it.
+ * event with. Only the store (store.c) reads and raises it. Other numbers
+ * that must outlive a restart are kept the same way (store_number_*).
  */
 #ifndef FACMON_STORE_MARK_H
 #define FACMON_STORE_MARK_H
@@ -23,5 +24,14 @@ int store_mark_read(const char *state_dir, uint64_t *mark, char *err, size_t err
  * renamed over seq.mark, the directory synced. 0, or -1 with ERR filled
  * (seq.mark is then unchanged). */
 int store_mark_write(const char *state_dir, uint64_t mark, char *err, size_t errlen);
+
+/* The same for any number kept in file FILE of STATE_DIR (Sparkplug's
+ * bdSeq, outputs/sparkplug.c): read (0 when there is none yet), and
+ * replaced durably (FILE.new written, synced, renamed, the directory
+ * synced). */
+int store_number_read(const char *state_dir, const char *file, uint64_t *value, char *err,
+                      size_t errlen);
+int store_number_write(const char *state_dir, const char *file, uint64_t value, char *err,
+                       size_t errlen);
 
 #endif

@@ -113,7 +113,7 @@ static int sim_unit_load(struct sim_unit *u, const char *profile_dir,
 	struct fm_diags diags = { 0 };
 
 	if (config_load_profile(profile_dir, u->profile, &u->points,
-	                        &u->npoints, &u->files, &u->nfiles,
+	                        &u->npoints, NULL, &u->files, &u->nfiles,
 	                        &diags) != 0) {
 		sim_diags_to_err(&diags, err, errlen);
 		diags_free(&diags);

@@ -67,6 +67,8 @@ KEY_SECTIONS = {
     "outputs_keys": ("outputs", "OUTPUTS"),
     "alertmanager_keys": ("outputs.alertmanager", "outputs.alertmanager"),
     "exec_keys": ("outputs.exec", "outputs.exec"),
+    "homeassistant_keys": ("outputs.homeassistant", "outputs.homeassistant"),
+    "sparkplug_keys": ("outputs.sparkplug", "outputs.sparkplug"),
 }
 
 KEY_ARRAY = re.compile(

@@ -14,6 +14,8 @@ loopback and free ports, each in its own temporary directory:
   MqttWatch   a paho-mqtt subscriber that records what the agent publishes
               (over TLS, with a user name, when asked)
   run_cli     facmon's one-shot subcommands (check, once, probe, history)
+  npm_install npm packages for a peer run under Node (the Sparkplug
+              decoder), into the build tree, once
   SnmpSim     snmpsimd serving .snmprec recordings (tests/data/snmp) on one
               or many UDP ports, SNMPv1/v2c and optionally v3 users
   snmpget, snmptrap   Debian's net-snmp tools, to read an agent and to send
@@ -710,6 +712,49 @@ class Agent(_Fixture):
                               message=f"agent log to match {pattern!r}")
         except AssertionError as e:
             raise AssertionError(f"{e}; agent log:\n{self.log()}") from None
+
+
+# ---- npm packages, for peers that run under Node ----------------------------
+
+class NpmUnavailable(Exception):
+    """npm is missing, or cannot reach its registry: the test is skipped
+    (exit 77), saying this."""
+
+
+_NPM_OFFLINE = re.compile(r"ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|"
+                          r"ENETUNREACH|EHOSTUNREACH|network|proxy", re.I)
+
+
+def npm_install(name, packages, timeout=300.0):
+    """Installs PACKAGES (["sparkplug-payload@1.0.3", ...]) with npm into
+    <build>/node/NAME (FACMON_BUILD_DIR, set by CTest), unless they are
+    there already, and returns its node_modules directory (for NODE_PATH).
+    Raises NpmUnavailable when npm or node is missing or the registry
+    cannot be reached; any other npm failure is an error."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if not npm or not node:
+        raise NpmUnavailable("node or npm is not installed (scripts/deps installs them)")
+    prefix = os.path.join(_env_path("FACMON_BUILD_DIR"), "node", name)
+    modules = os.path.join(prefix, "node_modules")
+    wanted = [p.rsplit("@", 1)[0] if p.rfind("@") > 0 else p for p in packages]
+    if all(os.path.isfile(os.path.join(modules, w, "package.json")) for w in wanted):
+        return modules
+    os.makedirs(prefix, exist_ok=True)
+    try:
+        proc = subprocess.run([npm, "install", "--no-audit", "--no-fund",
+                               "--no-save", "--prefix", prefix, *packages],
+                              capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise NpmUnavailable(f"npm install {' '.join(packages)} took more than "
+                             f"{timeout:.0f}s (is the registry reachable?)") from None
+    if proc.returncode != 0:
+        text = proc.stderr + proc.stdout
+        if _NPM_OFFLINE.search(text):
+            raise NpmUnavailable(f"npm cannot reach the registry: {text.strip()[-400:]}")
+        raise RuntimeError(f"npm install {' '.join(packages)} failed "
+                           f"({proc.returncode}): {text.strip()[-2000:]}")
+    return modules
 
 
 def run_cli(*args, timeout=60.0, env=None, input=None):

@@ -472,7 +472,7 @@ static void test_load_profile(void **state)
 	struct fm_diags d = { 0 };
 
 	assert_int_equal(config_load_profile(profile_dir, "modbus-di8", &points, &npoints,
-	                                     &files, &nfiles, &d), 0);
+	                                     NULL, &files, &nfiles, &d), 0);
 	assert_int_equal(d.count, 0);
 	assert_int_equal(npoints, 8);
 	assert_string_equal(points[7].name, "di8");
@@ -485,7 +485,7 @@ static void test_load_profile(void **state)
 	char good_profiles[PATH_MAX];
 	data_path(good_profiles, sizeof(good_profiles), "configs/good/profiles");
 	assert_int_equal(config_load_profile(good_profiles, "test-ups-mib", &points,
-	                                     &npoints, &files, &nfiles, &d), 0);
+	                                     &npoints, NULL, &files, &nfiles, &d), 0);
 	assert_int_equal(d.count, 0);
 	assert_int_equal(npoints, 4);
 	assert_string_equal(points[3].name, "output_source");
@@ -496,9 +496,9 @@ static void test_load_profile(void **state)
 	free(points);
 
 	assert_int_equal(config_load_profile(profile_dir, "../etc", &points, &npoints,
-	                                     &files, &nfiles, &d), -1);
+	                                     NULL, &files, &nfiles, &d), -1);
 	assert_int_equal(config_load_profile(profile_dir, "no-such", &points, &npoints,
-	                                     &files, &nfiles, &d), -1);
+	                                     NULL, &files, &nfiles, &d), -1);
 	assert_int_equal(d.count, 2);
 	assert_int_equal(d.items[1].line, 0);
 	assert_non_null(strstr(d.items[1].file, "/no-such.cfg"));
