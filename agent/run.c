@@ -116,6 +116,8 @@ void agent_drain_results(struct agent *a)
 		}
 		note_read_outcome(a, r, now);
 		count_poll(a, r, now);
+		avail_count_poll(&a->avail, a->out.store, &a->cfg->devices[r->device], r,
+		                 clock_wall_ms());
 		engine_apply_poll(a->engine, r, now, clock_wall_ms());
 		poll_result_free(r);
 	}
@@ -259,6 +261,7 @@ static void loop_once(struct agent *a)
 	if (now >= a->next_tick_ms) {
 		engine_tick(a->engine, now, clock_wall_ms());
 		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
+		avail_tick(&a->avail, a->out.store, clock_wall_ms());
 		outbox_flush(a->out.outbox);
 		agent_note_alive(a, now);
 		a->next_tick_ms = now + TICK_MS;
@@ -415,6 +418,7 @@ static void agent_stop(struct agent *a)
 	free(a->read_complaints);
 	free(a->collectors);
 	free(a->bus_stats);
+	avail_free(&a->avail);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
 }
@@ -434,6 +438,7 @@ int agent_run(struct fm_config *cfg)
 		while (!a.stop)
 			loop_once(&a);
 		sdnotify_stopping(&a.notify);
+		avail_flush(&a.avail, a.out.store);
 		agent_note_stop(&a, a.stop_reason[0] ? a.stop_reason : "stopped");
 	}
 	agent_stop(&a);

@@ -35,6 +35,8 @@ int store_doc_read(const char *canonical, struct store_doc *d);
 
 /* Creates the alive table (store_alive.c). */
 int store_alive_migrate(sqlite3 *db);
+/* Creates the availability table (store_availability.c). */
+int store_availability_migrate(sqlite3 *db);
 
 /* Adds the type and hash columns and the anchor table to a database from
  * before them (its events are left unchained, behind the anchor). */
