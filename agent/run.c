@@ -140,12 +140,17 @@ void agent_apply_config_silences(struct agent *a, int64_t wall)
 
 /* ---- the agent's own health ---- */
 
-void agent_define_self_alerts(struct agent *a)
+void agent_name_self_alerts(struct engine *e)
 {
 	for (size_t c = 0; c < SH_NCHECKS; c++) {
 		const struct sh_check_desc *d = sh_check_desc((enum sh_check)c);
-		engine_self_define(a->engine, c, d->name, d->severity, d->controls, d->ncontrols);
+		engine_self_define(e, c, d->name, d->severity, d->controls, d->ncontrols);
 	}
+}
+
+void agent_define_self_alerts(struct agent *a)
+{
+	agent_name_self_alerts(a->engine);
 }
 
 static enum fm_cond self_cond(int cond)
