@@ -109,6 +109,12 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
+	report_free_figures(r);
+	free(r);
+}
+
+void report_free_figures(struct report *r)
+{
 	report_sections_free(r);
 	free(r->avail);
 	free(r->alerts);
@@ -117,5 +123,4 @@ void report_free(struct report *r)
 	free(r->clock);
 	free(r->configs);
 	free(r->resets);
-	free(r);
 }

@@ -84,6 +84,9 @@ void report_avail_row(struct report_avail_calc *a, const struct store_avail_row 
 /* The scheduled polls and the shares. */
 void report_avail_end(struct report_avail_calc *a);
 
+/* report_build.c: frees R's arrays, not R. */
+void report_free_figures(struct report *r);
+
 /* report_sections.c: one section per control ID. 0, or -1 when memory
  * ran out. */
 int report_sections_build(struct report *r, const struct engine *catalog);
