@@ -5,14 +5,17 @@
  * with the agent's own checks named as the running agent names them, the
  * report built and rendered in the chosen format to stdout or to a file.
  * A file is written beside its final name and renamed into place, so a
- * failed run never leaves half a report under that name.
+ * failed run never leaves half a report under that name; what is not a
+ * regular file (a pipe, /dev/null) is written to, never replaced.
  */
 #include "agent/report.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/run.h"
@@ -41,27 +44,48 @@ static int render(const struct report *r, enum report_format f, FILE *out)
 	return -1;
 }
 
-/* Renders R into PATH through PATH.tmp-<pid>; 0, or -1 with ERR. */
+/* Renders R to OUT, then flushes it; 0, or -1 with errno set. */
+static int render_to(const struct report *r, enum report_format f, FILE *out)
+{
+	errno = 0;
+	int rc = render(r, f, out);
+	if (rc == 0 && fflush(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Renders R into PATH: a regular file (or a new one) through
+ * PATH.tmp-<pid>, renamed into place; anything else (a FIFO, a terminal,
+ * /dev/null) is written as it is, never replaced. 0, or -1 with ERR. */
 static int write_file(const struct report *r, enum report_format f, const char *path,
                       char *err, size_t errlen)
 {
+	struct stat st;
+	bool special = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 	char tmp[FM_TEXT_MAX * 2];
 	snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-	FILE *out = fopen(tmp, "w");
+	const char *target = special ? path : tmp;
+	FILE *out = fopen(target, "w");
 	if (!out) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "%s: %s", target, strerror(errno));
 		return -1;
 	}
-	int rc = render(r, f, out);
-	if (rc == 0 && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+	int rc = render_to(r, f, out);
+	if (rc == 0 && !special && fsync(fileno(out)) != 0)
 		rc = -1;
-	if (fclose(out) != 0)
+	int saved = errno;
+	if (fclose(out) != 0 && rc == 0) {
 		rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0)
+		saved = errno;
+	}
+	if (rc == 0 && !special && rename(tmp, path) != 0) {
 		rc = -1;
+		saved = errno;
+	}
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) : "out of memory");
-		remove(tmp);
+		snprintf(err, errlen, "%s: %s", path, saved ? strerror(saved) : "out of memory");
+		if (!special)
+			remove(tmp);
 	}
 	return rc;
 }
@@ -110,8 +134,7 @@ int report_write(const struct fm_config *cfg, const struct report_opts *o)
 	if (o->output) {
 		rc = write_file(r, o->format, o->output, err, sizeof err);
 	} else {
-		errno = 0;
-		rc = render(r, o->format, stdout) == 0 && fflush(stdout) == 0 ? 0 : -1;
+		rc = render_to(r, o->format, stdout);
 		snprintf(err, sizeof err, "writing the report: %s",
 		         errno ? strerror(errno) : "out of memory");
 	}

@@ -66,7 +66,7 @@ void report_local_text(int64_t ms, char *buf, size_t len)
 void report_local_iso(int64_t ms, char *buf, size_t len)
 {
 	struct tm tm = local_tm(ms);
-	char day[40], off[16];
+	char day[40], off[24];
 	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
 	offset_text(tm.tm_gmtoff, off, sizeof off);
 	snprintf(buf, len, "%s.%03d%s", day, (int)(((ms % 1000) + 1000) % 1000), off);
@@ -75,7 +75,7 @@ void report_local_iso(int64_t ms, char *buf, size_t len)
 void report_zone_text(int64_t ms, char *buf, size_t len)
 {
 	struct tm tm = local_tm(ms);
-	char off[16];
+	char off[24];
 	offset_text(tm.tm_gmtoff, off, sizeof off);
 	const char *tz = getenv("TZ");
 	snprintf(buf, len, "%s (UTC%s)%s%s", tm.tm_zone ? tm.tm_zone : "", off,

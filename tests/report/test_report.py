@@ -17,8 +17,9 @@ report_seed. Then:
 - a database changed behind the agent's back (a row's document edited,
   a row deleted) still gives a report, which says the chain is broken and
   at which seq;
-- usage errors, a month not begun, a missing database, and -o writing a
-  whole file in place.
+- usage errors, a month not begun, a missing database, -o writing a
+  whole file in place, and -o on a pipe or /dev/null writing to it
+  without replacing it.
 """
 
 import csv
@@ -27,7 +28,9 @@ import json
 import os
 import re
 import sqlite3
+import stat
 import subprocess
+import threading
 import unittest
 
 import month
@@ -394,6 +397,22 @@ class Usage(unittest.TestCase):
         rc, _, err = self.month.report("-o", os.path.join(self.month.dir, "no", "such.html"))
         self.assertEqual(rc, 1)
         self.assertIn("no/such.html", err)
+
+    def test_output_to_a_pipe_is_not_replaced(self):
+        # -o /dev/null or a FIFO is written to, never renamed over
+        fifo = os.path.join(self.month.dir, "report.fifo")
+        os.mkfifo(fifo)
+        got = []
+        reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+        reader.start()
+        rc, out, err = self.month.report("--format", "json", "-o", fifo)
+        reader.join(30)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced")
+        self.assertEqual(json.loads(got[0])["chain"], "intact")
+        rc, _, err = self.month.report("--format", "csv", "-o", os.devnull)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(stat.S_ISCHR(os.stat(os.devnull).st_mode))
 
     def test_read_only_store(self):
         # the report only reads: the database is byte for byte the same
