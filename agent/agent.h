@@ -9,7 +9,8 @@
  *
  * Folder agent/ owns the `facmon` executable: the command line
  * (main.c), the running daemon (run.c, reload.c, poller.c, sdnotify.c,
- * self_health.c, commands.c) and the commands once.c and history.c. The
+ * self_health.c, commands.c, availability.c) and the commands once.c,
+ * history.c and report.c. The
  * top layer: it may use every other folder, and none uses it.
  */
 #ifndef FACMON_AGENT_H
@@ -20,6 +21,7 @@
 
 #include "base/log.h"
 #include "outputs/outputs.h"
+#include "agent/availability.h"
 #include "agent/poller.h"
 #include "agent/sdnotify.h"
 #include "agent/self_health.h"
@@ -51,6 +53,7 @@ struct agent {
 	int64_t next_alive_ms;   /* the alive mark in the store (lifecycle.c) */
 	char stop_reason[48];    /* the signal that stopped it */
 	struct sdnotify notify; /* systemd: READY, RELOADING, WATCHDOG, STOPPING */
+	struct availability avail; /* polls counted for the report (availability.c) */
 };
 
 /* run.c */

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/csv.h"
 #include "store/store.h"
 
 int history_parse_duration(const char *text, int64_t *ms)
@@ -268,24 +269,6 @@ static int print_text(struct fm_store *s, const struct history_opts *o, char *er
 
 /* ---- CSV ---- */
 
-/* A field as RFC 4180 wants it: quoted when it holds a comma, a quote or
- * a line break, with quotes doubled. */
-static void csv_field(const char *text, bool last)
-{
-	if (strpbrk(text, ",\"\r\n")) {
-		putchar('"');
-		for (const char *c = text; *c; c++) {
-			if (*c == '"')
-				putchar('"');
-			putchar(*c);
-		}
-		putchar('"');
-	} else {
-		fputs(text, stdout);
-	}
-	putchar(last ? '\n' : ',');
-}
-
 static const char *const csv_names[] = {
 	"seq", "ts", "type", "rule", "from", "to", "severity", "value", "controls", "hash",
 };
@@ -319,7 +302,7 @@ static int print_csv_row(void *ctx, const struct store_row *r)
 		hash ? hash : "",
 	};
 	for (size_t i = 0; i < CSV_COLS; i++)
-		csv_field(fields[i], i + 1 == CSV_COLS);
+		csv_field(stdout, fields[i], i + 1 == CSV_COLS);
 	cJSON_Delete(ev);
 	return 0;
 }
@@ -328,7 +311,7 @@ static int print_csv(struct fm_store *s, const struct history_opts *o, char *err
                      size_t errlen)
 {
 	for (size_t i = 0; i < CSV_COLS; i++)
-		csv_field(csv_names[i], i + 1 == CSV_COLS);
+		csv_field(stdout, csv_names[i], i + 1 == CSV_COLS);
 	return run_pass(s, o, print_csv_row, NULL, err, errlen) < 0 ? -1 : 0;
 }
 

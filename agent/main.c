@@ -1,8 +1,8 @@
 /* main.c - the `facmon` command line: subcommands, options and --help.
  *
  * Owns: argument parsing and exit statuses (docs/reference.md: commands). The work
- * of each subcommand lives elsewhere: run.c, once.c, history.c, the config
- * loader.
+ * of each subcommand lives elsewhere: run.c, once.c, history.c, report.c,
+ * the config loader.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -12,9 +12,12 @@
 #include <string.h>
 
 #include "agent/history.h"
+#include "agent/report.h"
+#include "base/clock.h"
 #include "probe/probe.h"
 #include "agent/run.h"
 #include "config/config.h"
+#include "report/report.h"
 
 #define DEFAULT_CONFIG "/etc/facmon/facmon.cfg"
 
@@ -35,6 +38,8 @@ static const char usage_main[] =
 	"  history  print the stored events (--since, --from, --until, --rule, --type,\n"
 	"           --control, --json, --csv)\n"
 	"  verify   re-check the hash chain over the stored events\n"
+	"  report   the monthly evidence report per control ID (--month, --format,\n"
+	"           -o): HTML, CSV or JSON\n"
 	"\n"
 	"Options common to every command:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
@@ -99,8 +104,29 @@ static const char usage_verify[] =
 	"is not (the first seq that does not verify, and why), or the config is\n"
 	"invalid or the database missing or unreadable; 2 usage error.\n";
 
+static const char usage_report[] =
+	"Usage: facmon report --month YYYY-MM [--format html|csv|json] [-o FILE] [-c FILE]\n"
+	"\n"
+	"Writes the evidence report of one month from <state_dir>/facmon.db: one\n"
+	"section per control ID the config uses (the rules and built-in alerts that\n"
+	"cover it, the monitoring availability of their devices, every alert with its\n"
+	"times to detect, acknowledge and resolve, the silences that covered them),\n"
+	"and for the month the agent's downtime, the clock's synchronisation, the\n"
+	"config changes and the hash chain's verdict. Times in UTC and in the local\n"
+	"time zone (TZ). Reads the database only, so it is safe while the agent runs.\n"
+	"A month not over yet is reported up to the start of the current hour.\n"
+	"  --month YYYY-MM   the month, UTC (required)\n"
+	"  --format FORMAT   html (default: one self-contained file that prints on A4),\n"
+	"                    csv (tables, each row led by its table's name) or json\n"
+	"  -o, --output FILE write FILE (replaced whole) instead of stdout\n"
+	"Availability = polls with valid data / polls scheduled over the month at the\n"
+	"device's interval; time the agent was not running counts as unavailable.\n"
+	"Exit status: 0 written (also when the chain is broken: the report says so),\n"
+	"1 config invalid, database missing or unreadable, or the output not written,\n"
+	"2 usage error.\n";
+
 /* Which options beyond -c and --help a command takes. */
-enum { OPT_JSON = 1, OPT_FILTER = 2 };
+enum { OPT_JSON = 1, OPT_FILTER = 2, OPT_REPORT = 4 };
 
 struct cli {
 	const char *config;
@@ -112,6 +138,9 @@ struct cli {
 	const char *rule;   /* OPT_FILTER */
 	const char *type;   /* OPT_FILTER */
 	const char *control; /* OPT_FILTER */
+	const char *month;  /* OPT_REPORT */
+	const char *format; /* OPT_REPORT */
+	const char *output; /* OPT_REPORT */
 };
 
 /* Takes option C if the command allows it; false if it does not. */
@@ -134,6 +163,12 @@ static bool take_option(int c, unsigned allowed, struct cli *cli)
 		cli->type = optarg;
 	else if (c == 'k' && filter)
 		cli->control = optarg;
+	else if (c == 'm' && (allowed & OPT_REPORT))
+		cli->month = optarg;
+	else if (c == 'F' && (allowed & OPT_REPORT))
+		cli->format = optarg;
+	else if (c == 'o' && (allowed & OPT_REPORT))
+		cli->output = optarg;
 	else if (c == 'c')
 		cli->config = optarg;
 	else
@@ -156,12 +191,15 @@ static int parse_options(int argc, char **argv, const char *usage, unsigned allo
 		{"rule", required_argument, NULL, 'r'},
 		{"type", required_argument, NULL, 't'},
 		{"control", required_argument, NULL, 'k'},
+		{"month", required_argument, NULL, 'm'},
+		{"format", required_argument, NULL, 'F'},
+		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:ho:", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			*exit_code = 0;
@@ -272,15 +310,16 @@ static int cmd_once(const struct cli *cli)
 	return rc;
 }
 
-/* A usage error of `facmon history`: the message, and where help is. */
-__attribute__((format(printf, 1, 2))) static int history_usage(const char *fmt, ...)
+/* A usage error of `facmon COMMAND`: the message, and where help is. */
+__attribute__((format(printf, 2, 3))) static int usage_error(const char *command,
+                                                             const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("facmon history: ", stderr);
+	fprintf(stderr, "facmon %s: ", command);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\nRun 'facmon history --help' for its options.\n", stderr);
+	fprintf(stderr, "\nRun 'facmon %s --help' for its options.\n", command);
 	return EXIT_USAGE;
 }
 
@@ -289,27 +328,28 @@ static int history_options(const struct cli *cli, struct history_opts *o)
 {
 	*o = (struct history_opts){.json = cli->json, .csv = cli->csv, .rule = cli->rule,
 	                           .type = cli->type, .control = cli->control};
+	const char *cmd = "history";
 	if (cli->json && cli->csv)
-		return history_usage("--json and --csv: choose one");
+		return usage_error(cmd, "--json and --csv: choose one");
 	if (cli->since && cli->from)
-		return history_usage("--since and --from: choose one");
+		return usage_error(cmd, "--since and --from: choose one");
 	if (cli->since && history_parse_duration(cli->since, &o->since_ms) < 0)
-		return history_usage("--since '%s': expected a whole number and a unit s, m, "
-		                     "h, d or w (90s, 30m, 12h, 7d, 2w)", cli->since);
+		return usage_error(cmd, "--since '%s': expected a whole number and a unit s, m, "
+		                   "h, d or w (90s, 30m, 12h, 7d, 2w)", cli->since);
 	o->has_since = cli->since != NULL;
 	if (cli->from && history_parse_time(cli->from, &o->from_ms) < 0)
-		return history_usage("--from '%s': expected a UTC date or time: 2026-11-01, "
-		                     "2026-11-01T08:30 or 2026-11-01T08:30:15Z", cli->from);
+		return usage_error(cmd, "--from '%s': expected a UTC date or time: 2026-11-01, "
+		                   "2026-11-01T08:30 or 2026-11-01T08:30:15Z", cli->from);
 	if (cli->until && history_parse_time(cli->until, &o->until_ms) < 0)
-		return history_usage("--until '%s': expected a UTC date or time: 2026-12-01, "
-		                     "2026-12-01T08:30 or 2026-12-01T08:30:15Z", cli->until);
+		return usage_error(cmd, "--until '%s': expected a UTC date or time: 2026-12-01, "
+		                   "2026-12-01T08:30 or 2026-12-01T08:30:15Z", cli->until);
 	if (cli->rule && !cli->rule[0])
-		return history_usage("--rule needs a rule name or pattern");
+		return usage_error(cmd, "--rule needs a rule name or pattern");
 	if (cli->type && !history_type_known(cli->type))
-		return history_usage("--type '%s': expected transition, ack, silence, agent, "
-		                     "config, command or store", cli->type);
+		return usage_error(cmd, "--type '%s': expected transition, ack, silence, agent, "
+		                   "config, command or store", cli->type);
 	if (cli->control && !cli->control[0])
-		return history_usage("--control needs a control ID");
+		return usage_error(cmd, "--control needs a control ID");
 	return 0;
 }
 
@@ -337,6 +377,40 @@ static int cmd_verify(const struct cli *cli)
 	return rc;
 }
 
+static int report_options(const struct cli *cli, struct report_opts *o)
+{
+	*o = (struct report_opts){.format = REPORT_HTML, .output = cli->output};
+	const char *cmd = "report";
+	if (!cli->month)
+		return usage_error(cmd, "--month YYYY-MM is required");
+	if (report_parse_month(cli->month, &o->year, &o->month) < 0)
+		return usage_error(cmd, "--month '%s': expected a month as YYYY-MM (2026-11)",
+		                   cli->month);
+	if (report_month_start(o->year, o->month) > clock_wall_ms())
+		return usage_error(cmd, "--month %s has not begun", cli->month);
+	int f = cli->format ? report_format_from_name(cli->format) : REPORT_HTML;
+	if (f < 0)
+		return usage_error(cmd, "--format '%s': expected html, csv or json", cli->format);
+	o->format = (enum report_format)f;
+	if (cli->output && !cli->output[0])
+		return usage_error(cmd, "-o needs a file name");
+	return 0;
+}
+
+static int cmd_report(const struct cli *cli)
+{
+	struct report_opts o;
+	int rc = report_options(cli, &o);
+	if (rc != 0)
+		return rc;
+	struct fm_config *cfg = load_or_report(cli->config);
+	if (!cfg)
+		return EXIT_INVALID;
+	rc = report_write(cfg, &o);
+	config_free(cfg);
+	return rc;
+}
+
 struct command {
 	const char *name;
 	const char *usage;
@@ -350,6 +424,7 @@ static const struct command commands[] = {
 	{"once", usage_once, OPT_JSON, cmd_once},
 	{"history", usage_history, OPT_JSON | OPT_FILTER, cmd_history},
 	{"verify", usage_verify, 0, cmd_verify},
+	{"report", usage_report, OPT_REPORT, cmd_report},
 };
 
 int main(int argc, char **argv)

@@ -26,6 +26,7 @@
 #include "outputs/outputs.h"
 #include "agent/poller.h"
 #include "agent/run.h"
+#include "alerting/describe.h"
 #include "alerting/engine.h"
 #include "outputs/payload.h"
 #include "collectors/modbus_link.h"
@@ -59,62 +60,6 @@ static size_t collect(struct poller *p, struct engine *e, struct once_why *why,
 		}
 	}
 	return got;
-}
-
-/* One condition in words: "> 30 (clear < 28)", "== battery",
- * "rises 3 within 600 s", "bit 2 (zone_3) set". */
-static void describe_term(const struct eng_alert *a, const struct eng_term *t, char *buf,
-                          size_t len)
-{
-	const struct fm_condition *k = t->cond;
-	const struct fm_point *pt = &t->device->conf->points[t->point];
-	const char *name = point_enum_name(pt, k->threshold);
-	switch (k->kind) {
-	case FM_RULE_ABOVE:
-		snprintf(buf, len, "> %g (clear < %g)", k->threshold, k->clear);
-		break;
-	case FM_RULE_BELOW:
-		snprintf(buf, len, "< %g (clear > %g)", k->threshold, k->clear);
-		break;
-	case FM_RULE_EQUALS:
-	case FM_RULE_NOT_EQUALS:
-		if (name)
-			snprintf(buf, len, "%s %s", k->kind == FM_RULE_EQUALS ? "==" : "!=", name);
-		else
-			snprintf(buf, len, "%s %g", k->kind == FM_RULE_EQUALS ? "==" : "!=",
-			         k->threshold);
-		break;
-	case FM_RULE_RISE:
-	case FM_RULE_FALL:
-		snprintf(buf, len, "%s %g within %d s", k->kind == FM_RULE_RISE ? "rises" : "falls",
-		         k->threshold, k->within);
-		break;
-	case FM_RULE_MASK:
-		snprintf(buf, len, "bit %d%s%s%s set", a->bit, a->bit_name ? " (" : "",
-		         a->bit_name ? a->bit_name : "", a->bit_name ? ")" : "");
-		break;
-	}
-}
-
-/* A rule alert's conditions; an all/any rule names each point. */
-static void describe_condition(const struct eng_alert *a, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t j = 0; j < a->nterms && used < len; j++) {
-		const struct eng_term *t = &a->terms[j];
-		char one[96];
-		describe_term(a, t, one, sizeof one);
-		if (a->nterms == 1)
-			used += (size_t)snprintf(buf + used, len - used, "%s", one);
-		else
-			used += (size_t)snprintf(buf + used, len - used, "%s%s.%s %s",
-			                         j ? (a->rule->combine == FM_COMBINE_ALL ? " AND "
-			                                                                 : " OR ")
-			                           : "",
-			                         t->device->conf->name, eng_point_name(t->device, t->point),
-			                         one);
-	}
 }
 
 static bool has_rate(const struct eng_alert *a)
@@ -280,7 +225,7 @@ static void print_rules_text(const struct engine *e)
 		payload_alert_point(a, point, sizeof point);
 		snprintf(cond, sizeof cond, "%s", builtin_condition(a));
 		if (a->rule)
-			describe_condition(a, cond, sizeof cond);
+			eng_alert_condition_text(a, cond, sizeof cond);
 		if (a->has_value)
 			snprintf(value, sizeof value, "%g", a->value);
 		else if (a->kind == ENG_ALERT_COMM)
@@ -349,7 +294,7 @@ static cJSON *rule_json(const struct eng_alert *a)
 	payload_alert_point(a, point, sizeof point);
 	snprintf(cond, sizeof cond, "%s", builtin_condition(a));
 	if (a->rule)
-		describe_condition(a, cond, sizeof cond);
+		eng_alert_condition_text(a, cond, sizeof cond);
 	cJSON_AddStringToObject(o, "rule", a->name);
 	cJSON_AddStringToObject(o, "point", point);
 	if (a->has_value)

@@ -116,6 +116,8 @@ void agent_drain_results(struct agent *a)
 		}
 		note_read_outcome(a, r, now);
 		count_poll(a, r, now);
+		avail_count_poll(&a->avail, a->out.store, &a->cfg->devices[r->device], r,
+		                 clock_wall_ms());
 		engine_apply_poll(a->engine, r, now, clock_wall_ms());
 		poll_result_free(r);
 	}
@@ -138,12 +140,17 @@ void agent_apply_config_silences(struct agent *a, int64_t wall)
 
 /* ---- the agent's own health ---- */
 
-void agent_define_self_alerts(struct agent *a)
+void agent_name_self_alerts(struct engine *e)
 {
 	for (size_t c = 0; c < SH_NCHECKS; c++) {
 		const struct sh_check_desc *d = sh_check_desc((enum sh_check)c);
-		engine_self_define(a->engine, c, d->name, d->severity, d->controls, d->ncontrols);
+		engine_self_define(e, c, d->name, d->severity, d->controls, d->ncontrols);
 	}
+}
+
+void agent_define_self_alerts(struct agent *a)
+{
+	agent_name_self_alerts(a->engine);
 }
 
 static enum fm_cond self_cond(int cond)
@@ -269,6 +276,7 @@ static void loop_once(struct agent *a)
 	if (now >= a->next_tick_ms) {
 		engine_tick(a->engine, now, clock_wall_ms());
 		store_maintain(a->out.store, a->cfg->agent.history_days, now, clock_wall_ms());
+		avail_tick(&a->avail, a->out.store, clock_wall_ms());
 		outbox_flush(a->out.outbox);
 		agent_note_alive(a, now);
 		a->next_tick_ms = now + TICK_MS;
@@ -428,6 +436,7 @@ static void agent_stop(struct agent *a)
 	free(a->read_complaints);
 	free(a->collectors);
 	free(a->bus_stats);
+	avail_free(&a->avail);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
 }
@@ -447,6 +456,7 @@ int agent_run(struct fm_config *cfg)
 		while (!a.stop)
 			loop_once(&a);
 		sdnotify_stopping(&a.notify);
+		avail_flush(&a.avail, a.out.store);
 		agent_note_stop(&a, a.stop_reason[0] ? a.stop_reason : "stopped");
 	}
 	agent_stop(&a);

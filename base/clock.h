@@ -16,4 +16,9 @@ int64_t clock_wall_ms(void);
 #define CLOCK_ISO_LEN 25
 void clock_iso8601(int64_t wall_ms, char *buf, size_t len);
 
+/* An ISO 8601 time as events and configs write it back into milliseconds:
+ * "2026-11-21T22:35:14.123Z", "2026-11-21T22:35:14Z",
+ * "2026-11-22T07:35:14+09:00" (or +0900). 0, or -1 if TEXT is none. */
+int clock_parse_iso8601(const char *text, int64_t *ms);
+
 #endif

@@ -6,8 +6,8 @@
  *
  * Folder base/ owns the shared basics every layer may use, and that use
  * nothing else of facmon's: logging and the complaint helper (log.c),
- * the monotonic and wall clocks (clock.c), and reading secret files
- * (secret.c).
+ * the monotonic and wall clocks (clock.c), reading secret files
+ * (secret.c), and CSV fields (csv.c).
  */
 #ifndef FACMON_LOG_H
 #define FACMON_LOG_H

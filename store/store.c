@@ -102,6 +102,8 @@ static int open_db(struct fm_store *s, char *err, size_t errlen)
 		rc = store_alive_migrate(s->db);
 	if (rc == SQLITE_OK)
 		rc = store_cursor_migrate(s->db);
+	if (rc == SQLITE_OK)
+		rc = store_availability_migrate(s->db);
 	if (rc == SQLITE_OK && store_chain_head(s->db, s->head) < 0)
 		rc = sqlite3_errcode(s->db);
 	if (rc == SQLITE_OK)
@@ -497,6 +499,8 @@ int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
 		log_info("store: pruned %d event%s older than %d day%s (before %s)", n,
 		         n == 1 ? "" : "s", history_days, history_days == 1 ? "" : "s", iso);
 	}
+	if (store_availability_prune(s, cutoff, err, sizeof err) < 0)
+		log_warn("store: pruning the availability counts: %s", err);
 	int ended = store_prune_silences(s, now_wall_ms, err, sizeof err);
 	if (ended < 0)
 		log_warn("store: pruning the silences: %s", err);

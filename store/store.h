@@ -6,8 +6,9 @@
  * its pruning after agent.history_days and the read-only queries of
  * `facmon history`; the outbox, the events the broker has not yet
  * acknowledged (store_outbox.c); each alert's current state
- * (store_alerts.c); and the silences operators set over MQTT
- * (store_silences.c).
+ * (store_alerts.c); the silences operators set over MQTT
+ * (store_silences.c); and how many polls returned data, per device and
+ * hour (store_availability.c), for the monthly report.
  *
  * A row's to_state is whatever the event says: an alert state for a
  * transition, "acked" for an acknowledgement. Nothing here assumes which.
@@ -106,10 +107,11 @@ int store_verify(struct fm_store *s, struct store_verdict *v, char *err, size_t 
 int store_prune(struct fm_store *s, int64_t older_than_wall_ms, char *err,
                 size_t errlen);
 
-/* What the agent calls at start and then every tick: prunes events older
- * than HISTORY_DAYS, and silences that have ended, at most once an hour (on
- * the monotonic clock; the first call always prunes), logging how many
- * events went at info level (silences at debug) and a failure at warn.
+/* What the agent calls at start and then every tick: prunes events and
+ * availability counts older than HISTORY_DAYS, and silences that have
+ * ended, at most once an hour (on the monotonic clock; the first call
+ * always prunes), logging how many events went at info level (silences at
+ * debug) and a failure at warn.
  * Returns the number of events deleted, 0 when not due, -1 on error. */
 int store_maintain(struct fm_store *s, int history_days, int64_t now_mono_ms,
                    int64_t now_wall_ms);
@@ -204,6 +206,32 @@ int64_t store_alive_read(struct fm_store *s);
  * of TYPE, "" for none; 0, or -1 when the database cannot be read. */
 int store_last_of_type(struct fm_store *s, const char *type, char *action, size_t alen,
                        char *ts, size_t tlen);
+
+/* store_availability.c: per device and UTC hour, how many polls returned,
+ * how many with valid data (every request answered) and how many only
+ * partly: the monthly report's monitoring availability, since telemetry is
+ * never stored. One row per device and hour (HOUR_MS, the hour's start). */
+struct store_avail_row {
+	const char *device;
+	int64_t hour_ms;
+	int interval_s;      /* the device's interval when the row was written */
+	uint64_t polls;      /* polls that returned */
+	uint64_t valid;      /* ... every request answered */
+	uint64_t degraded;   /* ... some requests answered, some not */
+};
+/* Adds ROWS (N of them) in one transaction, to the counts already stored
+ * for the same device and hour; 0, or -1 with ERR. */
+int store_availability_add(struct fm_store *s, const struct store_avail_row *rows, size_t n,
+                           char *err, size_t errlen);
+/* Calls EACH for every row of an hour in [FROM_MS, UNTIL_MS), by device
+ * then hour (none when the database has no such table yet); EACH returns
+ * 0 to go on. How many, or -1 with ERR. Works on a read-only store. */
+int store_availability_read(struct fm_store *s, int64_t from_ms, int64_t until_ms,
+                            int (*each)(void *ctx, const struct store_avail_row *r),
+                            void *ctx, char *err, size_t errlen);
+/* Deletes the rows of hours before BEFORE_MS; how many, or -1 with ERR. */
+int store_availability_prune(struct fm_store *s, int64_t before_ms, char *err,
+                             size_t errlen);
 
 /* store_silences.c: the operators' silences (never the config's), kept so
  * that a restart does not end them, with the ids the engine gave them.

@@ -43,6 +43,8 @@ int store_doc_read(const char *canonical, struct store_doc *d);
  * (store_cursor.c). */
 int store_alive_migrate(sqlite3 *db);
 int store_cursor_migrate(sqlite3 *db);
+/* Creates the availability table (store_availability.c). */
+int store_availability_migrate(sqlite3 *db);
 
 /* Adds the type and hash columns and the anchor table to a database from
  * before them (its events are left unchained, behind the anchor). */

@@ -6,6 +6,7 @@ should be split.
 
     base <- config <- collectors <- alerting <- store <- outputs <- agent
     probe: base, config, collectors;  hw/sim: base, config, collectors
+    report: base, config, collectors, alerting, store (agent uses it)
 
 The link-time half of the rule is in CMakeLists.txt (layer_check_*). This
 half also catches a header-only reach (a macro or a struct from above) that
@@ -27,12 +28,14 @@ BELOW = {
     "store": ["base", "config", "collectors", "alerting"],
     "outputs": ["base", "config", "collectors", "alerting", "store"],
     "probe": ["base", "config", "collectors"],
-    "agent": ["base", "config", "collectors", "alerting", "store", "outputs", "probe"],
+    "report": ["base", "config", "collectors", "alerting", "store"],
+    "agent": ["base", "config", "collectors", "alerting", "store", "outputs", "probe",
+              "report"],
     "hw/sim": ["base", "config", "collectors"],
 }
 # A file past this many lines owns more than one concern (STYLE.md).
 MAX_LINES = 800
-SIZE_CHECKED = list(BELOW) + ["tests/unit", "tests/fuzz", "bench", "hw"]
+SIZE_CHECKED = list(BELOW) + ["tests/unit", "tests/fuzz", "tests/report", "bench", "hw"]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
@@ -100,6 +103,14 @@ class Layers(unittest.TestCase):
         # the checker itself: a store file including outputs/ is caught
         self.assertNotIn("outputs", BELOW["store"])
         self.assertTrue(INCLUDE.search('#include "outputs/mqtt.h"\n'))
+
+    def test_report_sits_above_the_store_and_below_the_agent(self):
+        # the report reads the store and is read by the agent, never the
+        # other way round, and it does not reach the outputs or the agent
+        self.assertIn("store", BELOW["report"])
+        self.assertIn("report", BELOW["agent"])
+        self.assertNotIn("report", BELOW["store"] + BELOW["outputs"])
+        self.assertFalse({"outputs", "agent", "probe"} & set(BELOW["report"]))
 
 
 if __name__ == "__main__":
