@@ -46,6 +46,12 @@ char *payload_event(const struct eng_event *e);
 /* One sentence on a store reset, for the event's "detail" and the log. */
 void payload_store_reset_text(const struct eng_store_reset *r, char *buf, size_t len);
 
+/* Into the object O: "acked" always, and once acknowledged "ack" with who
+ * ("by"), when ("at") and why ("comment", when given): as alert states and
+ * events carry it. */
+struct cJSON;
+void payload_add_ack(struct cJSON *o, const struct eng_alert *a);
+
 /* The "point" an alert is about: "<device>.<point>", or "<device>" for the
  * comm rule. */
 void payload_alert_point(const struct eng_alert *a, char *buf, size_t len);

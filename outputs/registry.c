@@ -7,8 +7,10 @@
 #include "outputs/output.h"
 
 extern const struct output_ops output_exec;
+extern const struct output_ops output_http;
 
 const struct output_ops *const output_registry[] = {
 	&output_exec,
+	&output_http,
 	NULL,
 };
