@@ -17,7 +17,7 @@
  * output's fd, readable when any connection or the listening socket is;
  * handle runs MHD_run, which never blocks (every socket is non-blocking),
  * and service runs it again when MHD_get_timeout says a connection is due
- * (its idle timeout). An answer is built whole in memory and written as
+ * (its idle timeout), and once a second whatever it says (http_service). An answer is built whole in memory and written as
  * the client takes it, so a slow or stuck client costs memory, not time:
  * at most HTTP_CONNECTIONS at once, each closed after HTTP_IDLE_S without
  * progress. The listening socket is made here, so that a bind that fails
@@ -42,6 +42,7 @@
 #define HTTP_CONNECTIONS 32 /* at once; more wait in the listen backlog */
 #define HTTP_IDLE_S 10      /* a connection that does nothing this long is closed */
 #define HTTP_BACKLOG 16
+#define HTTP_RUN_MS 1000    /* MHD_run at least this often (http_service) */
 
 struct http_output {
 	struct output_env env;
@@ -49,6 +50,7 @@ struct http_output {
 	int listen_fd;
 	char host[sizeof ((struct fm_http_conf *)0)->host];
 	int port;
+	int64_t next_run_ms;       /* the next MHD_run that no descriptor wakes */
 };
 
 /* ---- the view the documents are built from ---- */
@@ -306,19 +308,24 @@ static void http_handle(void *self, int64_t now)
 		MHD_run(h->daemon);
 }
 
+/* MHD_run when a connection is due, and at least every HTTP_RUN_MS: a
+ * server at HTTP_CONNECTIONS stops watching its listening socket, and
+ * watches it again only in a run after a connection has gone, which no
+ * descriptor would otherwise wake. */
 static int64_t http_service(void *self, int64_t now)
 {
 	struct http_output *h = self;
-	MHD_UNSIGNED_LONG_LONG ms;
-	if (!h->daemon || MHD_get_timeout(h->daemon, &ms) != MHD_YES)
+	if (!h->daemon)
 		return INT64_MAX;
-	if (ms == 0) {
+	if (now >= h->next_run_ms) {
 		MHD_run(h->daemon);
-		if (MHD_get_timeout(h->daemon, &ms) != MHD_YES)
-			return INT64_MAX;
+		h->next_run_ms = now + HTTP_RUN_MS;
 	}
-	return ms > (MHD_UNSIGNED_LONG_LONG)HTTP_IDLE_S * 1000 ? now + HTTP_IDLE_S * 1000
-	                                                        : now + (int64_t)ms;
+	MHD_UNSIGNED_LONG_LONG ms;
+	if (MHD_get_timeout(h->daemon, &ms) == MHD_YES && ms < HTTP_RUN_MS &&
+	    now + (int64_t)ms < h->next_run_ms)
+		h->next_run_ms = now + (int64_t)ms;
+	return h->next_run_ms;
 }
 
 const struct output_ops output_http = {
