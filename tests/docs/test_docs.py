@@ -66,6 +66,7 @@ KEY_SECTIONS = {
     "trap_user_keys": ("snmp_traps.v3_users", "v3_users"),
     "outputs_keys": ("outputs", "OUTPUTS"),
     "exec_keys": ("outputs.exec", "outputs.exec"),
+    "http_keys": ("outputs.http", "outputs.http"),
 }
 
 KEY_ARRAY = re.compile(
