@@ -25,6 +25,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -58,7 +59,7 @@ struct http_output {
 bool http_point_current(const struct eng_device *d, size_t p, int64_t now_mono)
 {
 	if (!eng_point_name(d, p)[0] || d->health.state == FM_DEV_DOWN ||
-	    d->values[p].status != FM_POINT_OK)
+	    d->values[p].status != FM_POINT_OK || !isfinite(d->values[p].value))
 		return false;
 	int64_t fresh = d->points[p].fresh_mono_ms;
 	int stale_after = d->conf->stale_after > 0 ? d->conf->stale_after : 3 * d->conf->interval;

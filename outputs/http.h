@@ -27,8 +27,9 @@ struct http_view {
 
 /* Whether point P of D holds a value that is current: it has a name (a
  * slot of a walked column holds a row), its device is not down, its last
- * read succeeded, and it is no older than the device's stale_after. What
- * is not current is never shown or exported as a value. */
+ * read succeeded and gave a number (not NaN or infinite), and it is no
+ * older than the device's stale_after. What is not current is never shown
+ * or exported as a value. */
 bool http_point_current(const struct eng_device *d, size_t p, int64_t now_mono);
 
 /* Events stored and not yet acknowledged by the broker; -1: unknown. */

@@ -6,12 +6,13 @@
  * its samples; label values are escaped (\\, \", \n). No sample carries a
  * timestamp: Prometheus stamps them with the scrape's time.
  *
- * A point with no current value (its device is down, its read failed, it
- * is older than stale_after) is left out of facmon_point_value rather than
+ * A point with no current value (its device is down, its read failed or
+ * gave no number, it is older than stale_after) is left out of facmon_point_value rather than
  * exported as NaN or as its last value: a series that stops is what
  * Prometheus calls stale, and a graph then shows a gap, never a flat line
  * of a value nobody read. facmon_device_up and the alerts say why.
  */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -99,17 +100,24 @@ static void mt_escaped(struct mtext *t, const char *s)
 	}
 }
 
-/* A sample value: the shortest text that reads back as V (as cJSON writes
- * a number, so a value here equals the telemetry's), NaN, +Inf, -Inf. */
+/* A sample value written as cJSON writes a number, so that a value here
+ * is the telemetry's on MQTT to the digit: 15 significant digits, 17 when
+ * those do not read back within a unit in the last place (0.1 * 227 is
+ * "22.7" in both); NaN, +Inf and -Inf as the format spells them. */
 static void mt_value(struct mtext *t, double v)
 {
 	char buf[40];
-	if (isnan(v))
+	if (isnan(v)) {
 		snprintf(buf, sizeof buf, "NaN");
-	else if (isinf(v))
+	} else if (isinf(v)) {
 		snprintf(buf, sizeof buf, "%sInf", v > 0 ? "+" : "-");
-	else if (snprintf(buf, sizeof buf, "%.15g", v), strtod(buf, NULL) != v)
-		snprintf(buf, sizeof buf, "%.17g", v);
+	} else {
+		snprintf(buf, sizeof buf, "%1.15g", v);
+		double back = strtod(buf, NULL);
+		double scale = fabs(back) > fabs(v) ? fabs(back) : fabs(v);
+		if (fabs(back - v) > scale * DBL_EPSILON)
+			snprintf(buf, sizeof buf, "%1.17g", v);
+	}
 	mt_str(t, buf);
 }
 
