@@ -26,7 +26,8 @@ and `facmon run` with room-temp-high and `outputs = { http = { listen =
   telemetry keeps coming on MQTT at the configured rate while they hang,
   and each is closed after the idle timeout;
 - a reload that moves the listener listens on the new port and frees the
-  old one; `enabled = false` stops it.
+  old one; `enabled = false` stops it; a port another socket holds is an
+  ERROR, and polling goes on.
 """
 
 import json
@@ -239,6 +240,21 @@ class Http(unittest.TestCase):
         self.room.agent.reload()
         self.room.agent.wait_log(r"INFO http: stopped \(no longer in the config\)")
         self.assertFalse(port_open(new, ADDRESS))
+
+    def test_an_address_in_use_is_an_error_and_the_agent_goes_on(self):
+        taken = socket.socket()
+        taken.bind((ADDRESS, 0))
+        taken.listen(1)
+        self.addCleanup(taken.close)
+        port = taken.getsockname()[1]
+        self.room.agent.write_config(self.room.agent.config().replace(
+            f"{ADDRESS}:{self.room.port}", f"{ADDRESS}:{port}"))
+        mark = self.room.watch.mark()
+        self.room.agent.reload()
+        self.room.agent.wait_log(rf"ERROR http: cannot listen on {ADDRESS}:{port}: Address "
+                                 r"already in use; not listening until the next reload")
+        self.room.telemetry("rack-a", after=mark)
+        self.assertFalse(port_open(self.room.port, ADDRESS), "the old port let go")
 
 
 if __name__ == "__main__":
