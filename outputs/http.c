@@ -169,6 +169,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", line);
 }
 
+/* "127.0.0.1:9707", "[::1]:9707". */
+static void address_text(const char *host, int port, char *buf, size_t len)
+{
+	bool v6 = strchr(host, ':') != NULL;
+	snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
 /* A non-blocking socket listening on HOST:PORT alone; -1 with ERR. */
 static int listen_on(const char *host, int port, char *err, size_t errlen)
 {
@@ -194,8 +201,10 @@ static int listen_on(const char *host, int port, char *err, size_t errlen)
 	    (ss.ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) < 0) ||
 	    bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, HTTP_BACKLOG) < 0) {
-		snprintf(err, errlen, "cannot listen on %s%s%s:%d: %s", ss.ss_family == AF_INET6
-		         ? "[" : "", host, ss.ss_family == AF_INET6 ? "]" : "", port, strerror(errno));
+		int e = errno;
+		char where[FM_TEXT_MAX + 16];
+		address_text(host, port, where, sizeof where);
+		snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -237,13 +246,14 @@ static int server_start(struct http_output *h, char *err, size_t errlen)
 	if (!h->daemon) {
 		/* the socket is left alone: whether MHD closed it is not said, and
 		 * closing it twice could close another's descriptor */
-		snprintf(err, errlen, "libmicrohttpd did not start on %s:%d", h->host, h->port);
+		snprintf(err, errlen, "libmicrohttpd did not start on port %d", h->port);
 		h->listen_fd = -1;
 		return -1;
 	}
-	const char *open = strchr(h->host, ':') ? "[" : "", *shut = *open ? "]" : "";
-	log_info("http: listening on http://%s%s%s:%d/ (the status page; /metrics for "
-	         "Prometheus)", open, h->host, shut, h->port);
+	char where[FM_TEXT_MAX + 16];
+	address_text(h->host, h->port, where, sizeof where);
+	log_info("http: listening on http://%s/ (the status page; /metrics for Prometheus)",
+	         where);
 	return 0;
 }
 
