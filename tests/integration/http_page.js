@@ -10,7 +10,10 @@
 //   {"event":"alert", "ms", "text"}   room-temp-high appeared, MS after
 //       "heated" came; then it waits for "muted"
 //   {"event":"down", "device": {...}}  rack-b shown down, greyed
-//   {"event":"screenshot", "path"}    a PNG of the whole page
+//   {"event":"screenshot", "path"}    a PNG of the whole page; then it
+//       waits for "stopped"
+//   {"event":"nodata", "ms", "banner"}  the page greyed out under its banner,
+//       MS after "stopped" came
 // Any failure is {"event":"error","message"} and exit status 1.
 "use strict";
 const readline = require("readline");
@@ -75,6 +78,12 @@ async function main() {
 
     await page.screenshot({ path: screenshot, fullPage: true });
     say({ event: "screenshot", path: screenshot });
+
+    await waitFor("stopped");
+    const t1 = Date.now();
+    await page.waitForSelector("body.nodata #banner", { state: "visible", timeout: 60000 });
+    say({ event: "nodata", ms: Date.now() - t1, banner: await page.textContent("#banner"),
+          opacity: await page.$eval("main", (e) => getComputedStyle(e).opacity) });
   } finally {
     await context.close();
   }
