@@ -65,8 +65,11 @@ void agent_define_self_alerts(struct agent *a);
 void agent_apply_config_silences(struct agent *a, int64_t wall);
 /* Publishes the heartbeat on R/status now. */
 void agent_publish_status(struct agent *a);
-/* What the outputs of outputs/registry.c are given (outputs.h). */
-struct output_env agent_output_env(const struct agent *a);
+/* What the outputs of outputs/registry.c are given (outputs.h): A's state
+ * with CFG, its engine and MQTT (a reload passes the new ones before it
+ * installs them). */
+struct output_env agent_output_env(const struct agent *a, const struct fm_config *cfg,
+                                   struct fm_mqtt *mqtt);
 /* The outputs' descriptors the loop polls, at most. */
 #define OUTPUT_FDS_MAX 8
 /* "1 bus, 3 devices, 5 rules": what CFG watches, for the log and systemd. */

@@ -181,7 +181,7 @@ static bool apply(struct agent *a, struct fm_config *cfg, struct reload_outcome 
 	a->engine = engine;
 	agent_define_self_alerts(a);
 	/* the outputs see the new engine before it publishes anything */
-	struct output_env env = {.cfg = cfg, .mqtt = fresh ? fresh : a->mqtt, .engine = engine};
+	struct output_env env = agent_output_env(a, cfg, fresh ? fresh : a->mqtt);
 	outputs_rebind(&a->out, &env);
 	engine_adopt(engine, old, forget, a, wall);
 	engine_destroy(old);

@@ -227,9 +227,18 @@ static void on_new_session(struct agent *a)
 	outputs_mqtt_session(&a->out);
 }
 
-struct output_env agent_output_env(const struct agent *a)
+struct output_env agent_output_env(const struct agent *a, const struct fm_config *cfg,
+                                   struct fm_mqtt *mqtt)
 {
-	return (struct output_env){.cfg = a->cfg, .mqtt = a->mqtt, .engine = a->engine};
+	return (struct output_env){
+		.cfg = cfg,
+		.mqtt = mqtt,
+		.engine = a->engine,
+		.store = a->out.store,
+		.bus_stats = a->bus_stats,
+		.nbuses = cfg->nbuses,
+		.started_wall_ms = a->started_wall_ms,
+	};
 }
 
 static int64_t min64(int64_t x, int64_t y)
@@ -409,7 +418,7 @@ static int agent_start(struct agent *a, struct fm_config *cfg)
 	agent_apply_config_silences(a, wall);
 	a->next_tick_ms = now + TICK_MS;
 	a->next_self_check_ms = now + SELF_CHECK_MS;
-	struct output_env env = agent_output_env(a);
+	struct output_env env = agent_output_env(a, cfg, a->mqtt);
 	outputs_start(&a->out, &env);
 	return 0;
 }

@@ -6,15 +6,17 @@
  * on unless it says enabled = false. The outputs themselves live in
  * outputs/, one file each.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config/load_private.h"
 
 static const char *const outputs_keys[] = {
-	"alertmanager", "exec", "homeassistant", "sparkplug", NULL,
+	"alertmanager", "exec", "homeassistant", "sparkplug", "http", NULL,
 };
 static const char *const alertmanager_keys[] = {
 	"url", "timeout_ms", "resend", "min_firing", NULL,
@@ -22,6 +24,7 @@ static const char *const alertmanager_keys[] = {
 static const char *const exec_keys[] = { "command", "timeout", NULL };
 static const char *const homeassistant_keys[] = { "enabled", "prefix", NULL };
 static const char *const sparkplug_keys[] = { "enabled", "group", NULL };
+static const char *const http_keys[] = { "enabled", "listen", NULL };
 
 /* The output group KEY of G, checked against KNOWN; NULL when absent. */
 static const config_setting_t *output_group(struct conf__ctx *c, const config_setting_t *g,
@@ -150,6 +153,59 @@ static void parse_sparkplug(struct conf__ctx *c, const config_setting_t *g,
 	conf__name(c, o, path, "group", sp->enabled, CONF_NAME, sp->group);
 }
 
+/* "ADDRESS:PORT" into H: an IPv4 address, or an IPv6 one in brackets
+ * ("[::1]:9707"); numeric, since the output binds to that address alone.
+ * False when LISTEN is not that. */
+static bool split_listen(const char *listen, struct fm_http_conf *h)
+{
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen || !colon[1])
+		return false;
+	char *end;
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || errno || port < 1 || port > 65535)
+		return false;
+	const char *host = listen;
+	size_t len = (size_t)(colon - listen);
+	bool v6 = host[0] == '[';
+	if (v6 && (len < 3 || host[len - 1] != ']'))
+		return false;
+	if (v6) {
+		host++;
+		len -= 2;
+	}
+	char addr[sizeof h->host];
+	unsigned char bin[sizeof(struct in6_addr)];
+	if (len >= sizeof addr)
+		return false;
+	memcpy(addr, host, len);
+	addr[len] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+		return false;
+	memcpy(h->host, addr, len + 1);
+	h->port = (int)port;
+	return true;
+}
+
+/* The HTTP endpoint: on unless enabled = false; 127.0.0.1:9707 unless
+ * listen says otherwise. */
+static void parse_http(struct conf__ctx *c, const config_setting_t *g,
+                       struct fm_http_conf *h)
+{
+	char path[CONF_PATH_MAX], listen[FM_TEXT_MAX];
+	const config_setting_t *o = output_group(c, g, "http", http_keys, path, sizeof path);
+	if (!o)
+		return;
+	h->enabled = true;
+	conf__bool(c, o, path, "enabled", false, &h->enabled);
+	if (conf__string(c, o, path, "listen", false, listen, sizeof listen) == CONF_OK &&
+	    !split_listen(listen, h))
+		conf__error(c, config_setting_get_member(o, "listen"), "%s.listen: '%s' is not "
+		            "ADDRESS:PORT with a numeric address (\"127.0.0.1:9707\", "
+		            "\"[::1]:9707\")", path, listen);
+}
+
 void conf__parse_outputs(struct conf__state *st, const config_setting_t *root)
 {
 	struct conf__ctx *c = &st->ctx;
@@ -168,4 +224,5 @@ void conf__parse_outputs(struct conf__state *st, const config_setting_t *root)
 	parse_exec(c, g, &o->exec);
 	parse_homeassistant(c, g, &o->homeassistant);
 	parse_sparkplug(c, g, &o->sparkplug);
+	parse_http(c, g, &o->http);
 }

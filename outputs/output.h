@@ -28,13 +28,22 @@
 
 struct fm_mqtt;
 
+struct fm_store;
+struct fm_bus_stats;
+
 /* What an output may use. ENGINE is read-only to it (the present state:
  * which alerts fire, each device's points) and is replaced by a reload
- * (rebind). */
+ * (rebind), as are BUS_STATS (the agent's counters per bus of CFG, NBUSES
+ * of them: outputs/payload.h). STORE (NULL: none) is for reading; the
+ * durable outputs' cursors are outputs.c's business. */
 struct output_env {
 	const struct fm_config *cfg;
 	struct fm_mqtt *mqtt;
 	const struct engine *engine;
+	struct fm_store *store;
+	const struct fm_bus_stats *bus_stats;
+	size_t nbuses;
+	int64_t started_wall_ms;   /* when the agent started */
 };
 
 /* The result of delivering one event. */

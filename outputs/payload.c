@@ -199,8 +199,7 @@ static void add_routing(cJSON *o, const struct fm_routing *r)
 		cJSON_AddStringToObject(o, "owner", r->owner);
 }
 
-/* "acked" always; who, when and why once acknowledged. */
-static void add_ack(cJSON *o, const struct eng_alert *a)
+void payload_add_ack(cJSON *o, const struct eng_alert *a)
 {
 	cJSON_AddBoolToObject(o, "acked", a->acked);
 	if (!a->acked)
@@ -250,7 +249,7 @@ char *payload_alert_state(const struct eng_alert *a)
 	cJSON_AddStringToObject(o, "state", alert_state_name(a->fsm.state));
 	add_time(o, "since", a->fsm.since_wall_ms);
 	cJSON_AddBoolToObject(o, "flapping", a->held_flapping);
-	add_ack(o, a);
+	payload_add_ack(o, a);
 	return finish(o);
 }
 
@@ -327,6 +326,6 @@ char *payload_event(const struct eng_event *e)
 	cJSON_AddStringToObject(o, "to", alert_state_name(e->t.to));
 	add_common(o, e->alert);
 	if (e->kind == ENG_EVENT_ACK)
-		add_ack(o, e->alert);
+		payload_add_ack(o, e->alert);
 	return finish(o);
 }

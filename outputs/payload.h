@@ -50,6 +50,11 @@ void payload_store_reset_text(const struct eng_store_reset *r, char *buf, size_t
  * slot of a walked column is named after the row it found (the outputs
  * that announce points announce them again). */
 uint64_t payload_point_names_hash(const struct eng_device *d);
+/* Into the object O: "acked" always, and once acknowledged "ack" with who
+ * ("by"), when ("at") and why ("comment", when given): as alert states and
+ * events carry it. */
+struct cJSON;
+void payload_add_ack(struct cJSON *o, const struct eng_alert *a);
 
 /* The "point" an alert is about: "<device>.<point>", or "<device>" for the
  * comm rule. */

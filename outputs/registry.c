@@ -10,11 +10,13 @@ extern const struct output_ops output_alertmanager;
 extern const struct output_ops output_exec;
 extern const struct output_ops output_homeassistant;
 extern const struct output_ops output_sparkplug;
+extern const struct output_ops output_http;
 
 const struct output_ops *const output_registry[] = {
 	&output_alertmanager,
 	&output_exec,
 	&output_homeassistant,
 	&output_sparkplug,
+	&output_http,
 	NULL,
 };

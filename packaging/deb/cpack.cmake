@@ -27,7 +27,8 @@ if(NOT CPACK_DEBIAN_PACKAGE_MAINTAINER)
   set(CPACK_DEBIAN_PACKAGE_MAINTAINER "facmon maintainers <facmon@invalid>")
 endif()
 # The shared libraries' packages come from dpkg-shlibdeps (libmodbus5,
-# libmosquitto1, libconfig9, libcjson1, libsqlite3-0, libsnmp40, libcurl4, libc6);
+# libmosquitto1, libconfig9, libcjson1, libsqlite3-0, libsnmp40, libcurl4,
+# libmicrohttpd12, libc6);
 # adduser is what postinst needs.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")

@@ -69,6 +69,7 @@ KEY_SECTIONS = {
     "exec_keys": ("outputs.exec", "outputs.exec"),
     "homeassistant_keys": ("outputs.homeassistant", "outputs.homeassistant"),
     "sparkplug_keys": ("outputs.sparkplug", "outputs.sparkplug"),
+    "http_keys": ("outputs.http", "outputs.http"),
 }
 
 KEY_ARRAY = re.compile(

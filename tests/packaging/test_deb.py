@@ -4,8 +4,8 @@ Builds the .deb the way a release is built (scripts/package: a Release
 build for /usr, cpack -G DEB; about 20 s) and checks:
 - control: name, version, the Depends dpkg-shlibdeps found (libmodbus5,
   libmosquitto1, libconfig9, libcjson1, libsqlite3-0, libsnmp40, libcurl4,
-  libc6) and
-  adduser; the conffile; the maintainer scripts, executable;
+  libmicrohttpd12, libc6) and adduser; the conffile; the maintainer
+  scripts, executable;
 - contents: /usr/bin/facmon, the systemd unit in /lib/systemd/system, every
   profile of hw/profiles in /usr/share/facmon/profiles, the example config
   as /etc/facmon/facmon.cfg, the docs (README.md and every docs/*.md in
@@ -161,7 +161,7 @@ class Deb(unittest.TestCase):
                          check(["dpkg", "--print-architecture"]).strip())
         depends = [d.strip().split()[0] for d in self.field("Depends").split(",")]
         for pkg in ("adduser", "libc6", "libmodbus5", "libmosquitto1", "libconfig9",
-                    "libcjson1", "libsqlite3-0", "libsnmp40", "libcurl4"):
+                    "libcjson1", "libsqlite3-0", "libsnmp40", "libcurl4", "libmicrohttpd12"):
             self.assertIn(pkg, depends)
         self.assertNotIn("libcmocka0", depends)
         self.assertFalse([d for d in depends if "asan" in d or "ubsan" in d], depends)

@@ -33,6 +33,17 @@ static const struct fm_point *point_at(const struct fm_config *cfg, const char *
 	return &d->points[i];
 }
 
+/* outputs.http: on once its group is there; an IPv6 address in brackets. */
+static void test_outputs_http(void **state)
+{
+	(void)state;
+	struct fm_config *cfg = load_good("configs/good/outputs-http.cfg");
+	assert_true(cfg->outputs.http.enabled);
+	assert_string_equal(cfg->outputs.http.host, "::1");
+	assert_int_equal(cfg->outputs.http.port, 9800);
+	config_free(cfg);
+}
+
 static void test_example_opsroom(void **state)
 {
 	(void)state;
@@ -127,6 +138,9 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(m->qos, 1);
 	assert_int_equal(m->keepalive, 30);
 	assert_int_equal(m->reconnect_max, 5);
+	assert_false(cfg->outputs.http.enabled);
+	assert_string_equal(cfg->outputs.http.host, "127.0.0.1");
+	assert_int_equal(cfg->outputs.http.port, 9707);
 
 	const struct fm_bus *rtu = config_find_bus(cfg, "rs485a");
 	assert_non_null(rtu);
@@ -613,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_snmp_walked_columns),
 		cmocka_unit_test(test_alerting_keys),
 		cmocka_unit_test(test_drop_profile_point),
+		cmocka_unit_test(test_outputs_http),
 	};
 	return cmocka_run_group_tests(tests, setup_secrets, NULL);
 }

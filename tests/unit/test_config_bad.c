@@ -62,6 +62,12 @@ static const struct bad_case bad_cases[] = {
 	  "path (it is run without a shell", 3 },
 	{ "outputs-exec.cfg", NULL, 4, "outputs.exec.timeout: 0 is out of range (1..300)", 3 },
 	{ "outputs-exec.cfg", NULL, 5, "outputs: unknown key 'sms'", 3 },
+	{ "outputs-http.cfg", NULL, 4, "outputs.http.enabled: expected a boolean", 3 },
+	{ "outputs-http.cfg", NULL, 4, "outputs.http.listen: 'localhost:9707' is not "
+	  "ADDRESS:PORT with a numeric address (\"127.0.0.1:9707\", \"[::1]:9707\")", 3 },
+	{ "outputs-http.cfg", NULL, 5, "outputs.http: unknown key 'port'", 3 },
+	{ "outputs-http-port.cfg", NULL, 3, "outputs.http.listen: '127.0.0.1:70000' is not "
+	  "ADDRESS:PORT", 1 },
 	{ "outputs-exec-missing.cfg", NULL, 3, "outputs.exec.command: /nonexistent/facmon-page: "
 	  "cannot be run: No such file or directory", 1 },
 	{ "outputs-alertmanager.cfg", NULL, 6, "outputs.alertmanager.url[1]: 'ftp://am.example' "
