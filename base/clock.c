@@ -43,7 +43,8 @@ static int parse_offset(const char *p, long *east)
 	}
 	if ((p[0] != '+' && p[0] != '-') ||
 	    (sscanf(p + 1, "%2d:%2d%n", &h, &m, &n) != 2 &&
-	     sscanf(p + 1, "%2d%2d%n", &h, &m, &n) != 2) || p[1 + n] != '\0')
+	     sscanf(p + 1, "%2d%2d%n", &h, &m, &n) != 2) || p[1 + n] != '\0' || h > 14 ||
+	    m > 59)
 		return -1;
 	*east = (p[0] == '-' ? -1 : 1) * (h * 3600L + m * 60L);
 	return 0;

@@ -11,38 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "config/load_private.h"
 
 static const char *const silence_keys[] = {
 	"match", "start", "end", "by", "why", NULL,
 };
-
-/* "2026-11-23T01:00:00Z" or "...+09:00" into ms since the epoch; -1. */
-static int64_t parse_time(const char *text)
-{
-	struct tm tm = {0};
-	int used = 0;
-	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 || used != 19)
-		return -1;
-	const char *zone = text + used;
-	int sign = 0, zh = 0, zm = 0, zused = 0;
-	if (strcmp(zone, "Z") == 0)
-		sign = 1;
-	else if ((zone[0] == '+' || zone[0] == '-') &&
-	         sscanf(zone + 1, "%2d:%2d%n", &zh, &zm, &zused) == 2 && zused == 5 &&
-	         zone[6] == '\0' && zh <= 14 && zm < 60)
-		sign = zone[0] == '+' ? 1 : -1;
-	if (!sign || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	return ((int64_t)t - sign * (zh * 3600 + zm * 60)) * 1000;
-}
 
 static bool parse_when(struct conf__ctx *c, const config_setting_t *g, const char *path,
                        const char *key, int64_t *out)
@@ -50,8 +24,7 @@ static bool parse_when(struct conf__ctx *c, const config_setting_t *g, const cha
 	char text[FM_NAME_MAX];
 	if (conf__string(c, g, path, key, true, text, sizeof text) != CONF_OK)
 		return false;
-	*out = parse_time(text);
-	if (*out >= 0)
+	if (clock_parse_iso8601(text, out) == 0 && *out >= 0)
 		return true;
 	conf__error(c, config_setting_get_member(g, key), "%s.%s: '%s' is not a time like "
 	            "\"2026-11-23T01:00:00Z\" or \"2026-11-23T10:00:00+09:00\"", path, key,
