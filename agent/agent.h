@@ -51,6 +51,12 @@ struct agent {
 	char config_sha256[CONFIG_HASH_LEN];
 	int64_t next_status_ms;
 	int64_t next_alive_ms;   /* the alive mark in the store (lifecycle.c) */
+	/* what taking poll results costs the loop, for the heartbeat: how many
+	 * it took and the CPU time it spent on them (engine, store, outputs) */
+	struct {
+		unsigned long results;
+		int64_t cpu_ns;
+	} loop;
 	char stop_reason[48];    /* the signal that stopped it */
 	struct sdnotify notify; /* systemd: READY, RELOADING, WATCHDOG, STOPPING */
 	struct availability avail; /* polls counted for the report (availability.c) */

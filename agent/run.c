@@ -107,7 +107,9 @@ static void on_trap(struct agent *a, const struct fm_poll_result *r)
 void agent_drain_results(struct agent *a)
 {
 	struct fm_poll_result *r;
+	int64_t cpu0 = clock_thread_cpu_ns();
 	while ((r = poller_take(a->poller))) {
+		a->loop.results++;
 		int64_t now = clock_mono_ms();
 		if (r->trap[0]) {
 			on_trap(a, r);
@@ -121,6 +123,7 @@ void agent_drain_results(struct agent *a)
 		engine_apply_poll(a->engine, r, now, clock_wall_ms());
 		poll_result_free(r);
 	}
+	a->loop.cpu_ns += clock_thread_cpu_ns() - cpu0;
 }
 
 /* The maintenance windows of the config; one already over is skipped. */
@@ -213,6 +216,8 @@ void agent_publish_status(struct agent *a)
 	};
 	if (store_head(a->out.store, &st.chain_seq, st.chain_hash) < 0)
 		st.chain_hash[0] = '\0';
+	st.loop_results = a->loop.results;
+	st.loop_cpu_ms = (double)a->loop.cpu_ns / 1e6;
 	mqtt_publish_online(a->mqtt, &st);
 	a->next_status_ms = clock_mono_ms() + STATUS_EVERY_MS;
 }

@@ -23,6 +23,13 @@ int64_t clock_wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
+int64_t clock_thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void clock_iso8601(int64_t wall_ms, char *buf, size_t len)
 {
 	time_t secs = (time_t)(wall_ms / 1000);

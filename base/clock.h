@@ -10,6 +10,9 @@
 #include <stdint.h>
 
 int64_t clock_mono_ms(void);
+/* CPU time the calling thread has used, in nanoseconds: what the work of
+ * the loop costs, apart from the time it waits. */
+int64_t clock_thread_cpu_ns(void);
 int64_t clock_wall_ms(void);
 
 /* "2026-11-21T22:35:14.123Z" into BUF (at least 25 bytes). */

@@ -37,6 +37,9 @@ char *payload_status_online(const struct fm_status *st)
 		cJSON_AddNumberToObject(head, "seq", (double)st->chain_seq);
 		cJSON_AddStringToObject(head, "hash", st->chain_hash);
 	}
+	cJSON *loop = cJSON_AddObjectToObject(o, "loop");
+	cJSON_AddNumberToObject(loop, "results", (double)st->loop_results);
+	cJSON_AddNumberToObject(loop, "cpu_ms", (double)(int64_t)(st->loop_cpu_ms * 1000) / 1000);
 	cJSON *buses = cJSON_AddObjectToObject(o, "buses");
 	for (size_t i = 0; buses && i < st->nbuses; i++) {
 		cJSON *b = cJSON_AddObjectToObject(buses, st->buses[i].name);

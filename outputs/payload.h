@@ -35,6 +35,10 @@ struct fm_status {
 	char chain_hash[65];           /* "" when unknown */
 	const struct fm_bus_stats *buses;
 	size_t nbuses;
+	/* the loop's work on poll results since the start: how many, and the
+	 * CPU time it took (what one poll cycle costs, apart from waiting) */
+	unsigned long loop_results;
+	double loop_cpu_ms;
 };
 
 char *payload_status_online(const struct fm_status *st);
