@@ -108,6 +108,9 @@ class Reload(unittest.TestCase):
         self.assertGreaterEqual(same["buses"]["sim"]["polls_failed"], 2)
         self.assertGreaterEqual(same["buses"]["sim"]["requests_failed"], 2)
         self.assertGreater(same["uptime_s"] * 1000 + 999, 2500)
+        # what the loop spent on the poll results it took, carried too
+        self.assertGreater(same["loop"]["results"], status["loop"]["results"])
+        self.assertGreater(same["loop"]["cpu_ms"], status["loop"]["cpu_ms"])
         # a changed config: another hash
         mark = self.watch.mark()
         self.agent.write_config(self.config(AFTER_DEVICES, AFTER_RULES))
