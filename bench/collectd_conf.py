@@ -88,7 +88,9 @@ def data_block(d):
 
 
 def host_block(device, unit, datas, modbus, interval):
-    host, port = modbus
+    """MODBUS: (host, port), or what gives it for a device (a room behind
+    several gateways)."""
+    host, port = modbus(device) if callable(modbus) else modbus
     collects = "".join(f'    Collect "{d.name}"\n' for d in datas)
     return (f'<Host "{device}">\n'
             f'  Address "{host}"\n'
