@@ -116,19 +116,20 @@ static bool request_taken(const struct am_request *r, const char *url, char *why
 	am_url_shown(url, shown, sizeof shown);
 	long status = 0;
 	if (!r->finished) {
-		snprintf(why, len, "%s: no answer", shown);
+		snprintf(why, len, "%.200s: no answer", shown);
 		return false;
 	}
 	if (r->rc != CURLE_OK) {
-		snprintf(why, len, "%s: %s", shown, r->error[0] ? r->error : curl_easy_strerror(r->rc));
+		snprintf(why, len, "%.200s: %.200s", shown,
+		         r->error[0] ? r->error : curl_easy_strerror(r->rc));
 		return false;
 	}
 	curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300)
 		return true;
 	size_t line = strcspn(r->reply, "\r\n");
-	snprintf(why, len, "%s: HTTP %ld%s%.*s", shown, status, line ? ": " : "", (int)line,
-	         r->reply);
+	snprintf(why, len, "%.200s: HTTP %ld%s%.*s", shown, status, line ? ": " : "",
+	         (int)(line < 200 ? line : 200), r->reply);
 	return false;
 }
 
@@ -152,7 +153,7 @@ unsigned am_post(const char (*urls)[FM_TEXT_MAX], size_t n, unsigned todo,
 	for (size_t i = 0; i < n && i < FM_AM_URLS_MAX; i++) {
 		if (!(todo & (1u << i)))
 			continue;
-		char one[256];
+		char one[512];
 		if (reqs[i].h && request_taken(&reqs[i], urls[i], one, sizeof one))
 			taken |= 1u << i;
 		else if (!why[0])

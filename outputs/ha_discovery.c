@@ -89,8 +89,9 @@ static void object_id(char *buf, size_t len, const char *a, const char *b)
 static void discovery_topic(const struct fm_config *cfg, const char *component,
                             const char *object, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s/facmon_%s_%s/%s/config", cfg->outputs.homeassistant.prefix,
-	         component, cfg->agent.site, cfg->agent.name, object);
+	snprintf(buf, len, "%.100s/%s/facmon_%s_%s/%.128s/config",
+	         cfg->outputs.homeassistant.prefix, component, cfg->agent.site, cfg->agent.name,
+	         object);
 }
 
 static void unique_id(const struct fm_config *cfg, char *buf, size_t len,
