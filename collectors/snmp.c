@@ -64,6 +64,8 @@ static void library_init(void)
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 	setenv("MIBS", "", 1);
 	init_snmp("facmon");
+	log_debug("snmp: net-snmp initialised (numeric OIDs: no snmp.conf, no MIB files, "
+	          "no persistent state)");
 }
 
 /* GETs of up to SNMP_OIDS_PER_REQUEST scalar points each, then a walk per

@@ -25,6 +25,8 @@ struct am_request {
 
 int am_post_init(char *err, size_t errlen)
 {
+	if (lazy_curl_load(err, errlen) < 0)
+		return -1;
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "libcurl: %s", curl_easy_strerror(rc));

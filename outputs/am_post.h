@@ -13,7 +13,8 @@
 #include "config/config.h"
 
 /* Once per process, on the loop thread before any post (and its pair at
- * the end): 0, or -1 with ERR. */
+ * the end): loads libcurl (lazy_curl.c) and sets it up; 0, or -1 with
+ * ERR. */
 int am_post_init(char *err, size_t errlen);
 void am_post_cleanup(void);
 
@@ -25,5 +26,8 @@ unsigned am_post(const char (*urls)[FM_TEXT_MAX], size_t n, unsigned todo,
 
 /* URL as it may be shown: without a user name and password in it. */
 void am_url_shown(const char *url, char *buf, size_t len);
+
+/* lazy_curl.c: loads libcurl.so.4 (once); 0, or -1 with ERR. */
+int lazy_curl_load(char *err, size_t errlen);
 
 #endif

@@ -228,6 +228,8 @@ static void server_stop(struct http_output *h)
 static int server_start(struct http_output *h, char *err, size_t errlen)
 {
 	const struct fm_http_conf *c = &h->env.cfg->outputs.http;
+	if (lazy_mhd_load(err, errlen) < 0)
+		return -1;
 	snprintf(h->host, sizeof h->host, "%s", c->host);
 	h->port = c->port;
 	h->listen_fd = listen_on(h->host, h->port, err, errlen);

@@ -48,4 +48,7 @@ char *http_status_json(const struct http_view *v);
 extern const char http_page[];
 extern const size_t http_page_len;
 
+/* lazy_mhd.c: loads libmicrohttpd.so.12 (once); 0, or -1 with ERR. */
+int lazy_mhd_load(char *err, size_t errlen);
+
 #endif

@@ -27,11 +27,14 @@ if(NOT CPACK_DEBIAN_PACKAGE_MAINTAINER)
   set(CPACK_DEBIAN_PACKAGE_MAINTAINER "facmon maintainers <facmon@invalid>")
 endif()
 # The shared libraries' packages come from dpkg-shlibdeps (libmodbus5,
-# libmosquitto1, libconfig9, libcjson1, libsqlite3-0, libsnmp40, libcurl4,
-# libmicrohttpd12, libc6);
-# adduser is what postinst needs.
+# libmosquitto1, libconfig9, libcjson1, libsqlite3-0, libsnmp40,
+# libprotobuf-c1, libmd0, libc6); adduser is what postinst needs. libcurl4
+# (outputs.alertmanager) and libmicrohttpd12 (outputs.http) are loaded
+# only when those outputs start (outputs/lazy_*.c), so they are
+# recommended, and the agent says which to install if one is missing.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcurl4, libmicrohttpd12")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "mosquitto, mosquitto-clients")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_CURRENT_LIST_DIR}/conffiles"

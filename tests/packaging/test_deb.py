@@ -3,8 +3,9 @@
 Builds the .deb the way a release is built (scripts/package: a Release
 build for /usr, cpack -G DEB; about 20 s) and checks:
 - control: name, version, the Depends dpkg-shlibdeps found (libmodbus5,
-  libmosquitto1, libconfig9, libcjson1, libsqlite3-0, libsnmp40, libcurl4,
-  libmicrohttpd12, libc6) and adduser; the conffile; the maintainer
+  libmosquitto1, libconfig9, libcjson1, libsqlite3-0, libsnmp40, libc6) and
+  adduser; Recommends libcurl4 and libmicrohttpd12 (loaded only by the
+  outputs that use them); the conffile; the maintainer
   scripts, executable;
 - contents: /usr/bin/facmon, the systemd unit in /lib/systemd/system, every
   profile of hw/profiles in /usr/share/facmon/profiles, the example config
@@ -161,8 +162,12 @@ class Deb(unittest.TestCase):
                          check(["dpkg", "--print-architecture"]).strip())
         depends = [d.strip().split()[0] for d in self.field("Depends").split(",")]
         for pkg in ("adduser", "libc6", "libmodbus5", "libmosquitto1", "libconfig9",
-                    "libcjson1", "libsqlite3-0", "libsnmp40", "libcurl4", "libmicrohttpd12"):
+                    "libcjson1", "libsqlite3-0", "libsnmp40"):
             self.assertIn(pkg, depends)
+        # loaded only when their outputs start: recommended, not required
+        recommends = [d.strip().split()[0] for d in self.field("Recommends").split(",")]
+        self.assertEqual(sorted(recommends), ["libcurl4", "libmicrohttpd12"])
+        self.assertFalse({"libcurl4", "libmicrohttpd12"} & set(depends), depends)
         self.assertNotIn("libcmocka0", depends)
         self.assertFalse([d for d in depends if "asan" in d or "ubsan" in d], depends)
         info = check(["dpkg-deb", "-I", self.deb])
