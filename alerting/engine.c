@@ -47,7 +47,7 @@ void eng_alert_observe(struct engine *e, struct eng_alert *a, enum fm_cond c,
 	if (t.to == FM_ALERT_FIRING && a->rule && a->rule->repeat > 0)
 		a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
 	if (t.to == FM_ALERT_RESOLVED || t.to == FM_ALERT_OK)
-		a->acked = false; /* the next firing is news again */
+		eng_alert_unack(a); /* the next firing is news again */
 	eng_alert_silenced(e, a, now_wall);
 	struct eng_event ev = {
 		.seq = e->next_seq++,
@@ -326,8 +326,16 @@ void eng_name_row_alerts(struct engine *e, const struct eng_device *d, size_t p)
 			snprintf(a->name, sizeof a->name, "%s.%s", a->rule->name, d->rows[p].name);
 	}
 	if (d->points[p].fault_alert)
-		snprintf(d->points[p].fault_alert->name, sizeof d->points[p].fault_alert->name,
-		         "%s.%s.fault", d->conf->name, d->names[p]);
+		eng_name_fault_alert(d->points[p].fault_alert, d, p);
+}
+
+void eng_name_fault_alert(struct eng_alert *a, const struct eng_device *d, size_t p)
+{
+	int n = snprintf(a->name, sizeof a->name, "%s.%s.fault", d->conf->name,
+	                 eng_point_name(d, p));
+	if (n >= (int)sizeof a->name)
+		log_warn("%s: the fault alert of %s is named %s (cut at %zu bytes)",
+		         d->conf->name, eng_point_name(d, p), a->name, sizeof a->name - 1);
 }
 
 /* Takes the rows the slots of walked columns hold. A slot is named once,
@@ -510,7 +518,7 @@ static void tick_repeat(struct engine *e, struct eng_alert *a, int64_t now_mono,
 	    now_mono < a->next_repeat_mono)
 		return;
 	a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
-	if (a->acked || eng_alert_silenced(e, a, now_wall))
+	if (a->ack || eng_alert_silenced(e, a, now_wall))
 		return; /* acknowledged or in maintenance: not repeated */
 	if (e->pub.alert_state)
 		e->pub.alert_state(e->pub.ctx, a);

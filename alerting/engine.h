@@ -73,8 +73,9 @@ struct eng_device {
 	const struct fm_device *conf;
 	struct fm_point_value *values; /* last reading per point */
 	struct eng_point *points;      /* per point */
-	/* per point: its name, and for a slot of a walked column the row it
-	 * holds; an empty name is a slot still waiting for its row */
+	/* per point, for a slot of a walked column: its name and the row it
+	 * holds (an empty name: still waiting for its row); both NULL when no
+	 * point of the device is a slot (eng_point_name() names any point) */
 	char (*names)[FM_NAME_MAX];
 	struct fm_row *rows;
 	bool has_reading;              /* at least one poll answered */
@@ -106,6 +107,21 @@ struct eng_term {
 	double value;              /* the reading (a rate rule: its change) */
 };
 
+/* Who to call and where: each field the rule's, else the device's, else
+ * NULL (the config's strings: an engine never outlives its config). */
+struct eng_routing {
+	const char *location;
+	const char *runbook;
+	const char *owner;
+};
+
+/* An operator's acknowledgement of a firing alert. */
+struct eng_ack {
+	char by[64];
+	char comment[FM_TEXT_MAX];
+	int64_t wall_ms;
+};
+
 struct eng_alert {
 	/* see the top of this file; "" while its row has not been found */
 	char name[FM_NAME_MAX * 2];
@@ -120,7 +136,7 @@ struct eng_alert {
 	enum fm_severity severity;
 	const char (*controls)[FM_CONTROL_MAX];
 	size_t ncontrols;
-	struct fm_routing routing;      /* the rule's, else its device's */
+	struct eng_routing routing;     /* the rule's, else its device's */
 	struct fm_alert fsm;
 	enum fm_cond cond;              /* last classification */
 	bool has_value;
@@ -129,11 +145,9 @@ struct eng_alert {
 	int64_t next_repeat_mono;       /* firing with repeat: next re-publication */
 	bool resumed;                   /* state restored, no verdict since */
 	bool held_flapping;             /* firing, clear now, held by flap damping */
-	/* acknowledgement; cleared when the alert resolves */
-	bool acked;
-	char acked_by[64];
-	char ack_comment[FM_TEXT_MAX];
-	int64_t acked_wall_ms;
+	/* the acknowledgement, or NULL; cleared when the alert resolves
+	 * (allocated: few alerts are acknowledged at any time) */
+	struct eng_ack *ack;
 	const struct eng_silence *silence; /* the silence covering it, or NULL */
 };
 
@@ -303,7 +317,8 @@ void engine_note(struct engine *e, enum eng_event_kind kind, const struct eng_no
 
 /* ---- operators (engine_ops.c) ---- */
 
-enum eng_ack_result { ENG_ACK_DONE, ENG_ACK_UNKNOWN, ENG_ACK_ALREADY, ENG_ACK_NOT_FIRING };
+enum eng_ack_result { ENG_ACK_DONE, ENG_ACK_UNKNOWN, ENG_ACK_ALREADY, ENG_ACK_NOT_FIRING,
+                      ENG_ACK_NO_MEMORY };
 
 /* Acknowledges the firing alert NAME, or every firing alert of the rule
  * NAME: stops its repeats, records BY and COMMENT, emits an ack event. An
@@ -365,8 +380,12 @@ void eng_alert_verdict(struct engine *e, struct eng_alert *a, enum fm_cond c, bo
 void eng_end_silences(struct engine *e, int64_t now_wall);
 /* Whether alert A is silenced at NOW_WALL, updating A->silence. */
 bool eng_alert_silenced(struct engine *e, struct eng_alert *a, int64_t now_wall);
+/* Forgets A's acknowledgement, if any (engine_ops.c). */
+void eng_alert_unack(struct eng_alert *a);
 /* Names the alerts on slot P of D after the row the slot holds. */
 void eng_name_row_alerts(struct engine *e, const struct eng_device *d, size_t p);
+/* Names A, the fault alert of point P of D, "<device>.<point>.fault". */
+void eng_name_fault_alert(struct eng_alert *a, const struct eng_device *d, size_t p);
 
 /* ---- a reload (engine_adopt.c) ---- */
 

@@ -43,7 +43,7 @@ static void adopt_device(struct engine *e, struct eng_device *d, const struct en
 		struct eng_alert *fault = d->points[p].fault_alert;
 		d->points[p] = o->points[q];
 		d->points[p].fault_alert = fault;
-		if (d->conf->points[p].nslots && o->rows[q].name[0]) {
+		if (d->conf->points[p].nslots && o->rows && o->rows[q].name[0]) {
 			d->rows[p] = o->rows[q];
 			memcpy(d->names[p], o->names[q], sizeof d->names[p]);
 			eng_name_row_alerts(e, d, p);
@@ -76,10 +76,8 @@ static void adopt_alert(struct eng_alert *a, struct eng_alert *o)
 	memcpy(a->detail, o->detail, sizeof a->detail);
 	a->next_repeat_mono = o->next_repeat_mono;
 	a->resumed = o->resumed;
-	a->acked = o->acked;
-	memcpy(a->acked_by, o->acked_by, sizeof a->acked_by);
-	memcpy(a->ack_comment, o->ack_comment, sizeof a->ack_comment);
-	a->acked_wall_ms = o->acked_wall_ms;
+	a->ack = o->ack; /* moved: OLD is destroyed after the adoption */
+	o->ack = NULL;
 	if (!same_conditions(a, o))
 		return;
 	for (size_t j = 0; j < a->nterms; j++) {

@@ -30,16 +30,17 @@ static int device_init(struct eng_device *d, const struct fm_device *conf, int64
 	size_t n = conf->npoints ? conf->npoints : 1;
 	d->values = calloc(n, sizeof *d->values);
 	d->points = calloc(n, sizeof *d->points);
-	d->names = calloc(n, sizeof *d->names);
-	d->rows = calloc(n, sizeof *d->rows);
-	if (!d->values || !d->points || !d->names || !d->rows)
-		return -1;
-	for (size_t p = 0; p < conf->npoints; p++) {
-		const struct fm_point *pt = &conf->points[p];
-		d->values[p] = (struct fm_point_value){.status = FM_POINT_FAILED, .value = NAN};
-		if (!pt->nslots) /* slots are named when their row is found */
-			snprintf(d->names[p], sizeof d->names[p], "%s", pt->name);
+	bool walks = false;
+	for (size_t p = 0; p < conf->npoints; p++)
+		walks = walks || conf->points[p].nslots;
+	if (walks) { /* slots are named when their row is found */
+		d->names = calloc(n, sizeof *d->names);
+		d->rows = calloc(n, sizeof *d->rows);
 	}
+	if (!d->values || !d->points || (walks && (!d->names || !d->rows)))
+		return -1;
+	for (size_t p = 0; p < conf->npoints; p++)
+		d->values[p] = (struct fm_point_value){.status = FM_POINT_FAILED, .value = NAN};
 	dev_health_init(&d->health, (unsigned)conf->down_after, now_wall);
 	return 0;
 }
@@ -115,16 +116,12 @@ static int terms_init(struct engine *e, struct eng_alert *a, const struct fm_rul
 }
 
 /* Each field from the rule, else from the device. */
-static void routing_init(struct fm_routing *out, const struct fm_routing *rule,
+static void routing_init(struct eng_routing *out, const struct fm_routing *rule,
                          const struct fm_routing *dev)
 {
-	*out = *rule;
-	if (!out->location[0])
-		memcpy(out->location, dev->location, sizeof out->location);
-	if (!out->runbook[0])
-		memcpy(out->runbook, dev->runbook, sizeof out->runbook);
-	if (!out->owner[0])
-		memcpy(out->owner, dev->owner, sizeof out->owner);
+	out->location = rule->location ? rule->location : dev->location;
+	out->runbook = rule->runbook ? rule->runbook : dev->runbook;
+	out->owner = rule->owner ? rule->owner : dev->owner;
 }
 
 /* The name of bit BIT of point P: its `bits` name, or "bit<N>". */
@@ -181,7 +178,7 @@ static void device_alert_init(struct eng_alert *a, enum eng_alert_kind kind,
 	a->kind = kind;
 	a->device = d;
 	a->bit = -1;
-	a->routing = d->conf->routing;
+	routing_init(&a->routing, &(struct fm_routing){0}, &d->conf->routing);
 }
 
 static size_t count_alerts(struct engine *e)
@@ -215,9 +212,8 @@ static size_t builtin_alerts_init(struct engine *e, struct eng_alert *a)
 				continue;
 			device_alert_init(&a[n], ENG_ALERT_FAULT, d);
 			a[n].point = p;
-			if (d->names[p][0])
-				snprintf(a[n].name, sizeof a[n].name, "%s.%s.fault", d->conf->name,
-				         d->names[p]);
+			if (eng_point_name(d, p)[0])
+				eng_name_fault_alert(&a[n], d, p);
 			a[n].severity = FM_SEV_MAJOR;
 			a[n].controls = fault_controls;
 			a[n].ncontrols = NCONTROLS(fault_controls);
@@ -294,6 +290,7 @@ void engine_destroy(struct engine *e)
 		for (size_t j = 0; j < e->alerts[i].nterms; j++)
 			rate_window_free(&e->alerts[i].terms[j].window);
 		free(e->alerts[i].terms);
+		eng_alert_unack(&e->alerts[i]);
 	}
 	free(e->devices);
 	free(e->buses);
@@ -319,5 +316,5 @@ struct eng_alert *engine_find_alert(struct engine *e, const char *name)
 
 const char *eng_point_name(const struct eng_device *d, size_t p)
 {
-	return d->names[p];
+	return d->conf->points[p].nslots ? d->names[p] : d->conf->points[p].name;
 }

@@ -10,10 +10,12 @@
  */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alerting/engine.h"
 #include "base/clock.h"
+#include "base/log.h"
 
 /* ---- the agent's own health ---- */
 
@@ -282,17 +284,35 @@ const char *eng_event_subject(const struct eng_event *e)
 
 /* ---- acknowledgements ---- */
 
+/* Records BY's acknowledgement of A; false when out of memory. */
+static bool alert_set_ack(struct eng_alert *a, const char *by, const char *comment,
+                          int64_t wall_ms)
+{
+	struct eng_ack *ack = a->ack ? a->ack : malloc(sizeof *ack);
+	if (!ack)
+		return false;
+	snprintf(ack->by, sizeof ack->by, "%s", by);
+	snprintf(ack->comment, sizeof ack->comment, "%s", comment ? comment : "");
+	ack->wall_ms = wall_ms;
+	a->ack = ack;
+	return true;
+}
+
+void eng_alert_unack(struct eng_alert *a)
+{
+	free(a->ack);
+	a->ack = NULL;
+}
+
 static enum eng_ack_result ack_one(struct engine *e, struct eng_alert *a, const char *by,
                                    const char *comment, int64_t now_wall)
 {
 	if (a->fsm.state != FM_ALERT_FIRING)
 		return ENG_ACK_NOT_FIRING;
-	if (a->acked)
+	if (a->ack)
 		return ENG_ACK_ALREADY;
-	a->acked = true;
-	snprintf(a->acked_by, sizeof a->acked_by, "%s", by);
-	snprintf(a->ack_comment, sizeof a->ack_comment, "%s", comment ? comment : "");
-	a->acked_wall_ms = now_wall;
+	if (!alert_set_ack(a, by, comment, now_wall))
+		return ENG_ACK_NO_MEMORY;
 	emit(e, &(struct eng_event){.ts_wall_ms = now_wall, .kind = ENG_EVENT_ACK, .alert = a,
 	                            .t = {.from = a->fsm.state, .to = a->fsm.state}});
 	if (e->pub.alert_state)
@@ -328,6 +348,7 @@ const char *eng_ack_result_text(enum eng_ack_result r)
 	case ENG_ACK_UNKNOWN: return "no such alert or rule";
 	case ENG_ACK_ALREADY: return "already acknowledged";
 	case ENG_ACK_NOT_FIRING: return "not firing; nothing to acknowledge";
+	case ENG_ACK_NO_MEMORY: return "out of memory; not acknowledged";
 	}
 	return "?";
 }
@@ -349,12 +370,10 @@ bool engine_resume(struct engine *e, const char *name, enum fm_alert_state state
 	          : state == FM_ALERT_OK   ? FM_COND_FALSE
 	                                   : FM_COND_UNKNOWN;
 	a->resumed = state != FM_ALERT_UNKNOWN;
-	if (state == FM_ALERT_FIRING && acked_by && acked_by[0]) {
-		a->acked = true;
-		snprintf(a->acked_by, sizeof a->acked_by, "%s", acked_by);
-		snprintf(a->ack_comment, sizeof a->ack_comment, "%s", ack_comment ? ack_comment : "");
-		a->acked_wall_ms = acked_wall;
-	}
+	if (state == FM_ALERT_FIRING && acked_by && acked_by[0] &&
+	    !alert_set_ack(a, acked_by, ack_comment, acked_wall))
+		log_error("%s: out of memory: its acknowledgement by %s is forgotten", name,
+		          acked_by);
 	if (state == FM_ALERT_FIRING && a->rule && a->rule->repeat > 0)
 		a->next_repeat_mono = now_mono + (int64_t)a->rule->repeat * 1000;
 	return true;

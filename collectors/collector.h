@@ -73,7 +73,9 @@ struct fm_poll_result {
 struct fm_collector_ops {
 	const char *kind;
 	/* Builds the state for BUS serving DEVICES (all on that bus) and plans
-	 * their reads. Nothing is opened yet. */
+	 * their reads. Nothing is opened yet. The state may keep pointers into
+	 * BUS and DEVICES (their points): the config outlives the collector,
+	 * since the worker is stopped (joined) before its config is freed. */
 	int (*configure)(const struct fm_bus *bus,
 	                 const struct fm_device *const *devices, size_t ndevices,
 	                 void **state, char *err, size_t errlen);

@@ -41,13 +41,13 @@
 struct mb_device {
 	char name[FM_NAME_MAX];
 	int unit;
-	struct fm_point *points; /* a copy, so a config reload can't pull it away */
+	const struct fm_point *points; /* the config's (it outlives the worker) */
 	size_t npoints;
 	struct mb_plan plan;
 };
 
 struct mb_bus {
-	struct fm_bus bus;
+	const struct fm_bus *bus;        /* the config's */
 	char where[FM_TEXT_MAX + 16];   /* for messages */
 	modbus_t *ctx;                   /* NULL while closed */
 	struct mb_device *devices;
@@ -60,12 +60,7 @@ static int device_init(struct mb_device *d, const struct fm_device *dev)
 {
 	snprintf(d->name, sizeof d->name, "%s", dev->name);
 	d->unit = dev->unit;
-	if (dev->npoints > 0) {
-		d->points = malloc(dev->npoints * sizeof *d->points);
-		if (d->points == NULL)
-			return -ENOMEM;
-		memcpy(d->points, dev->points, dev->npoints * sizeof *d->points);
-	}
+	d->points = dev->points;
 	d->npoints = dev->npoints;
 	struct mb_limits limits = mb_limits_for(dev);
 	return mb_plan_build(d->points, d->npoints, &limits, &d->plan);
@@ -78,8 +73,7 @@ static int mb_configure(const struct fm_bus *bus, const struct fm_device *const 
 	struct mb_bus *t = calloc(1, sizeof *t);
 	if (t == NULL)
 		goto out_of_memory;
-	t->bus = *bus;
-	t->bus.origin = (struct fm_origin){0}; /* points into the config */
+	t->bus = bus;
 	mb_link_describe(bus, t->where, sizeof t->where);
 	if (ndevices > 0) {
 		t->devices = calloc(ndevices, sizeof *t->devices);
@@ -112,7 +106,7 @@ static int mb_open(void *state, char *err, size_t errlen)
 {
 	struct mb_bus *t = state;
 	mb_close(t);
-	t->ctx = mb_link_open(&t->bus, err, errlen);
+	t->ctx = mb_link_open(t->bus, err, errlen);
 	if (t->ctx)
 		return 0;
 	return errno ? -errno : -ENOTCONN; /* why, for explain.h */
@@ -121,9 +115,9 @@ static int mb_open(void *state, char *err, size_t errlen)
 /* The RTU pause between requests, for devices that need a rest. */
 static void pause_between_requests(const struct mb_bus *t)
 {
-	if (t->bus.type != FM_BUS_MODBUS_RTU || t->bus.delay_ms <= 0)
+	if (t->bus->type != FM_BUS_MODBUS_RTU || t->bus->delay_ms <= 0)
 		return;
-	struct timespec ts = {t->bus.delay_ms / 1000, (long)(t->bus.delay_ms % 1000) * 1000000};
+	struct timespec ts = {t->bus->delay_ms / 1000, (long)(t->bus->delay_ms % 1000) * 1000000};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -188,7 +182,7 @@ static bool split_block(struct mb_bus *t, struct mb_device *d, size_t b, int e)
 	if (mb_plan_split(&d->plan, b, d->points) <= 0)
 		return false;
 	log_warn("modbus[%s/%s]: %s: %s; reading its %zu points one by one from now on",
-	         t->bus.name, d->name, what, mb_strerror(e), npoints);
+	         t->bus->name, d->name, what, mb_strerror(e), npoints);
 	return true;
 }
 
@@ -245,10 +239,8 @@ static void mb_release(void *state)
 	if (t == NULL)
 		return;
 	mb_close(t);
-	for (size_t i = 0; i < t->ndevices && t->devices != NULL; i++) {
+	for (size_t i = 0; i < t->ndevices && t->devices != NULL; i++)
 		mb_plan_free(&t->devices[i].plan);
-		free(t->devices[i].points);
-	}
 	free(t->devices);
 	free(t);
 }

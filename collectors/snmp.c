@@ -72,10 +72,10 @@ static void library_init(void)
  * walked column and one per name column. */
 static int plan_requests(struct snmp_dev *d)
 {
-	d->scalars = calloc(d->conf.npoints ? d->conf.npoints : 1, sizeof *d->scalars);
+	d->scalars = calloc(d->conf->npoints ? d->conf->npoints : 1, sizeof *d->scalars);
 	if (!d->scalars)
 		return -ENOMEM;
-	for (size_t p = 0; p < d->conf.npoints; p++)
+	for (size_t p = 0; p < d->conf->npoints; p++)
 		if (!d->points[p].nslots)
 			d->scalars[d->nscalars++] = p;
 	size_t n = d->nscalars, gets = (n + SNMP_OIDS_PER_REQUEST - 1) / SNMP_OIDS_PER_REQUEST;
@@ -101,15 +101,9 @@ static int plan_requests(struct snmp_dev *d)
 
 static int device_init(struct snmp_state *s, struct snmp_dev *d, const struct fm_device *dev)
 {
-	d->conf = *dev;
+	d->conf = dev;
 	d->owner = s;
-	if (dev->npoints) {
-		d->points = malloc(dev->npoints * sizeof *d->points);
-		if (!d->points)
-			return -ENOMEM;
-		memcpy(d->points, dev->points, dev->npoints * sizeof *d->points);
-	}
-	d->conf.points = d->points;
+	d->points = dev->points;
 	if (snmp_tables_init(d) < 0)
 		return -ENOMEM;
 	return plan_requests(d);
@@ -229,7 +223,7 @@ static int setup_v3(struct snmp_session *ss, const struct fm_snmp_conf *c, char 
 static void resolve(struct snmp_dev *d)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
-	if (getaddrinfo(d->conf.snmp.host, NULL, &hints, &ai) == 0 && ai) {
+	if (getaddrinfo(d->conf->snmp.host, NULL, &hints, &ai) == 0 && ai) {
 		memcpy(&d->addr, ai->ai_addr, ai->ai_addrlen);
 		d->addrlen = ai->ai_addrlen;
 	}
@@ -243,7 +237,7 @@ static bool walk_answered(struct snmp_req *q, const struct snmp_pdu *pdu);
 /* Opens D's session (v3 discovers the agent's engine ID here). */
 static int session_open(struct snmp_dev *d, char *err, size_t errlen)
 {
-	const struct fm_snmp_conf *c = &d->conf.snmp;
+	const struct fm_snmp_conf *c = &d->conf->snmp;
 	struct snmp_session tmpl;
 	char peer[FM_TEXT_MAX + 32];
 	snmp_sess_init(&tmpl);
@@ -346,7 +340,7 @@ static void report_failure(struct snmp_req *q, struct snmp_session *sp,
                            const struct snmp_pdu *pdu, int op)
 {
 	char why[FM_TEXT_MAX], where[80];
-	const struct fm_snmp_conf *c = &q->dev->conf.snmp;
+	const struct fm_snmp_conf *c = &q->dev->conf->snmp;
 	int err = sp ? sp->s_snmp_errno : SNMPERR_GENERR;
 	snprintf(where, sizeof where, "%.60s:%d", c->host, c->port);
 	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT && err != 0 && err != SNMPERR_TIMEOUT &&
@@ -409,15 +403,15 @@ static struct snmp_pdu *get_pdu(const struct snmp_req *q)
 static bool send_request(struct snmp_req *q, char *why, size_t whylen)
 {
 	struct snmp_dev *d = q->dev;
-	struct snmp_pdu *pdu = q->table ? snmp_walk_pdu(q, d->conf.snmp.version == FM_SNMP_V1)
+	struct snmp_pdu *pdu = q->table ? snmp_walk_pdu(q, d->conf->snmp.version == FM_SNMP_V1)
 	                                : get_pdu(q);
 	if (!pdu) {
-		snprintf(why, whylen, "%.120s: out of memory", d->conf.snmp.host);
+		snprintf(why, whylen, "%.120s: out of memory", d->conf->snmp.host);
 		return false;
 	}
 	q->pending = true;
 	if (snmp_async_send(d->session, pdu, callback, q) == 0) {
-		snprintf(why, whylen, "%.120s: send: %.120s", d->conf.snmp.host,
+		snprintf(why, whylen, "%.120s: send: %.120s", d->conf->snmp.host,
 		         snmp_api_errstring(d->session->s_snmp_errno));
 		snmp_free_pdu(pdu);
 		return false;
@@ -497,7 +491,7 @@ static void snmpc_start(void *state, size_t dev, struct fm_poll_result *out)
 			snmp_walk_begin(q);
 		if (send_request(q, why, sizeof why))
 			continue;
-		if (d->conf.snmp.version == FM_SNMP_V3) {
+		if (d->conf->snmp.version == FM_SNMP_V3) {
 			/* q is still pending unless the callback already took it */
 			v3_discovery_failed(d, why);
 			for (size_t rest = r + 1; rest < d->nreqs; rest++) {
@@ -563,7 +557,6 @@ static void snmpc_release(void *state)
 	snmpc_close(s);
 	for (size_t i = 0; i < s->ndevs; i++) {
 		snmp_tables_free(&s->devs[i]);
-		free(s->devs[i].points);
 		free(s->devs[i].scalars);
 		free(s->devs[i].reqs);
 	}

@@ -60,8 +60,8 @@ struct snmp_table {
 };
 
 struct snmp_dev {
-	struct fm_device conf;        /* a copy (points too), for the thread */
-	struct fm_point *points;
+	const struct fm_device *conf; /* the config's (it outlives the worker) */
+	const struct fm_point *points;/* conf->points */
 	size_t *scalars;              /* the points read by GET (not slots) */
 	size_t nscalars;
 	struct snmp_table *tables;    /* the walked columns */

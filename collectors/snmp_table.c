@@ -49,10 +49,10 @@ static int table_init(struct snmp_table *t, const struct fm_point *points, size_
 	t->names_len = MAX_OID_LEN;
 	if (snmpc_parse_oid(p->oid, t->column, &t->column_len) < 0)
 		return -1;
-	if (p->row_names_oid[0] &&
+	if (p->row_names_oid &&
 	    snmpc_parse_oid(p->row_names_oid, t->names, &t->names_len) < 0)
 		return -1;
-	if (!p->row_names_oid[0])
+	if (!p->row_names_oid)
 		t->names_len = 0;
 	t->cap = t->nslots + EXTRA_ROWS;
 	t->bound = calloc(t->nslots, sizeof *t->bound);
@@ -63,7 +63,7 @@ static int table_init(struct snmp_table *t, const struct fm_point *points, size_
 
 int snmp_tables_init(struct snmp_dev *d)
 {
-	for (size_t p = 0; p < d->conf.npoints; p++)
+	for (size_t p = 0; p < d->conf->npoints; p++)
 		d->ntables += starts_table(d->points, p);
 	if (!d->ntables)
 		return 0;
@@ -71,9 +71,9 @@ int snmp_tables_init(struct snmp_dev *d)
 	if (!d->tables)
 		return -1;
 	size_t t = 0;
-	for (size_t p = 0; p < d->conf.npoints; p++)
+	for (size_t p = 0; p < d->conf->npoints; p++)
 		if (starts_table(d->points, p) &&
-		    table_init(&d->tables[t++], d->points, d->conf.npoints, p) < 0)
+		    table_init(&d->tables[t++], d->points, d->conf->npoints, p) < 0)
 			return -1;
 	return 0;
 }

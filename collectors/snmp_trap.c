@@ -153,7 +153,7 @@ static unsigned deliver(struct snmp_state *s, const struct sockaddr *from,
 		struct snmp_dev *d = &s->devs[i];
 		if (!same_host(d, from))
 			continue;
-		struct fm_poll_result *r = collector_result_new(i, d->conf.npoints);
+		struct fm_poll_result *r = collector_result_new(i, d->conf->npoints);
 		if (!r)
 			continue;
 		snprintf(r->trap, sizeof r->trap, "%s", name);

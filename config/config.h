@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "base/log.h"
+#include "base/pool.h"
 
 #define FM_NAME_MAX 64      /* device, point, rule, bus names incl. NUL */
 #define FM_TEXT_MAX 256     /* hosts, paths, free text incl. NUL */
@@ -210,9 +211,10 @@ struct fm_bus {
 /* Who to call and where (`location`, `runbook`, `owner`), on rules and
  * devices; an alert carries its rule's, else its device's. */
 struct fm_routing {
-	char location[FM_TEXT_MAX];
-	char runbook[FM_TEXT_MAX];
-	char owner[FM_TEXT_MAX];
+	/* each NULL when not given; else in the config's pool (pool.h) */
+	const char *location;
+	const char *runbook;
+	const char *owner;
 };
 
 /* One named value of an enumeration: `enum = { normal = 3; battery = 5; }` */
@@ -233,7 +235,9 @@ struct fm_point {
 	double scale;
 	double offset;
 	char unit[FM_UNIT_MAX];
-	struct fm_enum_item enums[FM_ENUM_MAX]; /* names for integer values */
+	/* names for integer values: a table in the pool of whoever owns the
+	 * points (the config's, for a loaded config), shared by their copies */
+	const struct fm_enum_item *enums;
 	size_t nenums;
 	bool enum_is_bits; /* `bits = { zone_1 = 0; }`: ENUMS name bit positions */
 	/* Sensor faults: a reading outside [valid_min, valid_max], or whose raw
@@ -250,7 +254,8 @@ struct fm_point {
 	 * slots, numbered 1..NSLOTS); 0 for every other point */
 	unsigned slot;
 	unsigned nslots;
-	char row_names_oid[FM_OID_MAX]; /* the name column to name rows by, or "" */
+	const char *row_names_oid; /* the name column to name rows by (in the
+	                            * pool, as ENUMS), or NULL */
 	/* config only: `{ name = "x"; drop = true; }` in a device's points
 	 * removes its profile's point x; never set in a loaded device */
 	bool drop;
@@ -387,6 +392,7 @@ struct fm_config {
 	/* file names referenced by fm_origin.file, freed with the config */
 	char **files;
 	size_t nfiles;
+	struct fm_pool pool; /* what the points share (enum tables, name OIDs) */
 };
 
 /* How much a problem matters. An error makes the config invalid; a
@@ -417,13 +423,23 @@ struct fm_diags {
 struct fm_config *config_load(const char *path, struct fm_diags *diags);
 void config_free(struct fm_config *cfg);
 
-/* Loads one profile file's points (used by the loader and the simulator),
- * and what it says of the hardware into ABOUT unless that is NULL.
- * Returns 0, or -1 with problems appended to DIAGS. */
-int config_load_profile(const char *profile_dir, const char *profile,
-                        struct fm_point **points, size_t *npoints,
-                        struct fm_profile_about *about,
-                        char ***files, size_t *nfiles, struct fm_diags *diags);
+/* One profile loaded on its own (by the probe, the simulator): its points,
+ * what it says of the hardware, the files the points' origins name and
+ * what the points share, all freed together by config_profile_free. */
+struct fm_profile {
+	struct fm_point *points;
+	size_t npoints;
+	struct fm_profile_about about;
+	char **files;
+	size_t nfiles;
+	struct fm_pool pool;
+};
+
+/* Loads PROFILE_DIR/NAME.cfg into OUT (zeroed first). Returns 0, or -1
+ * with the problems appended to DIAGS and OUT empty. */
+int config_profile_load(const char *profile_dir, const char *name, struct fm_profile *out,
+                        struct fm_diags *diags);
+void config_profile_free(struct fm_profile *p);
 
 /* The SHA-256 of the files CFG was read from, in hex (config/hash.c);
  * 0, or -1 when a file cannot be read any more. */

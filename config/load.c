@@ -97,7 +97,8 @@ struct fm_config *config_load(const char *path, struct fm_diags *diags)
 	}
 
 	struct conf__state st = {
-		.ctx = { .diags = diags, .files = &cfg->files, .nfiles = &cfg->nfiles },
+		.ctx = { .diags = diags, .files = &cfg->files, .nfiles = &cfg->nfiles,
+		         .pool = &cfg->pool },
 		.cfg = cfg,
 	};
 	config_t lc;
@@ -128,5 +129,6 @@ void config_free(struct fm_config *cfg)
 		free(cfg->files[i]);
 	free(cfg->files);
 	free(cfg->path);
+	pool_free(&cfg->pool);
 	free(cfg);
 }

@@ -112,8 +112,9 @@ static void parse_point_scaling(struct conf__ctx *c, const config_setting_t *g,
  * file order. A name is a libconfig setting name, so its alphabet is
  * checked by the parser; two names of one value would make the reading's
  * name ambiguous. */
+/* Adds member M of an enum or bits group to ITEMS (N of them so far). */
 static void parse_enum_item(struct conf__ctx *c, const config_setting_t *m,
-                            const char *path, struct fm_point *p)
+                            const char *path, struct fm_enum_item *items, size_t *n)
 {
 	const config_setting_t *e = config_setting_parent(m);
 	const char *name = config_setting_name(m);
@@ -128,14 +129,14 @@ static void parse_enum_item(struct conf__ctx *c, const config_setting_t *m,
 		            len, FM_ENUM_NAME_MAX - 1);
 		return;
 	}
-	for (size_t k = 0; k < p->nenums; k++) {
-		if (p->enums[k].value == v) {
+	for (size_t k = 0; k < *n; k++) {
+		if (items[k].value == v) {
 			conf__error(c, m, "%s: %d is already named '%s'; one value, one name",
-			            pm, v, p->enums[k].name);
+			            pm, v, items[k].name);
 			return;
 		}
 	}
-	struct fm_enum_item *it = &p->enums[p->nenums++];
+	struct fm_enum_item *it = &items[(*n)++];
 	it->value = v;
 	memcpy(it->name, name, len + 1);
 }
@@ -173,12 +174,18 @@ static void parse_point_enum(struct conf__ctx *c, const config_setting_t *g,
 		conf__error(c, e, "%s: %d values, at most %d", pe, n, FM_ENUM_MAX);
 	if (n == 0 || n > FM_ENUM_MAX)
 		return;
+	struct fm_enum_item items[FM_ENUM_MAX];
+	size_t nitems = 0;
 	for (int i = 0; i < n; i++)
-		parse_enum_item(c, config_setting_get_elem(e, (unsigned)i), pe, p);
-	for (size_t i = 0; bits && i < p->nenums; i++)
-		if (p->enums[i].value < 0 || p->enums[i].value > 31)
-			conf__error(c, e, "%s.%s: bit %d; bits are 0 to 31", pe, p->enums[i].name,
-			            p->enums[i].value);
+		parse_enum_item(c, config_setting_get_elem(e, (unsigned)i), pe, items, &nitems);
+	for (size_t i = 0; bits && i < nitems; i++)
+		if (items[i].value < 0 || items[i].value > 31)
+			conf__error(c, e, "%s.%s: bit %d; bits are 0 to 31", pe, items[i].name,
+			            items[i].value);
+	p->enums = nitems ? pool_copy(c->pool, items, nitems * sizeof *items) : NULL;
+	p->nenums = p->enums ? nitems : 0;
+	if (nitems && !p->enums)
+		conf__error(c, e, "%s: out of memory", pe);
 	/* rules compare the scaled value with the named raw one */
 	if (p->scale != 1.0 || p->offset != 0.0)
 		conf__error(c, e, "%s: %s raw integer readings; it cannot be combined with "
@@ -402,7 +409,7 @@ enum fm_device_kind conf__points_kind(const struct fm_point *points, size_t npoi
 struct table_rows {
 	size_t count;
 	bool walk;
-	char names_oid[FM_OID_MAX];
+	const char *names_oid; /* walked: the name column, in the pool; or NULL */
 	unsigned long index[FM_ROWS_MAX];
 	char label[FM_ROWS_MAX][FM_NAME_MAX];
 };
@@ -453,8 +460,13 @@ static int parse_walked_rows(struct conf__ctx *c, const config_setting_t *g,
 		            "OID of the column that names the rows, like \"1.3.6.1...\"", path);
 		return -1;
 	}
-	if (names && !parse_oid_key(c, g, path, "row_names", true, t->names_oid))
+	char oid[FM_OID_MAX];
+	if (names && !parse_oid_key(c, g, path, "row_names", true, oid))
 		return -1;
+	if (names && !(t->names_oid = pool_copy(c->pool, oid, strlen(oid) + 1))) {
+		conf__error(c, names, "%s.row_names: out of memory", path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -529,7 +541,7 @@ static size_t expand_rows(const struct fm_point *column, const struct table_rows
 		if (t->walk) {
 			out[i].slot = (unsigned)i + 1;
 			out[i].nslots = (unsigned)t->count;
-			memcpy(out[i].row_names_oid, t->names_oid, sizeof t->names_oid);
+			out[i].row_names_oid = t->names_oid;
 			continue;
 		}
 		/* parse_rows made sure the name fits */

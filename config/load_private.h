@@ -23,6 +23,7 @@ struct conf__ctx {
 	struct fm_diags *diags;
 	char ***files;  /* where origins' file names are interned */
 	size_t *nfiles;
+	struct fm_pool *pool; /* where what points share is copied (pool.h) */
 	struct conf__source *src; /* the text last read again (source.c) */
 };
 
@@ -169,6 +170,12 @@ enum conf__got conf__file(struct conf__ctx *c, const config_setting_t *group,
  * a file that cannot be opened is PATH:0 with strerror, a syntax error is
  * libconfig's file, line and text. */
 int conf__read_file(struct conf__ctx *c, config_t *lc, const char *path);
+/* Loads PROFILE_DIR/PROFILE.cfg's points (and what it says of the hardware
+ * into ABOUT unless NULL) with OWNER's diags, files and pool; 0, or -1
+ * with the problems in the diags (profile.c). */
+int conf__load_profile(const struct conf__ctx *owner, const char *profile_dir,
+                       const char *profile, struct fm_point **points, size_t *npoints,
+                       struct fm_profile_about *about);
 
 /* Sections (load_sections.c, load_devices.c, load_rules.c). */
 void conf__parse_agent(struct conf__state *st, const config_setting_t *root,

@@ -326,12 +326,26 @@ static void parse_controls(struct conf__ctx *c, const config_setting_t *g,
 	}
 }
 
+/* KEY of G, a text of at most FM_TEXT_MAX - 1 bytes, copied to the pool;
+ * NULL when not given (or wrong, which is reported). */
+static const char *routing_text(struct conf__ctx *c, const config_setting_t *g,
+                                const char *path, const char *key)
+{
+	char text[FM_TEXT_MAX];
+	if (conf__string(c, g, path, key, false, text, sizeof text) != CONF_OK || !text[0])
+		return NULL;
+	const char *kept = pool_copy(c->pool, text, strlen(text) + 1);
+	if (!kept)
+		conf__error(c, g, "%s.%s: out of memory", path, key);
+	return kept;
+}
+
 void conf__parse_routing(struct conf__ctx *c, const config_setting_t *g,
                          const char *path, struct fm_routing *out)
 {
-	conf__string(c, g, path, "location", false, out->location, sizeof out->location);
-	conf__string(c, g, path, "runbook", false, out->runbook, sizeof out->runbook);
-	conf__string(c, g, path, "owner", false, out->owner, sizeof out->owner);
+	out->location = routing_text(c, g, path, "location");
+	out->runbook = routing_text(c, g, path, "runbook");
+	out->owner = routing_text(c, g, path, "owner");
 }
 
 static void parse_rule(struct conf__ctx *c, const config_setting_t *g,

@@ -51,12 +51,14 @@ static void parse_profile(struct conf__ctx *c, const config_setting_t *root,
 		conf__error(c, list, "profile.points: a profile needs at least one point");
 }
 
-int config_load_profile(const char *profile_dir, const char *profile,
-                        struct fm_point **points, size_t *npoints,
-                        struct fm_profile_about *about,
-                        char ***files, size_t *nfiles, struct fm_diags *diags)
+/* Loads DIR/NAME.cfg's points with OWNER's diags, files and pool. */
+int conf__load_profile(const struct conf__ctx *owner, const char *profile_dir,
+                       const char *profile, struct fm_point **points, size_t *npoints,
+                       struct fm_profile_about *about)
 {
-	struct conf__ctx c = { .diags = diags, .files = files, .nfiles = nfiles };
+	struct conf__ctx c = { .diags = owner->diags, .files = owner->files,
+	                       .nfiles = owner->nfiles, .pool = owner->pool };
+	struct fm_diags *diags = owner->diags;
 	size_t before = diags->count;
 
 	*points = NULL;
@@ -82,4 +84,27 @@ int config_load_profile(const char *profile_dir, const char *profile,
 	*points = NULL;
 	*npoints = 0;
 	return -1;
+}
+
+int config_profile_load(const char *profile_dir, const char *name, struct fm_profile *out,
+                        struct fm_diags *diags)
+{
+	*out = (struct fm_profile){0};
+	struct conf__ctx owner = { .diags = diags, .files = &out->files,
+	                           .nfiles = &out->nfiles, .pool = &out->pool };
+	if (conf__load_profile(&owner, profile_dir, name, &out->points, &out->npoints,
+	                       &out->about) == 0)
+		return 0;
+	config_profile_free(out);
+	return -1;
+}
+
+void config_profile_free(struct fm_profile *p)
+{
+	free(p->points);
+	for (size_t i = 0; i < p->nfiles; i++)
+		free(p->files[i]);
+	free(p->files);
+	pool_free(&p->pool);
+	*p = (struct fm_profile){0};
 }

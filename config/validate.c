@@ -148,8 +148,8 @@ static struct profile_entry *profile_get(struct conf__state *st,
 		e->missing = true;
 		return e;
 	}
-	e->ok = config_load_profile(dir, name, &e->points, &e->npoints, &e->about, st->ctx.files,
-	                            st->ctx.nfiles, st->ctx.diags) == 0;
+	e->ok = conf__load_profile(&st->ctx, dir, name, &e->points, &e->npoints,
+	                           &e->about) == 0;
 	return e;
 }
 

@@ -190,7 +190,7 @@ static void point_metrics(struct mtext *t, const struct http_view *v)
 			const struct fm_point *pt = &d->conf->points[p];
 			const char *kv[] = {"device", d->conf->name, "point", pt->name,
 			                    "unit", pt->unit, pt->nslots ? "row" : NULL,
-			                    d->rows[p].name, NULL};
+			                    pt->nslots ? d->rows[p].name : NULL, NULL};
 			sample(t, "facmon_point_value", kv, d->values[p].value);
 		}
 	}
@@ -281,7 +281,7 @@ static void alert_metrics(struct mtext *t, const struct http_view *v)
 	for (size_t i = 0; i < e->nalerts; i++)
 		if (e->alerts[i].name[0])
 			sample(t, "facmon_alert_acknowledged", (const char *const[]){"alert",
-			       e->alerts[i].name, NULL}, e->alerts[i].acked);
+			       e->alerts[i].name, NULL}, e->alerts[i].ack != NULL);
 	family(t, "facmon_alert_since_timestamp_seconds", "gauge",
 	       "When the alert's current state began, in seconds since the epoch.");
 	for (size_t i = 0; i < e->nalerts; i++)

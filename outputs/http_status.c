@@ -114,7 +114,7 @@ static void add_device(cJSON *devices, const struct http_view *v, const struct e
 
 static const char *device_location(const struct eng_device *d)
 {
-	return d->conf->routing.location[0] ? d->conf->routing.location : d->conf->name;
+	return d->conf->routing.location ? d->conf->routing.location : d->conf->name;
 }
 
 /* The rooms: each location once, where its first device is, with every

@@ -136,9 +136,9 @@ static void log_event(const struct eng_event *e)
 	describe_value(a, value, sizeof value);
 	enum fm_log_level lvl = e->t.to == FM_ALERT_FIRING && e->kind == ENG_EVENT_TRANSITION
 	                            ? FM_LOG_WARN : FM_LOG_INFO;
-	if (e->kind == ENG_EVENT_ACK)
-		log_info("alert %s: acknowledged by %s%s%s seq=%llu", a->name, a->acked_by,
-		         a->ack_comment[0] ? ": " : "", a->ack_comment,
+	if (e->kind == ENG_EVENT_ACK && a->ack)
+		log_info("alert %s: acknowledged by %s%s%s seq=%llu", a->name, a->ack->by,
+		         a->ack->comment[0] ? ": " : "", a->ack->comment,
 		         (unsigned long long)e->seq);
 	else
 		LOG_AT(lvl, "alert %s: %s -> %s (%s = %s, %s)%s seq=%llu", a->name,

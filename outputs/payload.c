@@ -192,26 +192,28 @@ static void add_value(cJSON *o, const struct eng_alert *a)
 		cJSON_AddStringToObject(o, "detail", a->detail);
 }
 
-static void add_routing(cJSON *o, const struct fm_routing *r)
+static void add_text_if(cJSON *o, const char *key, const char *text)
 {
-	if (r->location[0])
-		cJSON_AddStringToObject(o, "location", r->location);
-	if (r->runbook[0])
-		cJSON_AddStringToObject(o, "runbook", r->runbook);
-	if (r->owner[0])
-		cJSON_AddStringToObject(o, "owner", r->owner);
+	if (text && text[0])
+		cJSON_AddStringToObject(o, key, text);
+}
+
+static void add_routing(cJSON *o, const struct eng_routing *r)
+{
+	add_text_if(o, "location", r->location);
+	add_text_if(o, "runbook", r->runbook);
+	add_text_if(o, "owner", r->owner);
 }
 
 void payload_add_ack(cJSON *o, const struct eng_alert *a)
 {
-	cJSON_AddBoolToObject(o, "acked", a->acked);
-	if (!a->acked)
+	cJSON_AddBoolToObject(o, "acked", a->ack != NULL);
+	if (!a->ack)
 		return;
 	cJSON *ack = cJSON_AddObjectToObject(o, "ack");
-	cJSON_AddStringToObject(ack, "by", a->acked_by);
-	add_time(ack, "at", a->acked_wall_ms);
-	if (a->ack_comment[0])
-		cJSON_AddStringToObject(ack, "comment", a->ack_comment);
+	cJSON_AddStringToObject(ack, "by", a->ack->by);
+	add_time(ack, "at", a->ack->wall_ms);
+	add_text_if(ack, "comment", a->ack->comment);
 }
 
 /* "silenced" always; by whom, why and until when while silenced. */

@@ -183,15 +183,12 @@ int probe_check_secret_file(const char *opt, const char *path, char *err,
  * the compiled-in directory. */
 const char *probe_profile_dir(const struct probe_opts *o);
 
-/* Loads O's profile from DIR and checks it is for the probe's transport
- * (an SNMP profile's points have OIDs). Problems go to stderr. Returns
- * PROBE_EXIT_OK, PROBE_EXIT_PROFILE (cannot be loaded) or PROBE_EXIT_USAGE
- * (a profile of the other kind of device); free *POINTS and *FILES with
- * probe_profile_free either way. */
-int probe_profile_load(const struct probe_opts *o, const char *dir,
-                       struct fm_point **points, size_t *npoints,
-                       char ***files, size_t *nfiles);
-void probe_profile_free(struct fm_point *points, char **files, size_t nfiles);
+/* Loads O's profile from DIR into OUT and checks it is for the probe's
+ * transport (an SNMP profile's points have OIDs). Problems go to stderr.
+ * Returns PROBE_EXIT_OK, PROBE_EXIT_PROFILE (cannot be loaded) or
+ * PROBE_EXIT_USAGE (a profile of the other kind of device); free OUT with
+ * config_profile_free either way. */
+int probe_profile_load(const struct probe_opts *o, const char *dir, struct fm_profile *out);
 
 /* ---- probe_report.c ---------------------------------------------------- */
 

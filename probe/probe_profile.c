@@ -31,10 +31,9 @@
 struct profile_run {
 	const struct probe_opts *o;
 	const char *dir;
-	struct fm_point *points;
+	struct fm_profile profile;
+	struct fm_point *points;         /* the profile's */
 	size_t npoints;
-	char **files;
-	size_t nfiles;
 	struct fm_device *devices;       /* [0] the whole device, [1+i] point i */
 	const struct fm_device **devptrs;
 	const struct fm_collector_ops *ops;
@@ -92,15 +91,12 @@ static int wrong_kind(const struct probe_opts *o, const struct fm_point *points)
 	return PROBE_EXIT_USAGE;
 }
 
-int probe_profile_load(const struct probe_opts *o, const char *dir,
-                       struct fm_point **points, size_t *npoints,
-                       char ***files, size_t *nfiles)
+int probe_profile_load(const struct probe_opts *o, const char *dir, struct fm_profile *out)
 {
 	struct fm_diags diags = {0};
-	if (config_load_profile(dir, o->profile, points, npoints, NULL, files, nfiles,
-	                        &diags) == 0) {
+	if (config_profile_load(dir, o->profile, out, &diags) == 0) {
 		diags_free(&diags);
-		return *npoints ? wrong_kind(o, *points) : PROBE_EXIT_OK;
+		return out->npoints ? wrong_kind(o, out->points) : PROBE_EXIT_OK;
 	}
 	for (size_t i = 0; i < diags.count; i++) {
 		const struct fm_diag *g = &diags.items[i];
@@ -115,14 +111,6 @@ int probe_profile_load(const struct probe_opts *o, const char *dir,
 		list_profiles(dir);
 	diags_free(&diags);
 	return PROBE_EXIT_PROFILE;
-}
-
-void probe_profile_free(struct fm_point *points, char **files, size_t nfiles)
-{
-	for (size_t i = 0; i < nfiles; i++)
-		free(files[i]);
-	free(files);
-	free(points);
 }
 
 static void device_init(struct fm_device *d, const struct probe_opts *o,
@@ -166,7 +154,7 @@ static void release(struct profile_run *r)
 {
 	if (r->ops && r->state)
 		r->ops->release(r->state);
-	probe_profile_free(r->points, r->files, r->nfiles);
+	config_profile_free(&r->profile);
 	free(r->devices);
 	free(r->devptrs);
 	free(r->reasons);
@@ -339,7 +327,9 @@ int probe_profile(const struct probe_opts *o)
 	/* The collector's own log lines (a block split on an exception) would
 	 * repeat what the table says per point. */
 	log_set_level(FM_LOG_ERROR);
-	int rc = probe_profile_load(o, r.dir, &r.points, &r.npoints, &r.files, &r.nfiles);
+	int rc = probe_profile_load(o, r.dir, &r.profile);
+	r.points = r.profile.points;
+	r.npoints = r.profile.npoints;
 	if (rc != PROBE_EXIT_OK) {
 		release(&r);
 		return rc;

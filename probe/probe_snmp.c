@@ -53,10 +53,9 @@
 struct snmp_run {
 	const struct probe_opts *o;
 	const char *dir;                  /* --profile: where it was found */
-	struct fm_point *points;
+	struct fm_profile profile;        /* with --profile */
+	struct fm_point *points;          /* the profile's, or made for --oid */
 	size_t npoints;
-	char **files;
-	size_t nfiles;
 	struct fm_bus bus;
 	struct fm_device *devices;        /* [0] every point, [1+i] point i */
 	const struct fm_device **devptrs;
@@ -147,7 +146,7 @@ static void release(struct snmp_run *r)
 	free(r->devices);
 	free(r->devptrs);
 	if (r->dir)
-		probe_profile_free(r->points, r->files, r->nfiles);
+		config_profile_free(&r->profile);
 	else
 		free(r->points);
 }
@@ -522,7 +521,9 @@ int probe_snmp(const struct probe_opts *o)
 	int rc;
 	if (o->mode == PROBE_MODE_PROFILE) {
 		r.dir = probe_profile_dir(o);
-		rc = probe_profile_load(o, r.dir, &r.points, &r.npoints, &r.files, &r.nfiles);
+		rc = probe_profile_load(o, r.dir, &r.profile);
+		r.points = r.profile.points;
+		r.npoints = r.profile.npoints;
 	} else {
 		rc = oid_points(&r) == 0 ? PROBE_EXIT_OK : PROBE_EXIT_PROFILE;
 		if (rc != PROBE_EXIT_OK)

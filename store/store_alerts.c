@@ -46,9 +46,9 @@ int store_save_alert(struct fm_store *s, const struct eng_alert *a, char *err,
 	sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, alert_state_name(a->fsm.state), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, a->fsm.since_wall_ms);
-	sqlite3_bind_text(st, 4, a->acked ? a->acked_by : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, a->acked ? a->ack_comment : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, a->acked ? a->acked_wall_ms : 0);
+	sqlite3_bind_text(st, 4, a->ack ? a->ack->by : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->ack ? a->ack->comment : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, a->ack ? a->ack->wall_ms : 0);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(s, err, errlen, a->name);

@@ -200,9 +200,9 @@ static int control_list(struct sim *sim, char **argv, int argc, char *out,
 	}
 	if (control_unit_arg(sim, argv[1], &u, out, outlen) != 0)
 		return -1;
-	for (size_t i = 0; i < u->npoints; i++)
+	for (size_t i = 0; i < u->prof.npoints; i++)
 		control_append(out, outlen, &used, "%s%s=%.10g", i ? " " : "",
-		               u->points[i].name, sim_point_get(u, &u->points[i]));
+		               u->prof.points[i].name, sim_point_get(u, &u->prof.points[i]));
 	return 0;
 }
 

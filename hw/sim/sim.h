@@ -44,10 +44,7 @@ struct sim_exception {
 struct sim_unit {
 	int id;
 	char profile[FM_NAME_MAX];
-	struct fm_point *points;
-	size_t npoints;
-	char **files;           /* profile file names, owned for the points */
-	size_t nfiles;
+	struct fm_profile prof; /* its points */
 	modbus_mapping_t *map;  /* full 0..65535 tables, this unit's alone */
 	bool muted;             /* a dead device: requests get no answer */
 	unsigned long requests; /* Modbus requests addressed to this unit */

@@ -73,8 +73,8 @@ static void sim_unit_initialise(struct sim_unit *u)
 {
 	char err[SIM_ERR_MAX];
 
-	for (size_t i = 0; i < u->npoints; i++) {
-		const struct fm_point *p = &u->points[i];
+	for (size_t i = 0; i < u->prof.npoints; i++) {
+		const struct fm_point *p = &u->prof.points[i];
 		/* A value the point's type cannot hold (a scaled uint16 with
 		 * a negative offset, say) falls back to 0, then to raw 0. */
 		if (sim_point_set(u, p, sim_initial_value(p), err, sizeof err) != 0)
@@ -85,8 +85,8 @@ static void sim_unit_initialise(struct sim_unit *u)
 static int sim_unit_check_points(const struct sim_unit *u, char *err,
                                  size_t errlen)
 {
-	for (size_t i = 0; i < u->npoints; i++) {
-		const struct fm_point *p = &u->points[i];
+	for (size_t i = 0; i < u->prof.npoints; i++) {
+		const struct fm_point *p = &u->prof.points[i];
 		if ((long)p->address + sim_point_registers(p) > SIM_TABLE_SIZE) {
 			snprintf(err, errlen, "profile %s: point %s runs past "
 			         "address 65535", u->profile, p->name);
@@ -98,10 +98,7 @@ static int sim_unit_check_points(const struct sim_unit *u, char *err,
 
 static void sim_unit_release(struct sim_unit *u)
 {
-	free(u->points);
-	for (size_t i = 0; i < u->nfiles; i++)
-		free(u->files[i]);
-	free(u->files);
+	config_profile_free(&u->prof);
 	if (u->map != NULL)
 		modbus_mapping_free(u->map);
 	memset(u, 0, sizeof *u);
@@ -112,9 +109,7 @@ static int sim_unit_load(struct sim_unit *u, const char *profile_dir,
 {
 	struct fm_diags diags = { 0 };
 
-	if (config_load_profile(profile_dir, u->profile, &u->points,
-	                        &u->npoints, NULL, &u->files, &u->nfiles,
-	                        &diags) != 0) {
+	if (config_profile_load(profile_dir, u->profile, &u->prof, &diags) != 0) {
 		sim_diags_to_err(&diags, err, errlen);
 		diags_free(&diags);
 		return -1;
@@ -195,9 +190,9 @@ const struct fm_point *sim_point_find(const struct sim_unit *u,
 {
 	/* Later points override earlier ones, as a device's own points
 	 * override its profile's in the agent. */
-	for (size_t i = u->npoints; i-- > 0;)
-		if (strcmp(u->points[i].name, name) == 0)
-			return &u->points[i];
+	for (size_t i = u->prof.npoints; i-- > 0;)
+		if (strcmp(u->prof.points[i].name, name) == 0)
+			return &u->prof.points[i];
 	return NULL;
 }
 

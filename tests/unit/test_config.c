@@ -467,7 +467,8 @@ static void test_snmp_table_rows(void **state)
 	config_free(cfg);
 }
 
-/* Checks that D's points from FIRST are the NSLOTS slots of column NAME. */
+/* Checks that D's points from FIRST are the NSLOTS slots of column NAME,
+ * named by the column NAMES_OID (NULL: none). */
 static void assert_slots(const struct fm_device *d, size_t first, const char *name,
                          unsigned nslots, const char *oid, const char *names_oid)
 {
@@ -476,7 +477,10 @@ static void assert_slots(const struct fm_device *d, size_t first, const char *na
 		const struct fm_point *p = &d->points[first + k];
 		assert_string_equal(p->name, name);
 		assert_string_equal(p->oid, oid);
-		assert_string_equal(p->row_names_oid, names_oid);
+		if (names_oid)
+			assert_string_equal(p->row_names_oid, names_oid);
+		else
+			assert_null(p->row_names_oid);
 		assert_int_equal(p->slot, k + 1);
 		assert_int_equal(p->nslots, nslots);
 	}
@@ -496,15 +500,15 @@ static void test_snmp_walked_columns(void **state)
 	assert_string_equal(d->points[0].unit, "degC");
 	assert_string_equal(d->points[4].name, "uptime");
 	assert_int_equal(d->points[4].nslots, 0);
-	assert_slots(d, 5, "humidity", FM_ROWS_DEFAULT, "1.3.6.1.4.1.3854.1.2.2.1.17.1.3", "");
+	assert_slots(d, 5, "humidity", FM_ROWS_DEFAULT, "1.3.6.1.4.1.3854.1.2.2.1.17.1.3", NULL);
 
 	/* hub2 drops humidity, replaces temperature in place, adds switch */
 	d = config_find_device(cfg, "hub2");
 	assert_non_null(d);
 	assert_int_equal(d->npoints, 2 + 1 + 3);
-	assert_slots(d, 0, "temperature", 2, "1.3.6.1.4.1.3854.1.2.2.1.16.1.3", "");
+	assert_slots(d, 0, "temperature", 2, "1.3.6.1.4.1.3854.1.2.2.1.16.1.3", NULL);
 	assert_string_equal(d->points[2].name, "uptime");
-	assert_slots(d, 3, "switch", 3, "1.3.6.1.4.1.3854.1.2.2.1.18.1.3", "");
+	assert_slots(d, 3, "switch", 3, "1.3.6.1.4.1.3854.1.2.2.1.18.1.3", NULL);
 
 	/* a rule on the column names its first slot */
 	assert_ptr_equal(device_find_point(config_find_device(cfg, "hub1"), "temperature"),

@@ -471,48 +471,41 @@ static void test_diags_appended(void **state)
 static void test_load_profile(void **state)
 {
 	(void)state;
-	struct fm_point *points;
-	size_t npoints;
-	char **files = NULL;
-	size_t nfiles = 0;
+	struct fm_profile prof;
 	struct fm_diags d = { 0 };
 
-	assert_int_equal(config_load_profile(profile_dir, "modbus-di8", &points, &npoints,
-	                                     NULL, &files, &nfiles, &d), 0);
+	assert_int_equal(config_profile_load(profile_dir, "modbus-di8", &prof, &d), 0);
 	assert_int_equal(d.count, 0);
-	assert_int_equal(npoints, 8);
-	assert_string_equal(points[7].name, "di8");
-	assert_int_equal(points[7].address, 7);
-	assert_int_equal(nfiles, 1);
-	assert_ptr_equal(points[0].origin.file, files[0]);
-	free(points);
+	assert_int_equal(prof.npoints, 8);
+	assert_string_equal(prof.points[7].name, "di8");
+	assert_int_equal(prof.points[7].address, 7);
+	assert_int_equal(prof.nfiles, 1);
+	assert_ptr_equal(prof.points[0].origin.file, prof.files[0]);
+	config_profile_free(&prof);
 
-	/* an SNMP profile: its points have oids and no Modbus keys */
+	/* an SNMP profile: its points have oids and no Modbus keys; its enum
+	 * table is in the profile's pool */
 	char good_profiles[PATH_MAX];
 	data_path(good_profiles, sizeof(good_profiles), "configs/good/profiles");
-	assert_int_equal(config_load_profile(good_profiles, "test-ups-mib", &points,
-	                                     &npoints, NULL, &files, &nfiles, &d), 0);
+	assert_int_equal(config_profile_load(good_profiles, "test-ups-mib", &prof, &d), 0);
 	assert_int_equal(d.count, 0);
-	assert_int_equal(npoints, 4);
-	assert_string_equal(points[3].name, "output_source");
-	assert_string_equal(points[3].oid, "1.3.6.1.2.1.33.1.4.1.0");
-	assert_int_equal(points[3].nenums, 7);
-	assert_int_equal(points[3].bit, -1);
-	assert_int_equal(nfiles, 2);
-	free(points);
+	assert_int_equal(prof.npoints, 4);
+	assert_string_equal(prof.points[3].name, "output_source");
+	assert_string_equal(prof.points[3].oid, "1.3.6.1.2.1.33.1.4.1.0");
+	assert_int_equal(prof.points[3].nenums, 7);
+	assert_non_null(prof.pool.items);
+	assert_int_equal(prof.points[3].bit, -1);
+	assert_int_equal(prof.nfiles, 1);
+	config_profile_free(&prof);
 
-	assert_int_equal(config_load_profile(profile_dir, "../etc", &points, &npoints,
-	                                     NULL, &files, &nfiles, &d), -1);
-	assert_int_equal(config_load_profile(profile_dir, "no-such", &points, &npoints,
-	                                     NULL, &files, &nfiles, &d), -1);
+	assert_int_equal(config_profile_load(profile_dir, "../etc", &prof, &d), -1);
+	assert_int_equal(config_profile_load(profile_dir, "no-such", &prof, &d), -1);
 	assert_int_equal(d.count, 2);
 	assert_int_equal(d.items[1].line, 0);
 	assert_non_null(strstr(d.items[1].file, "/no-such.cfg"));
-	assert_null(points);
-	assert_int_equal(npoints, 0);
-	for (size_t i = 0; i < nfiles; i++)
-		free(files[i]);
-	free(files);
+	assert_null(prof.points);
+	assert_int_equal(prof.npoints, 0);
+	assert_int_equal(prof.nfiles, 0);
 	diags_free(&d);
 }
 

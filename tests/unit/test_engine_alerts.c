@@ -46,7 +46,7 @@ static void rec_event(void *ctx, const struct eng_event *e)
 		         eng_event_type_name(e->kind), e->notice->subject, e->notice->action);
 	else if (e->kind == ENG_EVENT_ACK)
 		snprintf(r->events[r->nevents++], sizeof r->events[0], "%s ack by %s",
-		         e->alert->name, e->alert->acked_by);
+		         e->alert->name, e->alert->ack ? e->alert->ack->by : "");
 	else
 		snprintf(r->events[r->nevents++], sizeof r->events[0], "%s %s->%s",
 		         e->alert->name, alert_state_name(e->t.from), alert_state_name(e->t.to));
@@ -58,11 +58,11 @@ static struct fm_point crac_points[] = {
 	{.name = "supply_temp", .bit = -1, .type = FM_TYPE_FLOAT32, .scale = 1, .unit = "degC",
 	 .has_valid_min = true, .valid_min = -20, .has_valid_max = true, .valid_max = 80,
 	 .sentinels = {-32768}, .nsentinels = 1},
-	{.name = "run", .bit = -1, .scale = 1, .enums = {{0, "off"}, {1, "on"}}, .nenums = 2},
+	{.name = "run", .bit = -1, .scale = 1, .enums = (const struct fm_enum_item[]){{0, "off"}, {1, "on"}}, .nenums = 2},
 };
 static struct fm_point panel_points[] = {
 	{.name = "zones", .bit = -1, .scale = 1, .enum_is_bits = true,
-	 .enums = {{0, "server_room"}, {2, "ups_room"}}, .nenums = 2},
+	 .enums = (const struct fm_enum_item[]){{0, "server_room"}, {2, "ups_room"}}, .nenums = 2},
 };
 static struct fm_point sensor_points[] = {
 	{.name = "temp", .bit = -1, .scale = 1, .stuck_after = 600},
@@ -451,8 +451,9 @@ static void test_ack(void **state)
 	/* an ack never resolves */
 	assert_int_equal(state_of(f, "fire.ups_room"), FM_ALERT_FIRING);
 	struct eng_alert *a = engine_find_alert(f->e, "fire.ups_room");
-	assert_string_equal(a->acked_by, "tanaka");
-	assert_string_equal(a->ack_comment, "checked");
+	assert_non_null(a->ack);
+	assert_string_equal(a->ack->by, "tanaka");
+	assert_string_equal(a->ack->comment, "checked");
 	/* resolved and firing again: news again, not acked */
 	f->now += 10000;
 	PANEL(f, 0);
@@ -460,7 +461,7 @@ static void test_ack(void **state)
 	PANEL(f, 0);
 	f->now += 10000;
 	PANEL(f, 0x4);
-	assert_false(a->acked);
+	assert_null(a->ack);
 }
 
 static void test_ack_stops_repeats(void **state)
@@ -623,7 +624,7 @@ static void test_resume_keeps_firing_without_event(void **state)
 	assert_false(has_event(f, mark, "fire.ups_room unknown->firing"));
 	assert_false(has_event(f, mark, "fire.ups_room ok->firing"));
 	assert_int_equal(state_of(f, "fire.ups_room"), FM_ALERT_FIRING);
-	assert_true(engine_find_alert(f->e, "fire.ups_room")->acked);
+	assert_non_null(engine_find_alert(f->e, "fire.ups_room")->ack);
 	/* out: resolved, as news */
 	f->now += 10000;
 	PANEL(f, 0);
