@@ -46,9 +46,14 @@ struct fm_store {
 #define MAINTAIN_EVERY_MS (3600 * 1000)
 #define DAY_MS ((int64_t)86400 * 1000)
 
+/* The page cache is capped at 256 KiB (SQLite's default is 2 MiB): the
+ * agent appends events and reads back only the outbox and the newest
+ * rows, and the kernel caches the file anyway; a history of months must
+ * not grow the agent's resident memory with it. */
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
+	"PRAGMA cache_size=-256;"
 	"CREATE TABLE IF NOT EXISTS events ("
 	"  seq INTEGER PRIMARY KEY,"
 	"  ts TEXT NOT NULL,"
