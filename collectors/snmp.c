@@ -49,23 +49,44 @@ static int library_log(int major, int minor, void *arg, void *client)
 	return 0;
 }
 
-static void library_init(void)
+/* net-snmp, as little of it as the devices need: its log goes to ours, and
+ * it reads no snmp.conf, no MIB file and no persistent state (our OIDs are
+ * numeric). Its full initialisation, init_snmp(), also sets up SNMPv3's
+ * user-based security and with it OpenSSL's default provider, about 2 MiB
+ * resident: that is done only once a device or the trap listener uses
+ * SNMPv3 (USM). v1 and v2c sessions need only what snmp_open() sets up on
+ * its own. */
+static void library_init(bool usm)
 {
-	static bool done;
-	if (done)
-		return;
-	done = true;
-	snmp_disable_stderrlog();
-	snmp_enable_calllog();
-	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, library_log, NULL);
-	/* no snmp.conf, no MIB files, no persistent state: our OIDs are numeric */
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-	setenv("MIBS", "", 1);
-	init_snmp("facmon");
-	log_debug("snmp: net-snmp initialised (numeric OIDs: no snmp.conf, no MIB files, "
-	          "no persistent state)");
+	static bool base, full;
+	if (!base) {
+		base = true;
+		snmp_disable_stderrlog();
+		snmp_enable_calllog();
+		snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, library_log,
+		                       NULL);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+		setenv("MIBS", "", 1);
+		log_debug("snmp: net-snmp initialised for v1/v2c (numeric OIDs: no snmp.conf, "
+		          "no MIB files, no persistent state)");
+	}
+	if (usm && !full) {
+		full = true;
+		init_snmp("facmon");
+		log_debug("snmp: net-snmp initialised for SNMPv3 (its user-based security)");
+	}
+}
+
+/* Whether any of DEVICES, or the trap listener, uses SNMPv3. */
+static bool uses_v3(const struct fm_bus *bus, const struct fm_device *const *devices,
+                    size_t ndevices)
+{
+	for (size_t i = 0; i < ndevices; i++)
+		if (devices[i]->snmp.version == FM_SNMP_V3)
+			return true;
+	return bus->traps.nv3_users > 0;
 }
 
 /* GETs of up to SNMP_OIDS_PER_REQUEST scalar points each, then a walk per
@@ -114,7 +135,7 @@ static void snmpc_release(void *state);
 static int snmpc_configure(const struct fm_bus *bus, const struct fm_device *const *devices,
                           size_t ndevices, void **state, char *err, size_t errlen)
 {
-	library_init();
+	library_init(uses_v3(bus, devices, ndevices));
 	struct snmp_state *s = calloc(1, sizeof *s);
 	if (!s || !(s->devs = calloc(ndevices ? ndevices : 1, sizeof *s->devs))) {
 		free(s);

@@ -272,6 +272,10 @@ int snmp_trap_open(struct snmp_state *s, char *err, size_t errlen)
 	for (size_t i = 0; i < s->traps.nv3_users; i++)
 		if (add_trap_user(&s->traps.v3_users[i], err, errlen) < 0)
 			return -1;
+	/* first: it also sets up net-snmp's transports when init_snmp() has
+	 * not (no SNMPv3 anywhere, snmp.c) */
+	struct snmp_session tmpl;
+	snmp_sess_init(&tmpl);
 	char where[FM_TEXT_MAX + 16];
 	snprintf(where, sizeof where, "udp:%s:%d", s->traps.listen, s->traps.port);
 	netsnmp_transport *t = netsnmp_transport_open_server("snmptrap", where);
@@ -280,8 +284,6 @@ int snmp_trap_open(struct snmp_state *s, char *err, size_t errlen)
 		         "needs root or CAP_NET_BIND_SERVICE)", s->traps.listen, s->traps.port);
 		return -1;
 	}
-	struct snmp_session tmpl;
-	snmp_sess_init(&tmpl);
 	tmpl.peername = SNMP_DEFAULT_PEERNAME;
 	tmpl.version = SNMP_DEFAULT_VERSION;
 	tmpl.community_len = SNMP_DEFAULT_COMMUNITY_LEN;

@@ -78,6 +78,15 @@ def profile_dir():
 
 # ---- ports -----------------------------------------------------------------
 
+def write_secret(path, text, mode=0o600):
+    """A passphrase or password file, as the agent wants them: TEXT and a
+    newline, readable by its owner only (unless MODE says otherwise)."""
+    with open(path, "w") as f:
+        f.write(text + "\n")
+    os.chmod(path, mode)
+    return path
+
+
 def free_port():
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

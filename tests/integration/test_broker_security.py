@@ -33,18 +33,11 @@ import unittest
 
 from harness import (Agent, Mosquitto, MqttWatch, Sim, TestCA, HOST,
                      mosquitto_password_file, mosquitto_tls_config, room_config,
-                     run_cli, state_is)
+                     run_cli, state_is, write_secret)
 
 ROOT = "facmon/testsite/gw1"
 PASSWORD = "Tr0ub4dor-and-3-horses"  # looked for in every log and output
 RIGHT_NAME = f"IP:{HOST},DNS:localhost"
-
-
-def write_secret(path, text, mode=0o600):
-    with open(path, "w") as f:
-        f.write(text + "\n")
-    os.chmod(path, mode)
-    return path
 
 
 def tls_keys(ca, cert=None):

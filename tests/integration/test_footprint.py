@@ -6,7 +6,9 @@ are the facts the small footprint rests on, checked on a running agent:
   when it does), and maps neither libcurl nor libmicrohttpd nor GnuTLS,
   which only outputs.alertmanager and outputs.http load, when they start;
 - an agent with an SNMP device and outputs.http does initialise net-snmp
-  and maps libmicrohttpd (so the check above can fail);
+  and maps libmicrohttpd (so the check above can fail), but not net-snmp's
+  SNMPv3 security (USM, which starts OpenSSL's default provider) while no
+  device uses SNMPv3; a v3 device does (so that check can fail too);
 - the config's hash on R/status is still the SHA-256 documented in
   docs/mqtt.md, recomputed here with Python's hashlib from the files the
   config was read from (the hash moved from OpenSSL to libmd; the chain's
@@ -15,15 +17,17 @@ are the facts the small footprint rests on, checked on a running agent:
 
 import hashlib
 import os
+import tempfile
 import unittest
 
-from harness import (Agent, Mosquitto, MqttWatch, Sim, SnmpSim, free_port, room_config,
-                     state_is)
+from harness import (Agent, Mosquitto, MqttWatch, Sim, SnmpSim, V3User, free_port,
+                     room_config, state_is, write_secret)
 
 ROOT = "facmon/testsite/gw1"
 MAINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "snmp",
                      "ups-mains.snmprec")
 SNMP_INIT = "net-snmp initialised"
+SNMP_USM = "net-snmp initialised for SNMPv3"
 OPTIONAL_LIBS = ("libcurl", "libmicrohttpd", "libgnutls")
 
 
@@ -81,7 +85,23 @@ class Footprint(unittest.TestCase):
                 self.assertTrue([l for l in libs if l.startswith("libmicrohttpd")],
                                 sorted(libs))
                 self.assertFalse([l for l in libs if l.startswith("libcurl")], sorted(libs))
+                self.assertNotIn(SNMP_USM, agent.log())
 
+    def test_snmpv3_sets_up_its_security(self):
+        user = V3User("facmon", "auth-secret-1", "priv-secret-1")
+        with tempfile.TemporaryDirectory() as keys, Mosquitto() as broker, \
+                SnmpSim({"ups": MAINS}, v3=user, v3_community="ups") as snmp, \
+                MqttWatch(broker.port, f"{ROOT}/#") as watch:
+            auth = write_secret(os.path.join(keys, "auth.pass"), user.auth_key)
+            priv = write_secret(os.path.join(keys, "priv.pass"), user.priv_key)
+            device = (f'  {{ name = "ups3"; type = "snmp"; host = "127.0.0.1"; '
+                      f'port = {snmp.port}; version = "3"; user = "{user.user}"; '
+                      f'security_level = "authPriv"; auth_protocol = "SHA"; '
+                      f'priv_protocol = "AES"; auth_passphrase_file = "{auth}"; '
+                      f'priv_passphrase_file = "{priv}"; profile = "ups-mib"; interval = 1; }}')
+            with Agent(room_config(broker.port, 1502, devices=device)) as agent:
+                watch.wait_for(f"{ROOT}/device/ups3/state", state_is("up"), timeout=20)
+                self.assertIn(SNMP_USM, agent.log())
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -17,7 +17,7 @@ import time
 import unittest
 
 from harness import (Agent, Mosquitto, MqttWatch, SnmpSim, V3User, event,
-                     free_udp_port, free_udp_ports, snmptrap, state_is)
+                     free_udp_port, free_udp_ports, snmptrap, state_is, write_secret)
 
 ROOT = "facmon/testsite/gw1"
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "snmp")
@@ -99,21 +99,14 @@ class Ups(unittest.TestCase):
 
 class V3(unittest.TestCase):
 
-    def write_secret(self, directory, name, text):
-        path = os.path.join(directory, f"{name}.pass")
-        with open(path, "w") as f:
-            f.write(text + "\n")
-        os.chmod(path, 0o600)
-        return path
-
     def run_v3_agent(self, broker, sim, watch, name, auth, priv, want):
         """One agent per device: net-snmp keeps one USM user per engine and
         user name in a process, so a second device with the same user and
         other keys would silently reuse the first one's."""
         agent = Agent(config(broker.port, []), start=False)
         self.addCleanup(agent.close)
-        auth = self.write_secret(agent.tmp, "auth", auth)
-        priv = self.write_secret(agent.tmp, "priv", priv)
+        auth = write_secret(os.path.join(agent.tmp, "auth.pass"), auth)
+        priv = write_secret(os.path.join(agent.tmp, "priv.pass"), priv)
         device = snmp_device(name, sim.port, extra=(
             f'version = "3"; user = "facmon"; security_level = "authPriv"; '
             f'auth_protocol = "SHA"; priv_protocol = "AES"; '
@@ -156,7 +149,7 @@ class V3(unittest.TestCase):
                 MqttWatch(broker.port, f"{ROOT}/#") as watch:
             agent = Agent(config(broker.port, []), start=False)
             self.addCleanup(agent.close)
-            auth = self.write_secret(agent.tmp, "auth", "auth-secret-1")
+            auth = write_secret(os.path.join(agent.tmp, "auth.pass"), "auth-secret-1")
             dead_v3 = snmp_device("deadv3", free_udp_port(), extra=(
                 f'version = "3"; user = "facmon"; security_level = "authNoPriv"; '
                 f'auth_passphrase_file = "{auth}";')).replace('community = "ups"; ', '')
@@ -280,12 +273,8 @@ class V3Traps(unittest.TestCase):
                 MqttWatch(broker.port, f"{ROOT}/#") as watch:
             agent = Agent(config(broker.port, []), start=False)
             self.addCleanup(agent.close)
-            secrets = {}
-            for name, text in (("auth", "trap-auth-1"), ("priv", "trap-priv-1")):
-                secrets[name] = os.path.join(agent.tmp, f"{name}.pass")
-                with open(secrets[name], "w") as f:
-                    f.write(text + "\n")
-                os.chmod(secrets[name], 0o600)
+            secrets = {name: write_secret(os.path.join(agent.tmp, f"{name}.pass"), text)
+                       for name, text in (("auth", "trap-auth-1"), ("priv", "trap-priv-1"))}
             extra = (f'snmp_traps = {{ listen = "127.0.0.1"; port = {trap_port}; '
                      f'community = "unused"; v3_users = ( {{ user = "trapper"; '
                      f'engine_id = "{engine}"; security_level = "authPriv"; '
