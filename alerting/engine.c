@@ -158,24 +158,16 @@ static void rule_alert_evaluate(struct engine *e, struct eng_alert *a,
 
 /* Whether another device on D's bus answered after D went down: proof
  * that the bus works and D itself is the problem. */
-static bool bus_proven_up(const struct engine *e, const struct eng_device *d)
+static bool bus_proven_up(const struct eng_device *d)
 {
-	for (size_t i = 0; i < e->ndevices; i++) {
-		const struct eng_device *o = &e->devices[i];
-		if (o != d && o->bus == d->bus && o->has_reading &&
+	for (size_t i = 0; i < d->bus->ndevices; i++) {
+		const struct eng_device *o = d->bus->devices[i];
+		if (o != d && o->has_reading &&
 		    (o->health.state == FM_DEV_UP || o->health.state == FM_DEV_DEGRADED) &&
 		    o->reading_wall_ms >= d->health.since_wall_ms)
 			return true;
 	}
 	return false;
-}
-
-static size_t bus_devices(const struct engine *e, const struct eng_bus *b)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < e->ndevices; i++)
-		n += e->devices[i].bus == b;
-	return n;
 }
 
 /* A device that is down raises its own alert only when its bus is not to
@@ -184,15 +176,14 @@ static size_t bus_devices(const struct engine *e, const struct eng_bus *b)
  * all of them when every device is down. Not yet a verdict (*DECIDED
  * false): the device not yet down nor up, or down while no other device
  * on its line has answered since, nor failed. */
-static enum fm_cond comm_condition(const struct engine *e, const struct eng_device *d,
-                                   bool *decided)
+static enum fm_cond comm_condition(const struct eng_device *d, bool *decided)
 {
 	*decided = true;
 	switch (d->health.state) {
 	case FM_DEV_DOWN:
 		if (d->bus && (d->bus->down || d->connection_lost))
 			return FM_COND_UNKNOWN;
-		if (d->bus && bus_devices(e, d->bus) > 1 && !bus_proven_up(e, d)) {
+		if (d->bus && d->bus->ndevices > 1 && !bus_proven_up(d)) {
 			*decided = false;
 			return FM_COND_UNKNOWN;
 		}
@@ -209,7 +200,7 @@ static void comm_evaluate(struct engine *e, struct eng_device *d, int64_t now_mo
                           int64_t now_wall)
 {
 	bool decided;
-	enum fm_cond c = comm_condition(e, d, &decided);
+	enum fm_cond c = comm_condition(d, &decided);
 	eng_alert_verdict(e, d->comm, c, decided, now_mono, now_wall);
 }
 
@@ -246,14 +237,8 @@ static void evaluate_device(struct engine *e, struct eng_device *d,
 	comm_evaluate(e, d, now_mono, now_wall);
 	for (size_t p = 0; p < d->conf->npoints; p++)
 		fault_alert_evaluate(e, d, p, now_mono, now_wall);
-	for (size_t i = 0; i < e->nalerts; i++) {
-		struct eng_alert *a = &e->alerts[i];
-		for (size_t j = 0; a->kind == ENG_ALERT_RULE && j < a->nterms; j++)
-			if (a->terms[j].device == d) {
-				rule_alert_evaluate(e, a, polled, now_mono, now_wall);
-				break;
-			}
-	}
+	for (size_t i = 0; i < d->nrules; i++)
+		rule_alert_evaluate(e, d->rules[i], polled, now_mono, now_wall);
 }
 
 /* ---- buses ---- */
@@ -261,13 +246,11 @@ static void evaluate_device(struct engine *e, struct eng_device *d,
 /* A bus is down when every device on it is down and either there are
  * several of them or one could not even reach the bus: then one alert for
  * the bus stands for all of them. */
-static bool bus_is_down(const struct engine *e, const struct eng_bus *b)
+static bool bus_is_down(const struct eng_bus *b)
 {
 	size_t n = 0, lost = 0;
-	for (size_t i = 0; i < e->ndevices; i++) {
-		const struct eng_device *d = &e->devices[i];
-		if (d->bus != b)
-			continue;
+	for (size_t i = 0; i < b->ndevices; i++) {
+		const struct eng_device *d = b->devices[i];
 		if (d->health.state != FM_DEV_DOWN)
 			return false;
 		n++;
@@ -283,7 +266,7 @@ static void bus_evaluate(struct engine *e, struct eng_bus *b,
                          const struct eng_device *polled, int64_t now_mono,
                          int64_t now_wall)
 {
-	bool down = bus_is_down(e, b);
+	bool down = bus_is_down(b);
 	bool changed = down != b->down;
 	b->down = down;
 	if (down)
@@ -294,10 +277,8 @@ static void bus_evaluate(struct engine *e, struct eng_bus *b,
 	/* a verdict: down, or proven up by a device answering, or every
 	 * device heard from (a lone device down on a reachable gateway) */
 	bool heard = false, up = false, all_heard = true;
-	for (size_t i = 0; i < e->ndevices; i++) {
-		const struct eng_device *d = &e->devices[i];
-		if (d->bus != b)
-			continue;
+	for (size_t i = 0; i < b->ndevices; i++) {
+		const struct eng_device *d = b->devices[i];
 		heard = heard || d->health.state != FM_DEV_UNKNOWN;
 		all_heard = all_heard && d->health.state != FM_DEV_UNKNOWN;
 		up = up || device_known(d);
@@ -305,9 +286,9 @@ static void bus_evaluate(struct engine *e, struct eng_bus *b,
 	eng_alert_verdict(e, b->alert, down ? FM_COND_TRUE : heard ? FM_COND_FALSE
 	                                                           : FM_COND_UNKNOWN,
 	                  down || up || all_heard, now_mono, now_wall);
-	for (size_t i = 0; i < e->ndevices; i++) {
-		struct eng_device *d = &e->devices[i];
-		if (d->bus != b || d == polled)
+	for (size_t i = 0; i < b->ndevices; i++) {
+		struct eng_device *d = b->devices[i];
+		if (d == polled)
 			continue;
 		if (changed)
 			evaluate_device(e, d, NULL, now_mono, now_wall);

@@ -83,6 +83,8 @@ struct eng_device {
 	bool connection_lost;          /* its last poll failed on the bus itself */
 	struct fm_dev_health health;
 	struct eng_alert *comm;        /* the built-in <device>.comm alert */
+	struct eng_alert **rules;      /* the rule alerts with a condition on it */
+	size_t nrules;
 	struct eng_bus *bus;           /* NULL: on no bus of its own (SNMP) */
 };
 
@@ -91,6 +93,8 @@ struct eng_bus {
 	const struct fm_bus *conf;
 	bool down;
 	struct eng_alert *alert;       /* <bus>.bus */
+	struct eng_device **devices;   /* the devices on it */
+	size_t ndevices;
 };
 
 enum eng_alert_kind { ENG_ALERT_RULE, ENG_ALERT_COMM, ENG_ALERT_FAULT, ENG_ALERT_BUS,

@@ -45,6 +45,27 @@ static int device_init(struct eng_device *d, const struct fm_device *conf, int64
 	return 0;
 }
 
+/* Each bus's devices, so that a poll looks at its own bus's devices only
+ * (a scan of every device on every poll grew with the room squared). */
+static int buses_index(struct engine *e)
+{
+	for (size_t i = 0; i < e->ndevices; i++)
+		if (e->devices[i].bus)
+			e->devices[i].bus->ndevices++;
+	for (size_t b = 0; b < e->nbuses; b++) {
+		e->buses[b].devices = calloc(e->buses[b].ndevices + 1, sizeof(struct eng_device *));
+		if (!e->buses[b].devices)
+			return -1;
+		e->buses[b].ndevices = 0;
+	}
+	for (size_t i = 0; i < e->ndevices; i++) {
+		struct eng_bus *b = e->devices[i].bus;
+		if (b)
+			b->devices[b->ndevices++] = &e->devices[i];
+	}
+	return 0;
+}
+
 static int devices_init(struct engine *e, int64_t now_wall)
 {
 	const struct fm_config *cfg = e->cfg;
@@ -64,7 +85,7 @@ static int devices_init(struct engine *e, int64_t now_wall)
 			if (strcmp(e->buses[b].conf->name, d->conf->bus) == 0)
 				d->bus = &e->buses[b];
 	}
-	return 0;
+	return buses_index(e);
 }
 
 /* The point a condition is on, or NULL; its device and index. */
@@ -234,6 +255,41 @@ static size_t builtin_alerts_init(struct engine *e, struct eng_alert *a)
 	return n;
 }
 
+/* The device of rule alert A's condition J, if no earlier condition of A
+ * is on it (a rule with two conditions on a device is listed once). */
+static struct eng_device *term_device_once(const struct eng_alert *a, size_t j)
+{
+	if (a->kind != ENG_ALERT_RULE)
+		return NULL;
+	for (size_t k = 0; k < j; k++)
+		if (a->terms[k].device == a->terms[j].device)
+			return NULL;
+	return a->terms[j].device;
+}
+
+/* Each device's rule alerts, so that a poll evaluates those alone (a scan
+ * of every alert on every poll grew with the room squared). */
+static int rules_index(struct engine *e)
+{
+	struct eng_device *d;
+	for (size_t i = 0; i < e->nalerts; i++)
+		for (size_t j = 0; j < e->alerts[i].nterms; j++)
+			if ((d = term_device_once(&e->alerts[i], j)))
+				d->nrules++;
+	for (size_t k = 0; k < e->ndevices; k++) {
+		d = &e->devices[k];
+		d->rules = calloc(d->nrules + 1, sizeof *d->rules);
+		if (!d->rules)
+			return -1;
+		d->nrules = 0;
+	}
+	for (size_t i = 0; i < e->nalerts; i++)
+		for (size_t j = 0; j < e->alerts[i].nterms; j++)
+			if ((d = term_device_once(&e->alerts[i], j)))
+				d->rules[d->nrules++] = &e->alerts[i];
+	return 0;
+}
+
 static int alerts_init(struct engine *e, int64_t now_mono, int64_t now_wall)
 {
 	e->nalerts = count_alerts(e);
@@ -255,7 +311,7 @@ static int alerts_init(struct engine *e, int64_t now_mono, int64_t now_wall)
 		           r ? (int64_t)r->clear_for_s * 1000 : 0, now_mono, now_wall);
 		a->cond = FM_COND_UNKNOWN;
 	}
-	return 0;
+	return rules_index(e);
 }
 
 struct engine *engine_create(const struct fm_config *cfg,
@@ -285,7 +341,10 @@ void engine_destroy(struct engine *e)
 		free(e->devices[i].points);
 		free(e->devices[i].names);
 		free(e->devices[i].rows);
+		free(e->devices[i].rules);
 	}
+	for (size_t b = 0; e->buses && b < e->nbuses; b++)
+		free(e->buses[b].devices);
 	for (size_t i = 0; e->alerts && i < e->nalerts; i++) {
 		for (size_t j = 0; j < e->alerts[i].nterms; j++)
 			rate_window_free(&e->alerts[i].terms[j].window);
