@@ -6,7 +6,9 @@ points merged, from `facmon-bench-plan --points`: one tab-separated line per
 point), into a config for collectd's modbus and mqtt plugins: one <Data> per
 point, a <Host> per device with its <Slave>, and a <Publish> to the broker.
 Only those two plugins are loaded (AutoLoadPlugin off, no log or write
-plugin besides mqtt).
+plugin besides mqtt), and its snmp plugin when the room has SNMP devices
+(points with an oid: a <Data> per point of a profile, read with GET, a
+<Host> per device).
 
 collectd's modbus plugin sends one request per <Data>: it has no way to
 read several points in one request, so this is what a collectd user gets,
@@ -102,8 +104,52 @@ def host_block(device, unit, datas, modbus, interval):
             f"</Host>\n")
 
 
-def render(points, modbus, mqtt, interval, base_dir):
-    """(config text, number of <Data>, [(device, point, why left out)])."""
+def is_snmp(p):
+    return p.get("oid", "-") != "-"
+
+
+def snmp_plugin(points, snmp, interval):
+    """<Plugin snmp> for the SNMP POINTS: a <Data> per point of a profile
+    (a gauge, read with GET: Table false, its numeric OID, its scale), and
+    a <Host> per device collecting its points; SNMP(device) gives
+    (host, port, community). Debian's collectd reads the MIB files it
+    finds at start (libsnmp-base's), as its users get it."""
+    datas, hosts = collections.OrderedDict(), collections.OrderedDict()
+    for p in points:
+        name = f"{p['profile'] or p['device']}.{p['point']}"
+        datas.setdefault(name, p)
+        hosts.setdefault(p["device"], []).append(name)
+    out = ["<Plugin snmp>\n"]
+    for name, p in datas.items():
+        out.append(f'<Data "{name}">\n'
+                   f'  Type "gauge"\n'
+                   f"  Table false\n"
+                   f'  TypeInstance "{p["point"]}"\n'
+                   f'  Values "{p["oid"]}"\n'
+                   f"  Scale {p['scale']}\n"
+                   f"  Shift {p['offset']}\n"
+                   f"</Data>\n")
+    for device, names in hosts.items():
+        host, port, community = snmp(device)
+        collects = " ".join(f'"{n}"' for n in names)
+        out.append(f'<Host "{device}">\n'
+                   f'  Address "{host}:{port}"\n'
+                   f"  Version 2\n"
+                   f'  Community "{community}"\n'
+                   f"  Collect {collects}\n"
+                   f"  Interval {interval}\n"
+                   f"  Timeout 1\n"
+                   f"  Retries 1\n"
+                   f"</Host>\n")
+    out.append("</Plugin>\n")
+    return "".join(out)
+
+
+def render(points, modbus, mqtt, interval, base_dir, snmp=None):
+    """(config text, number of <Data>, [(device, point, why left out)]).
+    SNMP: how to reach the SNMP devices (see snmp_plugin), if there are."""
+    snmp_points = [p for p in points if is_snmp(p)]
+    points = [p for p in points if not is_snmp(p)]
     devices = collections.OrderedDict()
     for p in points:
         devices.setdefault(p["device"], []).append(p)
@@ -130,11 +176,13 @@ AutoLoadPlugin false
 
 LoadPlugin modbus
 LoadPlugin mqtt
+{"LoadPlugin snmp" if snmp_points else ""}
 
 <Plugin modbus>
 {"".join(datas_text)}
 {"".join(hosts_text)}
 </Plugin>
+{snmp_plugin(snmp_points, snmp, interval) if snmp_points else ""}
 
 <Plugin mqtt>
   <Publish "bench">
@@ -148,7 +196,7 @@ LoadPlugin mqtt
   </Publish>
 </Plugin>
 """
-    return text, ndata, skipped
+    return text, ndata + len(snmp_points), skipped
 
 
 def endpoint(text):

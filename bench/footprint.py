@@ -54,15 +54,21 @@ SETPRIV = "/usr/bin/setpriv"
 
 # ---- the two configs ---------------------------------------------------------
 
-def room_points():
-    out = subprocess.run([PLAN, "-c", ROOM, "--points"], check=True,
+def plan_points(path):
+    """The points of the config at PATH as the agent loads them."""
+    out = subprocess.run([PLAN, "-c", path, "--points"], check=True,
                          capture_output=True, text=True).stdout
     return collectd_conf.read_points(out.splitlines())
 
 
+def room_points():
+    return plan_points(ROOM)
+
+
 def rules(points):
     """What a room like this would alert on: room and rack temperatures,
-    humidity both ways, every fire zone and the leak."""
+    humidity both ways, every fire zone, the leak, and a UPS on battery or
+    its battery low."""
     out = []
     for p in points:
         ref, name = f"{p['device']}.{p['point']}", p["point"]
@@ -78,6 +84,12 @@ def rules(points):
         elif name.endswith("_fire") or name == "leak":
             out.append(f'{{ name = "{rule}"; point = "{ref}"; equals = 1; '
                        f'severity = "critical"; }}')
+        elif name == "output_source":
+            out.append(f'{{ name = "{rule}-battery"; point = "{ref}"; equals = "battery"; '
+                       f'severity = "critical"; }}')
+        elif name == "battery_charge":
+            out.append(f'{{ name = "{rule}-low"; point = "{ref}"; below = 50.0; '
+                       f'clear = 60.0; severity = "major"; }}')
     return out
 
 

@@ -66,20 +66,21 @@ static void plan_device(const struct fm_device *d, struct totals *planned,
 	mb_plan_free(&plan);
 }
 
-/* device bus unit profile point read address type order bit scale offset */
+/* device bus unit profile point read address type order bit scale offset
+ * oid (SNMP points: the OID, Modbus ones "-") */
 static void print_points(const struct fm_config *cfg)
 {
 	printf("device\tbus\tunit\tprofile\tpoint\tread\taddress\ttype\torder\tbit"
-	       "\tscale\toffset\n");
+	       "\tscale\toffset\toid\n");
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct fm_device *d = &cfg->devices[i];
 		for (size_t p = 0; p < d->npoints; p++) {
 			const struct fm_point *pt = &d->points[p];
-			printf("%s\t%s\t%d\t%s\t%s\t%s\t%u\t%s\t%s\t%d\t%.17g\t%.17g\n",
+			printf("%s\t%s\t%d\t%s\t%s\t%s\t%u\t%s\t%s\t%d\t%.17g\t%.17g\t%s\n",
 			       d->name, d->bus, d->unit, d->profile, pt->name,
 			       read_kind_name(pt->read), (unsigned)pt->address,
 			       value_type_name(pt->type), word_order_name(pt->order),
-			       pt->bit, pt->scale, pt->offset);
+			       pt->bit, pt->scale, pt->offset, pt->oid[0] ? pt->oid : "-");
 		}
 	}
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """scale.py - facmon next to collectd at 101, 1000 and 10,000 points.
 
-Each room is bench/room.cfg's devices (20 devices, 268 points, with their
-profiles), copied behind as many simulated gateways as it takes: copy K is
-one facmon-sim on its own port, its devices one Modbus TCP bus of facmon's
-(so a bus worker per gateway) and <Host>s of collectd's; the 101-point room
-is the first devices of one copy. One mosquitto takes what both publish.
+Each room is bench/room.cfg's devices (20 Modbus devices, 268 points, with
+their profiles) and two UPSes on SNMP (the ups-mib profile, 10 points
+each), copied as many times as it takes: copy K is one facmon-sim on its
+own port, its Modbus devices one Modbus TCP bus of facmon's (so a bus
+worker per gateway) and <Host>s of collectd's modbus plugin, and its UPSes
+two endpoints of one snmpsimd (a recording of a UPS on mains) that both
+agents read with SNMPv2c GETs; the 101-point room is the UPSes and the
+first Modbus devices of one copy. One mosquitto takes what both publish.
 Each agent in turn polls the room, and is measured from /proc/PID over a
 window after a warm-up (bench/footprint.py's method):
   - peak RSS (VmHWM), RSS anonymous / file, threads; CPU per minute;
@@ -38,7 +41,7 @@ sys.path.insert(0, HERE)
 import footprint  # noqa: E402  (sets FACMON_BIN, FACMON_SIM, the harness path)
 import collectd_conf  # noqa: E402
 from soak import split_devices  # noqa: E402
-from harness import HOST, Mosquitto, MqttWatch, Sim  # noqa: E402
+from harness import HOST, Mosquitto, MqttWatch, Sim, SnmpSim  # noqa: E402
 
 # (points, poll interval in s): 1 s as the issue measured; the largest room
 # at 5 s, which is what 10,000 points ask of real gateways anyway
@@ -48,6 +51,11 @@ SETPRIV = "/usr/bin/setpriv"
 
 # ---- the room ------------------------------------------------------------------
 
+UPS_PER_COPY = 2
+UPS_DATA = os.path.join(HERE, "..", "tests", "data", "snmp", "ups-mains.snmprec")
+UPS_COMMUNITY = "ups"
+
+
 def copy_device(entry, copy, bus):
     """ENTRY (a device of room.cfg) as a device of copy COPY on BUS."""
     entry = re.sub(r'name = "([^"]+)"',
@@ -55,46 +63,80 @@ def copy_device(entry, copy, bus):
     return re.sub(r'bus = "[^"]+"', f'bus = "{bus}"', entry, count=1)
 
 
+def ups_points():
+    """The points of a UPS with the ups-mib profile, as the agent loads them."""
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg") as f:
+        f.write(f'agent = {{ site = "b"; name = "b"; state_dir = "/tmp"; '
+                f'profile_dir = "{os.environ["FACMON_PROFILE_DIR"]}"; }};\n'
+                f'mqtt = {{ host = "{HOST}"; }};\n'
+                f'devices = ({{ name = "ups"; type = "snmp"; host = "{HOST}"; '
+                f'community = "{UPS_COMMUNITY}"; profile = "ups-mib"; }});\n')
+        f.flush()
+        return footprint.plan_points(f.name)
+
+
 def build_room(want):
-    """(device entries by copy, points by copy): room.cfg copied until
-    there are WANT points; copy K's devices are named <name>-K."""
+    """(copies, points by copy): room.cfg's devices and UPS_PER_COPY UPSes,
+    copied until there are WANT points. A copy is a list of devices, each
+    ("modbus", its config entry) or ("snmp", its name); copy K's devices
+    are named <name>-K, its UPSes ups-K-<n>."""
     with open(footprint.ROOM) as f:
         _, entries, _ = split_devices(f.read())
-    base = footprint.room_points()
     by_device = {}
-    for p in base:
+    for p in footprint.room_points():
         by_device.setdefault(p["device"], []).append(p)
+    ups = ups_points()
     copies, points, total = [], [], 0
     while total < want:
         k = len(copies)
         copies.append([])
         points.append([])
+        for n in range(UPS_PER_COPY):
+            name = f"ups-{k}-{n}"
+            copies[k].append(("snmp", name))
+            points[k] += [dict(p, device=name) for p in ups]
+            total += len(ups)
         for entry, (device, pts) in zip(entries, by_device.items()):
             if total >= want:
                 break
-            copies[k].append(copy_device(entry, k, f"gw{k}"))
+            copies[k].append(("modbus", copy_device(entry, k, f"gw{k}")))
             points[k] += [dict(p, device=f"{device}-{k}") for p in pts]
             total += len(pts)
     return copies, points
 
 
-def facmon_config(copies, sims, broker, interval, state, rule_list):
+def snmp_endpoints(copies, snmpsim):
+    """{UPS name: (host, port, community)}: one snmpsimd endpoint each."""
+    names = [name for c in copies for kind, name in c if kind == "snmp"]
+    return {name: (HOST, port, UPS_COMMUNITY) for name, port in zip(names, snmpsim.ports)}
+
+
+def facmon_config(copies, sims, ups, broker, interval, state, rule_list):
     buses = ",\n  ".join(f'{{ name = "gw{k}"; type = "modbus-tcp"; host = "{HOST}"; '
                          f'port = {sims[k].port}; }}' for k in range(len(copies)))
-    devices = ",\n  ".join(re.sub(r"interval = \d+;", f"interval = {interval};", e)
-                           for c in copies for e in c)
+    devices = []
+    for c in copies:
+        for kind, entry in c:
+            if kind == "modbus":
+                devices.append(re.sub(r"interval = \d+;", f"interval = {interval};", entry))
+                continue
+            host, port, community = ups[entry]
+            devices.append(f'{{ name = "{entry}"; type = "snmp"; host = "{host}"; '
+                           f'port = {port}; community = "{community}"; profile = "ups-mib"; '
+                           f'interval = {interval}; timeout_ms = 1000; retries = 1; }}')
     return (f'agent = {{ site = "bench"; name = "scale"; state_dir = "{state}"; '
             f'profile_dir = "{os.environ["FACMON_PROFILE_DIR"]}"; log_level = "warn"; }};\n'
             f'mqtt = {{ host = "{HOST}"; port = {broker.port}; }};\n'
             f"buses = (\n  {buses}\n);\n"
-            f"devices = (\n  {devices}\n);\n"
+            f"devices = (\n  " + ",\n  ".join(devices) + "\n);\n"
             f"rules = (\n  " + ",\n  ".join(rule_list) + "\n);\n")
 
 
-def collectd_config(points, sims, broker, interval, workdir):
+def collectd_config(points, sims, ups, broker, interval, workdir):
     flat = [dict(p, port=sims[k].port) for k, pts in enumerate(points) for p in pts]
     ports = {p["device"]: (HOST, p["port"]) for p in flat}
-    text, _, _ = collectd_conf.render(flat, ports.get, (HOST, broker.port), interval, workdir)
+    text, _, _ = collectd_conf.render(flat, ports.get, (HOST, broker.port), interval,
+                                      workdir, snmp=ups.get)
     return text
 
 
@@ -149,10 +191,12 @@ def facmon_arrivals(watch, topic, point):
 
 
 def collectd_arrivals(watch, topic):
+    """collectd's mqtt plugin publishes "<time>:<value>" and the string's
+    terminating NUL with it."""
     out = []
     for m in watch.messages(topic):
         try:
-            out.append((m.time, float(m.raw.decode().split(":")[1])))
+            out.append((m.time, float(m.raw.decode().rstrip("\0").split(":")[1])))
         except (IndexError, ValueError):
             pass
     return out
@@ -203,34 +247,40 @@ def measure(name, argv, log_path, sims, warmup, window, flip, watch_for):
     }
 
 
-def run_size(want, interval, warmup, window, work):
+def run_size(want, interval, warmup, window, work, agents=("facmon", "collectd"), wrap=()):
     copies, points = build_room(want)
     npoints = sum(len(p) for p in points)
     ndevices = sum(len(c) for c in copies)
     rule_list = footprint.rules([p for pts in points for p in pts])
-    first = points[0][0]  # rack-a1-0, an xy-md02: its temperature is flipped
+    modbus = [[p for p in pts if not collectd_conf.is_snmp(p)] for pts in points]
+    first = modbus[0][0]  # rack-a1-0, an xy-md02: its temperature is flipped
     unit = int(first["unit"])
-    units = [sorted({(int(p["unit"]), p["profile"]) for p in pts}) for pts in points]
+    units = [sorted({(int(p["unit"]), p["profile"]) for p in pts}) for pts in modbus]
+    nups = sum(kind == "snmp" for c in copies for kind, _ in c)
     sims = []
     try:
         for k in range(len(copies)):
             sims.append(Sim([f"{u}={prof}" for u, prof in units[k]]))
-        with Mosquitto() as broker:
+        with Mosquitto() as broker, \
+                SnmpSim({UPS_COMMUNITY: UPS_DATA}, endpoints=nups, timeout=120) as snmpsim:
+            ups = snmp_endpoints(copies, snmpsim)
             results = {}
-            for name in ("facmon", "collectd"):
+            for name in agents:
                 d = os.path.join(work, f"{name}-{want}")
                 os.makedirs(d)
                 path = os.path.join(d, f"{name}.conf")
                 if name == "facmon":
                     state = os.path.join(d, "state")
                     os.makedirs(state)
-                    text = facmon_config(copies, sims, broker, interval, state, rule_list)
-                    argv = [os.environ["FACMON_BIN"], "run", "-c", path]
+                    text = facmon_config(copies, sims, ups, broker, interval, state,
+                                         rule_list)
+                    argv = list(wrap) + [os.environ["FACMON_BIN"], "run", "-c", path]
                     topic = f"facmon/bench/scale/telemetry/{first['device']}"
                 else:
-                    text = collectd_config(points, sims, broker, interval, d)
+                    text = collectd_config(points, sims, ups, broker, interval, d)
                     argv = [footprint.COLLECTD, "-f", "-C", path]
-                    topic = f"collectd/bench-room/modbus-{first['device']}/gauge-temperature"
+                    # <host>/<plugin>[-<plugin instance>]/<type>-<type instance>
+                    topic = f"collectd/{first['device']}/+/gauge-temperature"
                 with open(path, "w") as f:
                     f.write(text)
                 watch = MqttWatch(broker.port, topic)
@@ -246,7 +296,7 @@ def run_size(want, interval, warmup, window, work):
                 finally:
                     watch.close()
                     status.close()
-            return npoints, ndevices, len(copies), results
+            return npoints, ndevices, nups, len(copies), results
     finally:
         for s in sims:
             s.close()
@@ -257,9 +307,10 @@ def cell(r, key, fmt):
     return "n/a" if v is None else fmt.format(v)
 
 
-def print_size(npoints, ndevices, gateways, interval, f, c):
-    print(f"-- {npoints} points, {ndevices} devices behind {gateways} simulated "
-          f"gateway{'s' if gateways > 1 else ''}, interval {interval} s")
+def print_size(npoints, ndevices, nups, gateways, interval, f, c):
+    print(f"-- {npoints} points, {ndevices} devices ({nups} UPSes on SNMP, the others "
+          f"behind {gateways} simulated Modbus gateway{'s' if gateways > 1 else ''}), "
+          f"interval {interval} s")
     rows = [
         ("peak RSS (VmHWM), MiB", "hwm", lambda v: f"{v / 1024:.1f}"),
         ("  RSS anonymous / files, MiB", None, None),
@@ -274,14 +325,15 @@ def print_size(npoints, ndevices, gateways, interval, f, c):
     for label, key, fmt in rows:
         if key is None:
             fa = f"{f['anon'] / 1024:.1f}/{f['file'] / 1024:.1f}"
-            ca = f"{c['anon'] / 1024:.1f}/{c['file'] / 1024:.1f}"
+            ca = f"{c['anon'] / 1024:.1f}/{c['file'] / 1024:.1f}" if c else ""
             print(f"  {label:32} {fa:>12} {ca:>12}")
             continue
         fv, cv = f.get(key), c.get(key)
         ratio = f"{fv / cv:.2f}" if fv is not None and cv else ""
         print(f"  {label:32} {cell(f, key, '{}') if fv is None else fmt(fv):>12} "
-              f"{cell(c, key, '{}') if cv is None else fmt(cv):>12} {ratio:>7}")
-    print(f"  (delays measured on {f['delays']} and {c['delays']} flips)")
+              f"{'' if not c else cell(c, key, '{}') if cv is None else fmt(cv):>12} "
+              f"{ratio:>7}")
+    print(f"  (delays measured on {f['delays']} and {c.get('delays', 0)} flips)")
 
 
 def main():
@@ -289,13 +341,21 @@ def main():
     ap.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     ap.add_argument("--window", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=15)
+    ap.add_argument("--facmon-only", action="store_true",
+                    help="measure facmon alone (no collectd)")
+    ap.add_argument("--wrap", default="",
+                    help="run facmon under this command, e.g. qemu-aarch64-static "
+                         "(bench/run pi); memory is then the emulator's")
     args = ap.parse_args()
+    agents = ("facmon",) if args.facmon_only else ("facmon", "collectd")
     work = tempfile.mkdtemp(prefix="facmon-scale-")
     try:
         for want in (int(s) for s in args.sizes.split(",")):
             interval = SIZES.get(want, 1)
-            n, devices, gateways, r = run_size(want, interval, args.warmup, args.window, work)
-            print_size(n, devices, gateways, interval, r["facmon"], r["collectd"])
+            n, devices, nups, gateways, r = run_size(want, interval, args.warmup,
+                                                     args.window, work, agents,
+                                                     args.wrap.split())
+            print_size(n, devices, nups, gateways, interval, r["facmon"], r.get("collectd", {}))
             sys.stdout.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -111,8 +111,7 @@ static void parse_point_scaling(struct conf__ctx *c, const config_setting_t *g,
 /* `enum = { normal = 3; battery = 5; }`: names for integer readings, in
  * file order. A name is a libconfig setting name, so its alphabet is
  * checked by the parser; two names of one value would make the reading's
- * name ambiguous. */
-/* Adds member M of an enum or bits group to ITEMS (N of them so far). */
+ * name ambiguous. Member M of the group is added to ITEMS (N so far). */
 static void parse_enum_item(struct conf__ctx *c, const config_setting_t *m,
                             const char *path, struct fm_enum_item *items, size_t *n)
 {
