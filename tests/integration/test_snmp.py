@@ -102,7 +102,9 @@ class V3(unittest.TestCase):
     def run_v3_agent(self, broker, sim, watch, name, auth, priv, want):
         """One agent per device: net-snmp keeps one USM user per engine and
         user name in a process, so a second device with the same user and
-        other keys would silently reuse the first one's."""
+        other keys would silently reuse the first one's. A device that is
+        to come up must also have published its telemetry before the agent
+        stops (it follows the start's events out of the outbox)."""
         agent = Agent(config(broker.port, []), start=False)
         self.addCleanup(agent.close)
         auth = write_secret(os.path.join(agent.tmp, "auth.pass"), auth)
@@ -116,6 +118,8 @@ class V3(unittest.TestCase):
         agent.start()
         state = watch.wait_for(f"{ROOT}/device/{name}/state", state_is(want),
                                timeout=20).payload
+        if want == "up":
+            watch.wait_for(f"{ROOT}/telemetry/{name}")
         log = agent.log()
         agent.stop()
         self.assertNotIn("secret", log, "a passphrase in the log")
