@@ -69,7 +69,7 @@
 struct am_job {
 	char urls[FM_AM_URLS_MAX][FM_TEXT_MAX];
 	size_t nurls;
-	unsigned todo;    /* which of URLS to post to */
+	unsigned targets; /* which of URLS to post to */
 	unsigned taken;   /* which took it: written by the thread */
 	int timeout_ms;
 	char *body;
@@ -128,7 +128,7 @@ static struct am_job *job_new(const struct am_output *x, cJSON *alerts, unsigned
 	const struct fm_alertmanager_conf *am = &x->cfg->outputs.alertmanager;
 	memcpy(j->urls, am->urls, sizeof j->urls);
 	j->nurls = am->nurls;
-	j->todo = ((1u << am->nurls) - 1) & ~skip;
+	j->targets = ((1u << am->nurls) - 1) & ~skip;
 	j->timeout_ms = am->timeout_ms;
 	cJSON_Delete(alerts);
 	return j;
@@ -138,8 +138,8 @@ static struct am_job *job_new(const struct am_output *x, cJSON *alerts, unsigned
 static int post_job(void *arg, char *why, size_t len)
 {
 	struct am_job *j = arg;
-	j->taken = am_post(j->urls, j->nurls, j->todo, j->body, j->timeout_ms, why, len);
-	return j->taken == j->todo ? 0 : -1;
+	j->taken = am_post(j->urls, j->nurls, j->targets, j->body, j->timeout_ms, why, len);
+	return j->taken == j->targets ? 0 : -1;
 }
 
 static void iso_ahead(const struct am_output *x, char *buf, size_t len)

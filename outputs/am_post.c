@@ -135,7 +135,7 @@ static bool request_taken(const struct am_request *r, const char *url, char *why
 	return false;
 }
 
-unsigned am_post(const char (*urls)[FM_TEXT_MAX], size_t n, unsigned todo,
+unsigned am_post(const char (*urls)[FM_TEXT_MAX], size_t n, unsigned targets,
                  const char *body, int timeout_ms, char *why, size_t len)
 {
 	struct am_request reqs[FM_AM_URLS_MAX] = {0};
@@ -148,12 +148,12 @@ unsigned am_post(const char (*urls)[FM_TEXT_MAX], size_t n, unsigned todo,
 		goto cleanup;
 	}
 	for (size_t i = 0; i < n && i < FM_AM_URLS_MAX; i++)
-		if ((todo & (1u << i)) && request_open(&reqs[i], urls[i], body, headers,
+		if ((targets & (1u << i)) && request_open(&reqs[i], urls[i], body, headers,
 		                                       timeout_ms) == 0)
 			curl_multi_add_handle(m, reqs[i].h);
 	run_all(m);
 	for (size_t i = 0; i < n && i < FM_AM_URLS_MAX; i++) {
-		if (!(todo & (1u << i)))
+		if (!(targets & (1u << i)))
 			continue;
 		char one[512];
 		if (reqs[i].h && request_taken(&reqs[i], urls[i], one, sizeof one))

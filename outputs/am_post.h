@@ -18,10 +18,10 @@
 int am_post_init(char *err, size_t errlen);
 void am_post_cleanup(void);
 
-/* Posts BODY to every URL of URLS[0..N) whose bit is set in TODO, each
+/* Posts BODY to every URL of URLS[0..N) whose bit is set in TARGETS, each
  * within TIMEOUT_MS. Returns the bits of those that took it (HTTP 2xx);
  * WHY says the first that did not, and why. */
-unsigned am_post(const char (*urls)[FM_TEXT_MAX], size_t n, unsigned todo,
+unsigned am_post(const char (*urls)[FM_TEXT_MAX], size_t n, unsigned targets,
                  const char *body, int timeout_ms, char *why, size_t len);
 
 /* URL as it may be shown: without a user name and password in it. */
