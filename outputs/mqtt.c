@@ -245,19 +245,16 @@ static int setup_will(struct fm_mqtt *m, struct mosquitto *mosq, char *err, size
  * goes out after it. */
 static int client_new(struct fm_mqtt *m, char *err, size_t errlen)
 {
-	struct mosquitto *mosq = mosquitto_new(m->conf->client_id, true, m);
-	if (!mosq) {
-		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+	struct mosquitto *mosq = mqtt_secure_client(m->conf->client_id, m, m->conf, err, errlen);
+	if (!mosq)
 		return -1;
-	}
 	mosquitto_connect_callback_set(mosq, on_connect);
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_publish_callback_set(mosq, on_publish);
 	mosquitto_subscribe_callback_set(mosq, on_subscribe);
 	mosquitto_message_callback_set(mosq, on_message);
 	mosquitto_log_callback_set(mosq, on_log);
-	if (mqtt_secure_setup(mosq, m->conf, err, errlen) < 0 ||
-	    setup_will(m, mosq, err, errlen) < 0) {
+	if (setup_will(m, mosq, err, errlen) < 0) {
 		mosquitto_destroy(mosq);
 		return -1;
 	}

@@ -115,6 +115,22 @@ int mqtt_secure_setup(struct mosquitto *mosq, const struct fm_mqtt_conf *c, char
 	return 0;
 }
 
+struct mosquitto *mqtt_secure_client(const char *client_id, void *obj,
+                                     const struct fm_mqtt_conf *conf, char *err,
+                                     size_t errlen)
+{
+	struct mosquitto *mosq = mosquitto_new(client_id, true, obj);
+	if (!mosq) {
+		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+		return NULL;
+	}
+	if (mqtt_secure_setup(mosq, conf, err, errlen) < 0) {
+		mosquitto_destroy(mosq);
+		return NULL;
+	}
+	return mosq;
+}
+
 /* ---- explaining a failed attempt ------------------------------------------ */
 
 bool mqtt_attempt_diagnosed(const struct mqtt_attempt *a)

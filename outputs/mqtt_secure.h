@@ -39,6 +39,12 @@ void mqtt_attempt_note(struct mqtt_attempt *a, struct mosquitto *mosq, const cha
 int mqtt_secure_setup(struct mosquitto *mosq, const struct fm_mqtt_conf *conf, char *err,
                       size_t errlen);
 
+/* A new libmosquitto client CLIENT_ID (a clean session) whose callbacks
+ * get OBJ, with credentials and TLS as CONF says; NULL with ERR. */
+struct mosquitto *mqtt_secure_client(const char *client_id, void *obj,
+                                     const struct fm_mqtt_conf *conf, char *err,
+                                     size_t errlen);
+
 /* Whether A showed more than a socket error: the broker's refusal, or
  * what libmosquitto said (a TLS failure above all). */
 bool mqtt_attempt_diagnosed(const struct mqtt_attempt *a);

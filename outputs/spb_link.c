@@ -122,19 +122,13 @@ static void on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_
 /* A fresh client whose will is the NDEATH of the next bdSeq. */
 static int client_new(struct spb_link *l, char *err, size_t errlen)
 {
-	struct mosquitto *mosq = mosquitto_new(l->client_id, true, l);
-	if (!mosq) {
-		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+	struct mosquitto *mosq = mqtt_secure_client(l->client_id, l, &l->cfg->mqtt, err, errlen);
+	if (!mosq)
 		return -1;
-	}
 	mosquitto_connect_callback_set(mosq, on_connect);
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_publish_callback_set(mosq, on_publish);
 	mosquitto_message_callback_set(mosq, on_message);
-	if (mqtt_secure_setup(mosq, &l->cfg->mqtt, err, errlen) < 0) {
-		mosquitto_destroy(mosq);
-		return -1;
-	}
 	take_bdseq(l);
 	char topic[FM_TEXT_MAX * 2];
 	size_t len;
