@@ -215,6 +215,23 @@ class MqttLog:
         self.proc.wait(5)
 
 
+def launch(argv, log_path):
+    """ARGV started with its output in LOG_PATH; under setpriv, which execs
+    ARGV in place (same PID) and has it killed if we die."""
+    if os.path.exists(SETPRIV):
+        argv = [SETPRIV, "--pdeathsig", "KILL", "--"] + argv
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+
+
+def warm_up(proc, name, log_path, seconds):
+    """Lets PROC run for SECONDS; fails if it exited meanwhile."""
+    time.sleep(seconds)
+    if proc.poll() is not None:
+        raise RuntimeError(f"{name} exited ({proc.returncode}) during the "
+                           f"warm-up; its log is {log_path}")
+
+
 def stop(proc, name):
     proc.send_signal(signal.SIGTERM)
     try:
@@ -238,17 +255,10 @@ def complaints(name, log_path):
 
 def measure(name, argv, log_path, topic_prefix, sim, mqtt, interval, warmup, window):
     """Starts ARGV, lets it warm up, measures it over WINDOW, stops it."""
-    if os.path.exists(SETPRIV):
-        # setpriv execs ARGV in place (same PID), killed if we die
-        argv = [SETPRIV, "--pdeathsig", "KILL", "--"] + argv
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    proc = launch(argv, log_path)
     pid = proc.pid
     try:
-        time.sleep(warmup)
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited ({proc.returncode}) during the "
-                               f"warm-up; its log is {log_path}")
+        warm_up(proc, name, log_path, warmup)
         rss_min = rss_max = proc_status(pid)["VmRSS"]
         req0, t0 = sim.stats(), time.time()
         cpu0, stat0 = cpu_seconds(pid), stat_cpu_seconds(pid)

@@ -30,7 +30,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,7 +45,6 @@ from harness import HOST, Mosquitto, MqttWatch, Sim, SnmpSim  # noqa: E402
 # (points, poll interval in s): 1 s as the issue measured; the largest room
 # at 5 s, which is what 10,000 points ask of real gateways anyway
 SIZES = {101: 1, 1000: 1, 10000: 5}
-SETPRIV = "/usr/bin/setpriv"
 
 
 # ---- the room ------------------------------------------------------------------
@@ -128,8 +126,8 @@ def facmon_config(copies, sims, ups, broker, interval, state, rule_list):
             f'profile_dir = "{os.environ["FACMON_PROFILE_DIR"]}"; log_level = "warn"; }};\n'
             f'mqtt = {{ host = "{HOST}"; port = {broker.port}; }};\n'
             f"buses = (\n  {buses}\n);\n"
-            f"devices = (\n  " + ",\n  ".join(devices) + "\n);\n"
-            f"rules = (\n  " + ",\n  ".join(rule_list) + "\n);\n")
+            "devices = (\n  " + ",\n  ".join(devices) + "\n);\n"
+            "rules = (\n  " + ",\n  ".join(rule_list) + "\n);\n")
 
 
 def collectd_config(points, sims, ups, broker, interval, workdir):
@@ -215,15 +213,10 @@ def loop_cost(watch, devices):
 
 
 def measure(name, argv, log_path, sims, warmup, window, flip, watch_for):
-    if os.path.exists(SETPRIV):
-        argv = [SETPRIV, "--pdeathsig", "KILL", "--"] + argv
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    proc = footprint.launch(argv, log_path)
     pid = proc.pid
     try:
-        time.sleep(warmup)
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited during the warm-up; see {log_path}")
+        footprint.warm_up(proc, name, log_path, warmup)
         flip.sim.command("log on")
         flip.start()
         req0, t0 = sum(s.stats() for s in sims), time.monotonic()
