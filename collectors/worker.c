@@ -5,7 +5,8 @@
  * (a bus carries one request at a time anyway), so a device that times out
  * delays only the devices behind it on the same bus. Results go into one
  * queue shared by all workers; each push writes the eventfd, and the loop
- * drains the whole queue on each wake (eventfd wake-ups coalesce).
+ * drains the whole queue on each wake (eventfd wake-ups coalesce), resetting
+ * the eventfd once it finds the queue empty.
  *
  * Connecting: a bus that is not connected is opened when a job arrives. A
  * failed open is retried after a back-off that doubles from 1 s but never
@@ -91,11 +92,8 @@ static void result_queue_push(struct result_queue *q, struct result_node *n)
 		log_error("bus: eventfd write: %s", strerror(errno));
 }
 
-struct fm_poll_result *result_queue_pop(struct result_queue *q)
+static struct result_node *result_queue_take_head(struct result_queue *q)
 {
-	uint64_t count;
-	if (read(q->efd, &count, sizeof count) < 0 && errno != EAGAIN)
-		log_error("bus: eventfd read: %s", strerror(errno));
 	pthread_mutex_lock(&q->lock);
 	struct result_node *n = q->head;
 	if (n) {
@@ -104,6 +102,22 @@ struct fm_poll_result *result_queue_pop(struct result_queue *q)
 			q->tail = NULL;
 	}
 	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+/* The eventfd is reset only once the queue is found empty, not on every
+ * pop (a system call per result), and the queue is looked at once more
+ * after the reset: a push before the reset is seen then, and one after it
+ * leaves the eventfd set for the loop's next poll(). */
+struct fm_poll_result *result_queue_pop(struct result_queue *q)
+{
+	struct result_node *n = result_queue_take_head(q);
+	if (!n) {
+		uint64_t count;
+		if (read(q->efd, &count, sizeof count) < 0 && errno != EAGAIN)
+			log_error("bus: eventfd read: %s", strerror(errno));
+		n = result_queue_take_head(q);
+	}
 	return n ? &n->result : NULL;
 }
 
