@@ -11,7 +11,8 @@ agents read with SNMPv2c GETs; the 101-point room is the UPSes and the
 first Modbus devices of one copy. One mosquitto takes what both publish.
 Each agent in turn polls the room, and is measured from /proc/PID over a
 window after a warm-up (bench/footprint.py's method):
-  - peak RSS (VmHWM), RSS anonymous / file, threads; CPU per minute;
+  - peak RSS (VmHWM), RSS anonymous / file, threads; CPU per minute, and
+    the part of it spent in the kernel (utime and stime);
   - Modbus requests per second (the simulators' counters);
   - sample to MQTT: a temperature flipped in the first simulator at random
     times; from the request that read it (the simulator's request log) to
@@ -19,10 +20,14 @@ window after a warm-up (bench/footprint.py's method):
     monotonic clock), the median and the worst;
   - facmon only: what one poll cycle costs its loop, from its heartbeat
     (loop.cpu_ms / loop.results, times the devices).
+Last, the peak RSS of facmon-bench-floor (bench/floor.c): the agent's
+libraries loaded and used as little as an agent can, the floor under both
+agents' memory.
 Nothing is asserted: it prints a table (bench/README.md has the figures).
 
 Usage: bench/scale.py [--sizes 101,1000,10000] [--window 60] [--warmup 15]
-       (FACMON_BIN, FACMON_SIM, FACMON_BENCH_PLAN as for footprint.py)
+       (FACMON_BIN, FACMON_SIM, FACMON_BENCH_PLAN as for footprint.py;
+       FACMON_BENCH_FLOOR, by default next to FACMON_BIN)
 """
 import argparse
 import os
@@ -30,6 +35,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -212,6 +218,32 @@ def loop_cost(watch, devices):
     return (b["cpu_ms"] - a["cpu_ms"]) / results * devices if results > 0 else None
 
 
+def user_system_ticks(pid):
+    """utime and stime of /proc/PID/stat (all threads), in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return int(fields[11]), int(fields[12])
+
+
+def kernel_share(before, after):
+    """The part of the CPU between two user_system_ticks() spent in the
+    kernel, in % (None when too few ticks passed to tell)."""
+    user, system = after[0] - before[0], after[1] - before[1]
+    return 100 * system / (user + system) if user + system >= 10 else None
+
+
+def floor_kib(work):
+    """facmon-bench-floor's last line (bench/floor.c): the VmHWM, RssAnon
+    and RssFile in KiB of the agent's libraries alone, or None without it."""
+    floor = os.environ.get("FACMON_BENCH_FLOOR",
+                           os.path.join(os.path.dirname(os.environ["FACMON_BIN"]),
+                                        "facmon-bench-floor"))
+    if not os.access(floor, os.X_OK):
+        return None
+    out = subprocess.run([floor, work], check=True, capture_output=True, text=True).stdout
+    return [int(v) for v in out.strip().splitlines()[-1].split()[-3:]]
+
+
 def measure(name, argv, log_path, sims, warmup, window, flip, watch_for):
     proc = footprint.launch(argv, log_path)
     pid = proc.pid
@@ -220,9 +252,10 @@ def measure(name, argv, log_path, sims, warmup, window, flip, watch_for):
         flip.sim.command("log on")
         flip.start()
         req0, t0 = sum(s.stats() for s in sims), time.monotonic()
-        cpu0 = footprint.cpu_seconds(pid)
+        cpu0, ticks0 = footprint.cpu_seconds(pid), user_system_ticks(pid)
         time.sleep(window)
         cpu1, req1, t1 = footprint.cpu_seconds(pid), sum(s.stats() for s in sims), time.monotonic()
+        ticks1 = user_system_ticks(pid)
         flip.stop.set()
         status = footprint.proc_status(pid)
         requests = flip.sim.requests()
@@ -235,6 +268,7 @@ def measure(name, argv, log_path, sims, warmup, window, flip, watch_for):
         "hwm": status["VmHWM"], "anon": status["RssAnon"], "file": status["RssFile"],
         "threads": status["Threads"], "cpu_per_min": (cpu1 - cpu0) * 60 / (t1 - t0),
         "rps": (req1 - req0) / (t1 - t0),
+        "kernel_share": kernel_share(ticks0, ticks1),
         "delay_med": statistics.median(got) * 1000 if got else None,
         "delay_max": max(got) * 1000 if got else None, "delays": len(got),
     }
@@ -308,6 +342,7 @@ def print_size(npoints, ndevices, nups, gateways, interval, f, c):
         ("peak RSS (VmHWM), MiB", "hwm", lambda v: f"{v / 1024:.1f}"),
         ("  RSS anonymous / files, MiB", None, None),
         ("CPU s per 60 s", "cpu_per_min", lambda v: f"{v:.2f}"),
+        ("  of it in the kernel, %", "kernel_share", lambda v: f"{v:.0f}"),
         ("Modbus requests per s", "rps", lambda v: f"{v:.0f}"),
         ("sample to MQTT, median ms", "delay_med", lambda v: f"{v:.1f}"),
         ("sample to MQTT, worst ms", "delay_max", lambda v: f"{v:.1f}"),
@@ -322,11 +357,25 @@ def print_size(npoints, ndevices, nups, gateways, interval, f, c):
             print(f"  {label:32} {fa:>12} {ca:>12}")
             continue
         fv, cv = f.get(key), c.get(key)
-        ratio = f"{fv / cv:.2f}" if fv is not None and cv else ""
+        ratio = f"{fv / cv:.2f}" if fv is not None and cv and key != "kernel_share" else ""
         print(f"  {label:32} {cell(f, key, '{}') if fv is None else fmt(fv):>12} "
               f"{'' if not c else cell(c, key, '{}') if cv is None else fmt(cv):>12} "
               f"{ratio:>7}")
     print(f"  (delays measured on {f['delays']} and {c.get('delays', 0)} flips)")
+
+
+def print_floor(floor, hwms):
+    """The libraries alone (FLOOR, from floor_kib()) next to the agents'
+    peak RSS at each size (HWMS: [(points, facmon KiB, collectd KiB)])."""
+    hwm, anon, file = floor
+    print(f"-- the agent's libraries alone (facmon-bench-floor, bench/floor.c): peak RSS "
+          f"{hwm / 1024:.1f} MiB ({anon / 1024:.1f} anonymous, {file / 1024:.1f} files)")
+    for points, f, c in hwms:
+        line = f"  {points} points: facmon {f / 1024:.1f} MiB, {(f - hwm) / 1024:.1f} above it"
+        if c:
+            line += (f"; 0.6x collectd's is {0.6 * c / 1024:.1f} MiB, "
+                     f"{0.6 * c / hwm:.2f}x the libraries alone")
+        print(line)
 
 
 def main():
@@ -342,6 +391,7 @@ def main():
     args = ap.parse_args()
     agents = ("facmon",) if args.facmon_only else ("facmon", "collectd")
     work = tempfile.mkdtemp(prefix="facmon-scale-")
+    hwms = []
     try:
         for want in (int(s) for s in args.sizes.split(",")):
             interval = SIZES.get(want, 1)
@@ -349,7 +399,11 @@ def main():
                                                      args.window, work, agents,
                                                      args.wrap.split())
             print_size(n, devices, nups, gateways, interval, r["facmon"], r.get("collectd", {}))
+            hwms.append((n, r["facmon"]["hwm"], r.get("collectd", {}).get("hwm")))
             sys.stdout.flush()
+        floor = floor_kib(work)
+        if floor and not args.wrap:
+            print_floor(floor, hwms)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
