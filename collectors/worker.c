@@ -41,6 +41,11 @@ struct result_node {
 	struct result_node *next;
 };
 
+static struct result_node *node_of(struct fm_poll_result *r)
+{
+	return (struct result_node *)((char *)r - offsetof(struct result_node, result));
+}
+
 struct result_queue {
 	pthread_mutex_t lock;
 	struct result_node *head, *tail;
@@ -78,8 +83,9 @@ int result_queue_fd(const struct result_queue *q)
 	return q->efd;
 }
 
-static void result_queue_push(struct result_queue *q, struct result_node *n)
+void result_queue_push(struct result_queue *q, struct fm_poll_result *r)
 {
+	struct result_node *n = node_of(r);
 	pthread_mutex_lock(&q->lock);
 	if (q->tail)
 		q->tail->next = n;
@@ -220,11 +226,6 @@ static bool ensure_open(struct bus_worker *w)
 	return true;
 }
 
-static struct result_node *node_of(struct fm_poll_result *r)
-{
-	return (struct result_node *)((char *)r - offsetof(struct result_node, result));
-}
-
 static struct fm_poll_result *new_result(struct bus_worker *w, size_t local)
 {
 	const struct fm_device *dev = w->devices[local];
@@ -256,7 +257,7 @@ static void poll_device(struct bus_worker *w, size_t local)
 			w->retry_at_ms = 0; /* the next poll tries again at once */
 		}
 	}
-	result_queue_push(w->results, node_of(r));
+	result_queue_push(w->results, r);
 }
 
 /* An asynchronous collector finished a poll (or reports a trap). */
@@ -265,7 +266,7 @@ static void async_done(void *arg, struct fm_poll_result *r)
 	struct bus_worker *w = arg;
 	if (r->device < w->ndevices)
 		r->device = w->device_ids[r->device];
-	result_queue_push(w->results, node_of(r));
+	result_queue_push(w->results, r);
 }
 
 static void beat(struct bus_worker *w)

@@ -18,10 +18,13 @@ struct result_queue;
 
 struct result_queue *result_queue_create(void);
 void result_queue_destroy(struct result_queue *q);
-/* The eventfd that becomes readable when results are waiting. */
+/* The eventfd, readable while results are waiting: it stays set until a
+ * pop finds the queue empty. */
 int result_queue_fd(const struct result_queue *q);
-/* Takes every waiting result (a NULL-terminated chain via ->next is not
- * exposed: call repeatedly until it returns NULL). Free with poll_result_free. */
+/* Hands R (from collector_result_new) to the loop; any thread. */
+void result_queue_push(struct result_queue *q, struct fm_poll_result *r);
+/* The oldest waiting result, or NULL once there is none (call it until
+ * then). Free with poll_result_free. */
 struct fm_poll_result *result_queue_pop(struct result_queue *q);
 void poll_result_free(struct fm_poll_result *r);
 
