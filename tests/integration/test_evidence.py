@@ -111,11 +111,13 @@ class Evidence(unittest.TestCase):
         cls.events.wait_for(f"{ROOT}/events", notice("agent", "started"), after=mark)
         time.sleep(1.5)  # away for a while: the unclean stop says how long
         agent.process.kill()  # SIGKILL, as a crash or a power cut
-        mark = cls.events.mark()
+        mark, status_mark = cls.events.mark(), cls.status.mark()
         agent.start()
         cls.unclean = cls.events.wait_for(f"{ROOT}/events", notice("agent", "unclean_stop"),
                                           after=mark).payload
-        cls.status.wait_for(f"{ROOT}/status", lambda p: "chain_head" in p)
+        # this agent's own status: the last will of the killed one and the
+        # statuses of the one before it may come first
+        cls.status.wait_for(f"{ROOT}/status", lambda p: "chain_head" in p, after=status_mark)
         cls.published_at_status = len(cls.events.messages())
 
     def published(self):
