@@ -13,8 +13,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
-#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -89,7 +90,10 @@ static void *producer(void *arg)
 	for (size_t i = 0; i < PUSHED; i++) {
 		while (atomic_load(&pp->taken) < i)
 			sched_yield();
-		push_device(pp->q, i);
+		struct fm_poll_result *r = collector_result_new(i, 1);
+		if (!r)
+			abort(); /* cmocka's assertions belong to the test's thread */
+		result_queue_push(pp->q, r);
 	}
 	return NULL;
 }
