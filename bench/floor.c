@@ -3,12 +3,13 @@
  *
  * It links what the agent links (the same shared libraries, CMakeLists.txt)
  * and uses each library as little as an agent can: an MQTT client that is
- * never connected, a SQLite database in WAL mode with one row, an SNMPv2c
- * session that sends nothing (net-snmp set up as collectors/snmp.c sets it
- * up: no MIB files, no snmp.conf, no persistent state), a Modbus TCP context,
+ * never connected, the agent's store opened on an empty directory (its
+ * SQLite database: schema, WAL, page cache), an SNMPv2c session that sends
+ * nothing (net-snmp set up by the collector's own snmp_library_init: no
+ * MIB files, no snmp.conf, no persistent state), a Modbus TCP context,
  * a parsed config, one JSON document and its SHA-256 (libmd), and
- * protobuf-c's version (Sparkplug's encoder). After each step it prints its peak
- * RSS and the anonymous and file-backed parts of its RSS, in KiB.
+ * protobuf-c's version (Sparkplug's encoder). After each step it prints
+ * its peak RSS and the anonymous and file-backed parts of its RSS, in KiB.
  *
  * bench/scale.py prints the last line next to the agents: it is the floor
  * under both facmon's and collectd's figures (bench/README.md). Not a test. */
@@ -20,12 +21,14 @@
 #include <cjson/cJSON.h>
 #include <libconfig.h>
 #include <modbus.h>
-#include <protobuf-c/protobuf-c.h>
-#include <sha2.h>
 #include <mosquitto.h>
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
-#include <sqlite3.h>
+#include <protobuf-c/protobuf-c.h>
+#include <sha2.h>
+
+#include "collectors/snmp.h"
+#include "store/store.h"
 
 /* One /proc/self/status field, in KiB (-1 when missing). */
 static long status_kib(const char *field)
@@ -61,29 +64,34 @@ static int mqtt_client(void)
 	return 0;
 }
 
-static int sqlite_wal(const char *dir)
+/* The agent's store in a new directory under DIR, opened, closed and
+ * removed again. */
+static int store_in(const char *dir)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/floor.db", dir);
-	sqlite3 *db;
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	char state[4096], err[256];
+	snprintf(state, sizeof state, "%s/facmon-bench-floor.XXXXXX", dir);
+	if (!mkdtemp(state))
 		return -1;
-	int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-256;"
-	                          "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT);"
-	                          "BEGIN; INSERT INTO t(b) VALUES ('x'); COMMIT;",
-	                      NULL, NULL, NULL);
-	sqlite3_close(db);
-	unlink(path);
-	return rc == SQLITE_OK ? 0 : -1;
+	struct fm_store *st;
+	int rc = store_open(state, &st, err, sizeof err);
+	if (rc == 0)
+		store_close(st);
+	else
+		fprintf(stderr, "facmon-bench-floor: %s\n", err);
+	static const char *const files[] = {"facmon.db", "facmon.db-wal", "facmon.db-shm",
+	                                    "seq.mark"};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[4200];
+		snprintf(path, sizeof path, "%s/%s", state, files[i]);
+		unlink(path);
+	}
+	rmdir(state);
+	return rc;
 }
 
 static int snmp_v2c_session(void)
 {
-	snmp_disable_stderrlog();
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-	setenv("MIBS", "", 1);
+	snmp_library_init(false);
 	struct snmp_session tmpl;
 	snmp_sess_init(&tmpl);
 	tmpl.peername = "udp:127.0.0.1:161";
@@ -130,11 +138,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	report("+ an MQTT client, not connected");
-	if (sqlite_wal(dir) < 0) {
-		fprintf(stderr, "facmon-bench-floor: SQLite in %s failed\n", dir);
+	if (store_in(dir) < 0) {
+		fprintf(stderr, "facmon-bench-floor: the store in %s failed\n", dir);
 		return 1;
 	}
-	report("+ a SQLite database in WAL mode");
+	report("+ the store (SQLite) opened");
 	if (snmp_v2c_session() < 0) {
 		fprintf(stderr, "facmon-bench-floor: snmp_sess_open failed\n");
 		return 1;

@@ -49,14 +49,8 @@ static int library_log(int major, int minor, void *arg, void *client)
 	return 0;
 }
 
-/* net-snmp, as little of it as the devices need: its log goes to ours, and
- * it reads no snmp.conf, no MIB file and no persistent state (our OIDs are
- * numeric). Its full initialisation, init_snmp(), also sets up SNMPv3's
- * user-based security and with it OpenSSL's default provider, about 2 MiB
- * resident: that is done only once a device or the trap listener uses
- * SNMPv3 (USM). v1 and v2c sessions need only what snmp_open() sets up on
- * its own. */
-static void library_init(bool usm)
+/* Why only this much: snmp.h. */
+void snmp_library_init(bool usm)
 {
 	static bool base, full;
 	if (!base) {
@@ -135,7 +129,7 @@ static void snmpc_release(void *state);
 static int snmpc_configure(const struct fm_bus *bus, const struct fm_device *const *devices,
                           size_t ndevices, void **state, char *err, size_t errlen)
 {
-	library_init(uses_v3(bus, devices, ndevices));
+	snmp_library_init(uses_v3(bus, devices, ndevices));
 	struct snmp_state *s = calloc(1, sizeof *s);
 	if (!s || !(s->devs = calloc(ndevices ? ndevices : 1, sizeof *s->devs))) {
 		free(s);
