@@ -139,12 +139,17 @@ def proc_rollup(pid):
     return out
 
 
-def stat_cpu_seconds(pid):
-    """utime + stime of every thread, living or gone (/proc/PID/stat), in
+def user_system_ticks(pid):
+    """utime and stime of every thread, living or gone (/proc/PID/stat), in
     clock ticks (10 ms): coarse over a short window."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]), int(fields[12])
+
+
+def stat_cpu_seconds(pid):
+    """utime + stime (user_system_ticks) in seconds."""
+    return sum(user_system_ticks(pid)) / CLK_TCK
 
 
 def cpu_seconds(pid):

@@ -218,16 +218,9 @@ def loop_cost(watch, devices):
     return (b["cpu_ms"] - a["cpu_ms"]) / results * devices if results > 0 else None
 
 
-def user_system_ticks(pid):
-    """utime and stime of /proc/PID/stat (all threads), in clock ticks."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return int(fields[11]), int(fields[12])
-
-
 def kernel_share(before, after):
-    """The part of the CPU between two user_system_ticks() spent in the
-    kernel, in % (None when too few ticks passed to tell)."""
+    """The part of the CPU between two footprint.user_system_ticks() spent
+    in the kernel, in % (None when too few ticks passed to tell)."""
     user, system = after[0] - before[0], after[1] - before[1]
     return 100 * system / (user + system) if user + system >= 10 else None
 
@@ -252,10 +245,10 @@ def measure(name, argv, log_path, sims, warmup, window, flip, watch_for):
         flip.sim.command("log on")
         flip.start()
         req0, t0 = sum(s.stats() for s in sims), time.monotonic()
-        cpu0, ticks0 = footprint.cpu_seconds(pid), user_system_ticks(pid)
+        cpu0, ticks0 = footprint.cpu_seconds(pid), footprint.user_system_ticks(pid)
         time.sleep(window)
         cpu1, req1, t1 = footprint.cpu_seconds(pid), sum(s.stats() for s in sims), time.monotonic()
-        ticks1 = user_system_ticks(pid)
+        ticks1 = footprint.user_system_ticks(pid)
         flip.stop.set()
         status = footprint.proc_status(pid)
         requests = flip.sim.requests()
